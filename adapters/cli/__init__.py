@@ -1,0 +1,1 @@
+"""The `nmem` command line."""

@@ -1,0 +1,149 @@
+"""The public data shapes of the engine: what callers pass in and get back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .events import Meta
+from .model import MemoryType
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryInput:
+    """One thing to remember.
+
+    `event_time` is when it happened (default: now); `cid` is the caller's idempotency key,
+    so a retried write is stored once. `expires_in_days=None` takes the type's default.
+    """
+
+    text: str
+    event_time: datetime | None = None
+    memory_type: MemoryType | str | None = None
+    priority: int = 5
+    tags: Sequence[str] = ()
+    expires_in_days: float | None = None
+    source: str = "api"
+    meta: Meta = field(default_factory=dict)
+    cid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    id: str
+    seq: int
+    memory_type: MemoryType
+    priority: int
+    expires_at: datetime | None
+    neurons_created: int
+    neurons_linked: int
+    synapses_created: int
+    duplicate: bool  # True when the cid had been stored before: nothing new was written
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "memory_type": self.memory_type.value,
+            "priority": self.priority,
+            "expires_at": _iso(self.expires_at),
+            "neurons_created": self.neurons_created,
+            "neurons_linked": self.neurons_linked,
+            "synapses_created": self.synapses_created,
+            "duplicate": self.duplicate,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    id: str
+    text: str
+    memory_type: MemoryType
+    priority: int
+    event_time: datetime
+    recorded_at: datetime
+    expires_at: datetime | None
+    tags: tuple[str, ...]
+    source: str
+    salience: float
+    seq: int
+    meta: Meta
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "type": self.memory_type.value,
+            "priority": self.priority,
+            "event_time": _iso(self.event_time),
+            "recorded_at": _iso(self.recorded_at),
+            "expires_at": _iso(self.expires_at),
+            "tags": list(self.tags),
+            "source": self.source,
+            "salience": round(self.salience, 4),
+            "seq": self.seq,
+            "meta": dict(self.meta),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RecalledMemory:
+    memory: Memory
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.memory.to_dict(), "score": round(self.score, 6)}
+
+
+@dataclass(frozen=True, slots=True)
+class RecallResult:
+    query: str
+    memories: list[RecalledMemory]
+    context: str
+    confidence: float
+    neurons_activated: int
+    depth: int
+    intent: str
+    anchors: list[str]
+    latency_ms: float
+    at: datetime
+    seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "memories": [m.to_dict() for m in self.memories],
+            "context": self.context,
+            "confidence": round(self.confidence, 4),
+            "neurons_activated": self.neurons_activated,
+            "depth": self.depth,
+            "intent": self.intent,
+            "anchors": self.anchors,
+            "latency_ms": round(self.latency_ms, 3),
+            "at": _iso(self.at),
+            "seq": self.seq,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    seq: int
+    recorded_at: datetime
+    type: str
+    summary: str
+    event: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "recorded_at": _iso(self.recorded_at),
+            "type": self.type,
+            "summary": self.summary,
+            "event": self.event,
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

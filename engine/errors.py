@@ -1,0 +1,39 @@
+"""Errors, named after PEP 249's classes so callers can catch by kind.
+
+Every error a user can cause (bad input, unknown id) is an `InputError` or `NotFoundError`;
+adapters turn those into one-line messages and exit code 2 / 1 without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class Error(Exception):
+    """Base of every NeuralMemory error."""
+
+
+class InterfaceError(Error):
+    """The store was used wrongly (closed, opened twice exclusively)."""
+
+
+class DatabaseError(Error):
+    """Something is wrong with the stored data or the storage layer."""
+
+
+class DataError(DatabaseError):
+    """Stored bytes cannot be decoded: a corrupt log record or checkpoint."""
+
+
+class OperationalError(DatabaseError):
+    """The storage could not do its job now: disk full, store busy, map too small."""
+
+
+class IntegrityError(DatabaseError):
+    """The log is inconsistent with itself (gap in sequence, projection divergence)."""
+
+
+class InputError(Error, ValueError):
+    """The caller's input is invalid; nothing was changed."""
+
+
+class NotFoundError(Error, LookupError):
+    """An id, name or prefix matched nothing."""

@@ -1,0 +1,1 @@
+"""Turning free text into entities, keywords, classes and time hints."""

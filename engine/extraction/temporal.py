@@ -1,0 +1,638 @@
+"""Time phrases in free text, resolved to intervals against a reference moment.
+
+English and Vietnamese, after the v0.1 tables (spec §2.3) without their quirks: every pattern is
+word-bounded, granularity comes from the phrase rather than the span length, and "3h" counts as
+a Vietnamese clock time only in Vietnamese context.
+
+This runs on every memory encoded, so it is built for the common case of text with no time
+phrase: a few substring tests on the lowercased text decide which rules can match at all, and
+most texts stop there. Each rule is its own regex starting with a literal or a character class,
+which lets the regex engine skip ahead instead of trying every position; the word boundary
+before a match is checked in Python for the same reason. Overlapping matches of different rules
+are settled afterwards: the longest wins ("yesterday morning" over "yesterday").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Final
+
+__all__ = ["TimeHint", "extract_time_hints", "parse_moment"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeHint:
+    """A time phrase and the interval it denotes, in the reference's timezone."""
+
+    text: str  # the phrase as it appears in the input
+    start: datetime  # inclusive
+    end: datetime  # exclusive: a day ends at the next midnight
+    granularity: str  # minute, hour, day, week, month or year
+    fuzzy: bool  # vague phrases ("recently", "just now") rather than a definite period
+    span: tuple[int, int]  # character offsets in the input
+
+
+# start, end, granularity, fuzzy
+_Interval = tuple[datetime, datetime, str, bool]
+
+
+class _Ref:
+    """The reference moment and the text being read, shared by the resolvers."""
+
+    __slots__ = ("_vi", "low", "now", "text", "today", "tz")
+
+    def __init__(self, now: datetime, text: str, low: str) -> None:
+        self.now = now
+        self.tz = now.tzinfo
+        self.today = now.date()
+        self.text = text  # NFC; same offsets as low
+        self.low = low  # what the rules match against
+        self._vi: bool | None = None
+
+    @property
+    def vi(self) -> bool:
+        """Whether the text is Vietnamese, which decides whether a bare "3h" is a clock time."""
+        if self._vi is None:
+            self._vi = _VI_LETTER.search(self.low) is not None
+        return self._vi
+
+    def at(self, d: date, hour: int = 0, minute: int = 0) -> datetime:
+        return _norm(datetime(d.year, d.month, d.day, hour, minute, tzinfo=self.tz))
+
+
+def _norm(dt: datetime) -> datetime:
+    """Round-trip through UTC so a wall time inside a DST gap becomes a real instant."""
+    return dt.astimezone(UTC).astimezone(dt.tzinfo)
+
+
+def _minus(now: datetime, delta: timedelta) -> datetime:
+    """Elapsed-time arithmetic: "3 hours ago" is 3 real hours, even across a DST change."""
+    return (now.astimezone(UTC) - delta).astimezone(now.tzinfo)
+
+
+def _add_months(d: date, n: int) -> date:
+    y, m = divmod(d.year * 12 + d.month - 1 + n, 12)
+    return date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def _back(now: datetime, n: int, unit: str) -> datetime:
+    """The moment exactly n units before now; calendar units keep the wall-clock time."""
+    if unit == "minute":
+        return _minus(now, timedelta(minutes=n))
+    if unit == "hour":
+        return _minus(now, timedelta(hours=n))
+    if unit in ("day", "week"):
+        return _norm(now - timedelta(days=n * (7 if unit == "week" else 1)))
+    d = _add_months(now.date(), -n * (12 if unit == "year" else 1))
+    return _norm(now.replace(year=d.year, month=d.month, day=d.day))
+
+
+def _calendar(r: _Ref, unit: str, offset: int) -> _Interval:
+    """The calendar day/week/month/year containing ref, shifted by offset units."""
+    t = r.today
+    if unit == "day":
+        first = t + timedelta(days=offset)
+        after = first + timedelta(days=1)
+    elif unit == "week":
+        first = t - timedelta(days=t.weekday() - 7 * offset)
+        after = first + timedelta(days=7)
+    elif unit == "month":
+        first = _add_months(t.replace(day=1), offset)
+        after = _add_months(first, 1)
+    else:
+        first = date(t.year + offset, 1, 1)
+        after = date(t.year + offset + 1, 1, 1)
+    return r.at(first), r.at(after), unit, False
+
+
+def _part(r: _Ref, day_offset: int, hours: tuple[int, int]) -> _Interval:
+    d = r.today + timedelta(days=day_offset)
+    end = d + timedelta(days=hours[1] // 24)
+    return r.at(d, hours[0]), r.at(end, hours[1] % 24), "hour", False
+
+
+def _ago(r: _Ref, n: int, unit: str) -> _Interval:
+    """Minutes and hours get a tolerance window; larger units their whole calendar unit."""
+    if unit == "minute":
+        start = _minus(r.now, timedelta(minutes=n + 5))
+        return start, _minus(r.now, timedelta(minutes=max(0, n - 5))), unit, False
+    if unit == "hour":
+        start = _minus(r.now, timedelta(hours=n + 0.5))
+        return start, _minus(r.now, timedelta(hours=n - 0.5)), unit, False
+    return _calendar(r, unit, -n)
+
+
+def _past(r: _Ref, n: int, unit: str) -> _Interval:
+    """From the start of the day n units back until now: "the past 3 days"."""
+    return r.at(_back(r.now, n, unit).date()), r.now, unit, False
+
+
+def _fuzzy(r: _Ref, back_from: timedelta, back_to: timedelta, granularity: str) -> _Interval:
+    return _minus(r.now, back_from), _minus(r.now, back_to), granularity, True
+
+
+def _at_time(r: _Ref, d: date, hour: int, minute: str | None) -> _Interval:
+    """A clock time on day d: its hour, or its minute when minutes were given."""
+    start = r.at(d, hour, int(minute or 0))
+    step, granularity = (timedelta(minutes=1), "minute") if minute else (timedelta(hours=1), "hour")
+    return start, _norm(start + step), granularity, False
+
+
+# --- vocabulary ----------------------------------------------------------------------------
+
+_NUMBER_WORDS: Final = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}  # fmt: skip
+_EN_UNITS: Final = {
+    "mi": "minute", "ho": "hour", "hr": "hour", "da": "day", "we": "week", "mo": "month",
+    "ye": "year", "yr": "year",
+}  # fmt: skip
+_VI_UNITS: Final = {
+    "phút": "minute", "giờ": "hour", "tiếng": "hour", "ngày": "day", "tuần": "week",
+    "tháng": "month", "năm": "year",
+}  # fmt: skip
+_MONTH_NAMES: Final = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+_MONTHS: Final = {
+    **{name: i for i, name in enumerate(_MONTH_NAMES, 1)},
+    **{name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)},
+    "sept": 9,
+}
+_WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# Hours; past 24 runs into the next day.
+_EN_PARTS: Final = {
+    "morning": (6, 12), "afternoon": (12, 18), "evening": (18, 22), "night": (18, 30),
+}  # fmt: skip
+_VI_PARTS: Final = {
+    "sáng": (6, 12), "trưa": (11, 14), "chiều": (14, 18), "tối": (18, 22), "đêm": (22, 30),
+}  # fmt: skip
+_VI_DAY_WORD: Final = {"nay": 0, "qua": -1, "mai": 1}  # last word of "hôm nay", "qua", "ngày mai"
+_VI_DAYS: Final = {"hôm nay": 0, "hôm qua": -1, "hôm kia": -2, "ngày mai": 1, "ngày kia": 2}
+_VI_RELATIVE: Final = {
+    "này": 0, "nay": 0, "trước": -1, "rồi": -1, "qua": -1, "ngoái": -1, "sau": 1, "tới": 1,
+}  # fmt: skip
+
+
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word]
+
+
+def _unit(word: str) -> str:
+    return _VI_UNITS.get(word) or _EN_UNITS[word[:2]]
+
+
+def _words(phrase: str) -> str:
+    return " ".join(phrase.split())
+
+
+# --- patterns (matched against lowercased text) --------------------------------------------
+
+_NUM: Final = r"[0-9][0-9]{0,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+_EN_UNIT: Final = r"minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|yrs?"
+_VI_UNIT: Final = "|".join(_VI_UNITS)
+_MONTH: Final = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_YEAR: Final = r"19[0-9]{2}|20[0-9]{2}|2100"
+_VI_PERIOD: Final = "|".join(_VI_PARTS)
+_VI_DAY_SUFFIX: Final = r"hôm\s+nay|hôm\s+qua|ngày\s+mai|nay|qua|mai"
+
+
+def _clock(t: str) -> str:
+    """A clock time: it must have minutes or am/pm, or "8 May" would start with one."""
+    return (
+        rf"(?P<{t}h>[0-9][0-9]?)(?=:[0-5][0-9]|\s*[ap]\.?m\b)(?::(?P<{t}m>[0-5][0-9]))?"
+        rf"(?:\s*(?P<{t}ap>[ap])\.?m\.?)?"
+    )
+
+
+def _dmy(t: str) -> str:
+    return (
+        rf"(?P<{t}d>[0-9][0-9]?)(?:st|nd|rd|th)?(?:\s+of)?\s+(?P<{t}mo>{_MONTH})"
+        rf"(?:,?\s+(?P<{t}y>{_YEAR}))?"
+    )
+
+
+def _mdy(t: str) -> str:
+    return (
+        rf"(?P<{t}mo>{_MONTH})\s+(?P<{t}d>[0-9][0-9]?)(?:st|nd|rd|th)?"
+        rf"(?:,?\s+(?P<{t}y>{_YEAR}))?"
+    )
+
+
+# --- resolvers: each turns a match of its rule into an interval, or None -------------------
+
+
+def _month(m: re.Match[str], group: str, r: _Ref) -> int:
+    """The month number; "may" and "march" are also words, so as months they need a capital."""
+    name = m.group(group)
+    if name in ("may", "mar", "march") and r.text[m.start(group)].islower():
+        raise ValueError("lowercase may/march is not a month")
+    return _MONTHS[name]
+
+
+def _ymd(m: re.Match[str], t: str, r: _Ref) -> date:
+    year = m.group(t + "y")
+    return date(int(year) if year else r.today.year, _month(m, t + "mo", r), int(m.group(t + "d")))
+
+
+def _on_day(m: re.Match[str], t: str, r: _Ref, d: date) -> _Interval:
+    """Day d, narrowed to the clock time t if one matched."""
+    if m.group(t + "h") is None:
+        return r.at(d), r.at(d + timedelta(days=1)), "day", False
+    hour, ap = int(m.group(t + "h")), m.group(t + "ap")
+    if ap:
+        if not 1 <= hour <= 12:
+            raise ValueError("not a 12-hour clock time")
+        hour = hour % 12 + (12 if ap == "p" else 0)
+    return _at_time(r, d, hour, m.group(t + "m"))
+
+
+def _time_on_date(m: re.Match[str], r: _Ref) -> _Interval:
+    return _on_day(m, "c", r, _ymd(m, "a" if m.group("ad") else "b", r))
+
+
+def _dmy_date(m: re.Match[str], r: _Ref) -> _Interval:
+    return _on_day(m, "c", r, _ymd(m, "", r))
+
+
+def _month_year(m: re.Match[str], r: _Ref) -> _Interval:
+    first = date(int(m.group("y")), _month(m, "mo", r), 1)
+    return r.at(first), r.at(_add_months(first, 1)), "month", False
+
+
+def _iso(m: re.Match[str], r: _Ref) -> _Interval:
+    dt = datetime.fromisoformat(r.text[m.start() : m.end()])
+    if m.group("t") is None:
+        d = dt.date()
+        return r.at(d), r.at(d + timedelta(days=1)), "day", False
+    if dt.tzinfo is None:
+        dt = _norm(dt.replace(tzinfo=r.tz))
+    start = dt.astimezone(r.tz).replace(second=0, microsecond=0)
+    return start, _norm(start + timedelta(minutes=1)), "minute", False
+
+
+def _year(m: re.Match[str], r: _Ref) -> _Interval:
+    y = int(m.group("y"))
+    return r.at(date(y, 1, 1)), r.at(date(y + 1, 1, 1)), "year", False
+
+
+def _en_ago(m: re.Match[str], r: _Ref) -> _Interval:
+    return _ago(r, _number(m.group("n")), _unit(m.group("u")))
+
+
+def _en_past(m: re.Match[str], r: _Ref) -> _Interval | None:
+    n = m.group("n")
+    if n is None and _words(m.group()).startswith(("last", "the last")):
+        return None  # "last week" is the calendar week, read by another rule
+    return _past(r, _number(n) if n else 1, _unit(m.group("u")))
+
+
+def _en_around(m: re.Match[str], r: _Ref) -> _Interval:
+    return _calendar(r, "day", -2 if "before" in m.group() else 2)
+
+
+def _en_day(m: re.Match[str], r: _Ref) -> _Interval:
+    offset = {"today": 0, "yesterday": -1, "tomorrow": 1}[m.group("d")]
+    part = m.group("p")
+    return _part(r, offset, _EN_PARTS[part]) if part else _calendar(r, "day", offset)
+
+
+def _en_this_part(m: re.Match[str], r: _Ref) -> _Interval:
+    return _part(r, 0, _EN_PARTS[m.group("p")])
+
+
+def _en_night(m: re.Match[str], r: _Ref) -> _Interval:
+    return _part(r, 0 if m.group() == "tonight" else -1, _EN_PARTS["night"])
+
+
+def _en_earlier(m: re.Match[str], r: _Ref) -> _Interval:
+    start = r.at(r.today)
+    end = _minus(r.now, timedelta(hours=1))
+    return start, end if end > start else r.now, "hour", True
+
+
+def _en_relative(m: re.Match[str], r: _Ref) -> _Interval:
+    return _calendar(r, m.group("u"), {"this": 0, "last": -1, "next": 1}[m.group("w")])
+
+
+def _en_weekend(m: re.Match[str], r: _Ref) -> _Interval:
+    """Saturday 00:00 to Monday 00:00; a bare "the weekend" is the latest one begun."""
+    saturday = r.today - timedelta(days=r.today.weekday() - 5)
+    which = m.group("w")
+    if which == "last" or (which == "the" and r.today.weekday() < 5):
+        saturday -= timedelta(days=7)
+    elif which == "next":
+        saturday += timedelta(days=7)
+    return r.at(saturday), r.at(saturday + timedelta(days=2)), "day", False
+
+
+def _en_weekday(m: re.Match[str], r: _Ref) -> _Interval:
+    """last: latest strictly before today; on: latest on or before today; next: first after
+    today; this: the one in the current Monday-based week."""
+    which, wanted, today = m.group("w"), _WEEKDAYS.index(m.group("d")), r.today.weekday()
+    if which == "this":
+        offset = wanted - today
+    elif which == "next":
+        offset = (wanted - today) % 7 or 7
+    else:
+        offset = -((today - wanted) % 7 or (7 if which == "last" else 0))
+    return _calendar(r, "day", offset)
+
+
+def _just_now(m: re.Match[str], r: _Ref) -> _Interval:
+    return _fuzzy(r, timedelta(hours=2), timedelta(0), "hour")
+
+
+def _recently(m: re.Match[str], r: _Ref) -> _Interval:
+    return _fuzzy(r, timedelta(days=7), timedelta(0), "week")
+
+
+def _a_while_ago(m: re.Match[str], r: _Ref) -> _Interval:
+    return _fuzzy(r, timedelta(hours=4), timedelta(minutes=30), "hour")
+
+
+def _vi_ago(m: re.Match[str], r: _Ref) -> _Interval:
+    return _ago(r, int(m.group("n")), _unit(m.group("u")))
+
+
+def _vi_past(m: re.Match[str], r: _Ref) -> _Interval:
+    return _past(r, int(m.group("n")), _unit(m.group("u")))
+
+
+def _vi_clock(m: re.Match[str], r: _Ref) -> _Interval | None:
+    """A clock time: "3h chiều" is 15:00.
+
+    Without a period word after the number, one just before it counts ("chiều nay 3h",
+    "tối qua lúc 8 giờ"). "3h"/"3g" with neither needs Vietnamese text, since "3h" is also
+    English, and a lowercase h/g, since "4G" is a network.
+    """
+    period, day = m.group("p"), m.group("d")
+    before = _VI_PERIOD_BEFORE.search(r.low, max(0, m.start() - 40), m.start())
+    if period is None and before is not None:
+        period, day = before.group("p"), before.group("d")
+    if m.group("g") is not None and (
+        r.text[m.start("g")].isupper() or (period is None and not r.vi)
+    ):
+        return None
+    hour = int(m.group("h"))
+    if (period in ("chiều", "tối") and hour < 12) or (period == "trưa" and hour < 11):
+        hour += 12
+    elif period == "sáng" and hour == 12:
+        hour = 0
+    offset = _VI_DAY_WORD[day.split()[-1]] if day else 0
+    return _at_time(r, r.today + timedelta(days=offset), hour, m.group("m"))
+
+
+def _vi_part(m: re.Match[str], r: _Ref) -> _Interval:
+    return _part(r, _VI_DAY_WORD[m.group("d").split()[-1]], _VI_PARTS[m.group("p")])
+
+
+def _vi_day(m: re.Match[str], r: _Ref) -> _Interval:
+    return _calendar(r, "day", _VI_DAYS[_words(m.group())])
+
+
+def _vi_relative(m: re.Match[str], r: _Ref) -> _Interval:
+    return _calendar(r, _unit(m.group("u")), _VI_RELATIVE[m.group("w")])
+
+
+_Resolver = Callable[[re.Match[str], _Ref], _Interval | None]
+_DIGIT: Final = "0"  # trigger standing for "the text has a digit"
+
+# (triggers, pattern, resolver). A rule runs only if one of its triggers occurs in the
+# lowercased text, so every match of the pattern must contain one. List order breaks ties
+# between equally long overlapping matches.
+_RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
+    (
+        (_DIGIT,),
+        rf"{_clock('c')},?\s+(?:on\s+)?(?:{_dmy('a')}|{_mdy('b')})",
+        _time_on_date,
+    ),
+    ((_DIGIT,), rf"{_dmy('')}(?:,?\s+(?:at\s+)?{_clock('c')})?", _dmy_date),
+    ((_DIGIT,), rf"{_mdy('')}(?:,?\s+(?:at\s+)?{_clock('c')})?", _dmy_date),
+    ((_DIGIT,), rf"(?P<mo>{_MONTH}),?\s+(?P<y>{_YEAR})", _month_year),
+    (
+        (_DIGIT,),
+        r"[12][0-9]{3}-[0-9]{2}-[0-9]{2}(?P<t>[t ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+        r"(?:z|[+-][0-9]{2}:[0-9]{2})?)?",
+        _iso,
+    ),
+    ((_DIGIT,), rf"(?:in|since|during|of)\s+(?P<y>{_YEAR})", _year),
+    (("ago",), rf"(?P<n>{_NUM})\s*(?P<u>{_EN_UNIT})\s+ago", _en_ago),
+    (
+        ("past", "last"),
+        rf"(?:the\s+past|the\s+last|past|last)\s+(?:(?P<n>{_NUM})\s+)?"
+        r"(?P<u>days?|weeks?|months?|years?)",
+        _en_past,
+    ),
+    (
+        ("before yesterday", "after tomorrow"),
+        r"day\s+(?:before\s+yesterday|after\s+tomorrow)",
+        _en_around,
+    ),
+    (
+        ("today", "yesterday", "tomorrow"),
+        r"(?P<d>today|yesterday|tomorrow)(?:\s+(?P<p>morning|afternoon|evening|night))?",
+        _en_day,
+    ),
+    (
+        ("morning", "afternoon", "evening"),
+        r"this\s+(?P<p>morning|afternoon|evening)",
+        _en_this_part,
+    ),
+    (("night",), r"tonight|last\s+night", _en_night),
+    (
+        ("earlier",),
+        r"earlier\s+today|earlier(?!\s+(?:than|this|last|in|on|that)(?!\w))",
+        _en_earlier,
+    ),
+    (("week", "month", "year"), r"(?P<w>this|last|next)\s+(?P<u>week|month|year)", _en_relative),
+    (("weekend",), r"(?P<w>this|last|next|the)\s+weekend", _en_weekend),
+    (("day",), rf"(?P<w>last|this|next|on)\s+(?P<d>{'|'.join(_WEEKDAYS)})", _en_weekday),
+    (("now",), r"just\s+now", _just_now),
+    (
+        ("recent", "lately", "đây", "dạo"),
+        r"recently|lately|gần\s+đây|mới\s+đây|dạo\s+này",
+        _recently,
+    ),
+    (("đây",), rf"cách\s+đây\s+(?P<n>[0-9]{{1,4}})\s*(?P<u>{_VI_UNIT})(?:\s+trước)?", _vi_ago),
+    (("trước",), rf"(?P<n>[0-9][0-9]{{0,3}})\s*(?P<u>{_VI_UNIT})\s+trước", _vi_ago),
+    (
+        ("ngày", "tuần", "tháng", "năm"),
+        r"(?P<n>[0-9][0-9]{0,3})\s*(?P<u>ngày|tuần|tháng|năm)\s+qua",
+        _vi_past,
+    ),
+    (
+        (_DIGIT,),
+        rf"(?P<h>[0-9][0-9]?)(?:\s*giờ|(?P<g>[hg]))(?:\s*(?P<m>[0-5][0-9])(?:\s*phút)?)?"
+        rf"(?:\s+(?P<p>{_VI_PERIOD})(?:\s+(?P<d>{_VI_DAY_SUFFIX}))?)?",
+        _vi_clock,
+    ),
+    (tuple(_VI_PARTS), rf"(?P<p>{_VI_PERIOD})\s+(?P<d>{_VI_DAY_SUFFIX})", _vi_part),
+    (("hôm", "ngày"), r"hôm\s+(?:nay|qua|kia)|ngày\s+(?:mai|kia)", _vi_day),
+    (
+        ("tuần", "tháng", "năm"),
+        r"(?P<u>tuần|tháng|năm)\s+(?P<w>này|nay|trước|rồi|qua|ngoái|sau|tới)",
+        _vi_relative,
+    ),
+    (("nãy",), r"(?:lúc|vừa|hồi|ban)\s+nãy|nãy", _a_while_ago),
+    # Bare "mới"/"vừa" are adverbs only before a verb; after a noun "mới" means "new".
+    (
+        ("mới", "vừa"),
+        r"vừa\s+xong|vừa\s+mới|mới\s+vừa"
+        r"|(?:mới|vừa)(?=\s+\w)(?!\s+(?:của|và|nhất|này|đó|hơn|lắm|quá|mẻ)(?!\w))",
+        _just_now,
+    ),
+)
+
+# The left word boundary is checked in Python: a leading lookbehind would stop the regex engine
+# from jumping to the pattern's first character.
+_RULES: Final = tuple(
+    (frozenset(triggers), re.compile(rf"(?:{pattern})(?!\w)"), resolve)
+    for triggers, pattern, resolve in _RULE_SPECS
+)
+_EN_TRIGGERS: Final = tuple(
+    sorted({t for ts, _, _ in _RULE_SPECS for t in ts if t.isascii() and t != _DIGIT})
+)
+_VI_TRIGGERS: Final = tuple(sorted({t for ts, _, _ in _RULE_SPECS for t in ts if not t.isascii()}))
+_HAS_DIGIT: Final = re.compile("[0-9]")
+_VI_PERIOD_BEFORE: Final = re.compile(
+    rf"(?<!\w)(?P<p>{_VI_PERIOD})(?:\s+(?P<d>{_VI_DAY_SUFFIX}))?,?(?:\s+(?:vào\s+)?lúc)?\s+$"
+)
+# Lowercase letters Vietnamese has and French, Spanish or Portuguese do not.
+_VI_LETTER: Final = re.compile(r"[ăđơưĩũ\u1ea1-\u1ef9]")
+_AGO_EXACT: Final = re.compile(
+    rf"(?P<n>{_NUM})\s*(?P<u>{_EN_UNIT})\s+ago|(?P<m>[0-9]{{1,4}})\s*(?P<v>{_VI_UNIT})\s+trước"
+)
+_ISO_START: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NOW_WORDS: Final = frozenset({"now", "right now", "just now"})
+
+
+def _require_aware(dt: datetime) -> None:
+    if dt.utcoffset() is None:
+        raise ValueError(f"timezone-aware datetime required, got naive {dt!r}")
+
+
+def _nfc(text: str) -> tuple[str, list[int] | None]:
+    """NFC text plus a map from its offsets to the input's, so that decomposed Vietnamese
+    (as typed on some keyboards) matches and spans still point into the original."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text, None
+    parts: list[str] = []
+    offsets: list[int] = []
+    begin = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or unicodedata.combining(text[i]) == 0:
+            piece = unicodedata.normalize("NFC", text[begin:i])
+            parts.append(piece)
+            # A match starts on a segment start; one ending inside a segment takes all of it.
+            offsets.extend([begin] + [i] * (len(piece) - 1))
+            begin = i
+    offsets.append(len(text))
+    return "".join(parts), offsets
+
+
+def _lower(text: str) -> str:
+    """Lowercase with offsets unchanged (a few characters, like "İ", lowercase to two)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _word_start(low: str, i: int) -> bool:
+    """Whether a match may start at i: not inside a word, nor after a decimal point or colon
+    ("1.5 hours ago" is not "5 hours ago")."""
+    if i == 0:
+        return True
+    c = low[i - 1]
+    return not (c.isalnum() or c == "_" or (c in ".,:" and low[i].isdigit()))
+
+
+def extract_time_hints(text: str, ref: datetime) -> list[TimeHint]:
+    """Every time phrase in text, resolved against ref, ordered by position.
+
+    A hint with the same interval as an earlier one is dropped.
+    """
+    _require_aware(ref)
+    norm, offsets = _nfc(text)
+    low = _lower(norm)
+    hits = {t for t in _EN_TRIGGERS if t in low}
+    if _HAS_DIGIT.search(low):
+        hits.add(_DIGIT)
+    if not low.isascii():
+        hits.update(t for t in _VI_TRIGGERS if t in low)
+    if not hits:
+        return []
+    r = _Ref(ref, norm, low)
+    found: list[tuple[int, int, int, _Interval]] = []
+    for order, (triggers, rx, resolve) in enumerate(_RULES):
+        if triggers.isdisjoint(hits):
+            continue
+        pos = 0
+        while (m := rx.search(low, pos)) is not None:
+            pos = m.start() + 1
+            if not _word_start(low, m.start()):
+                continue
+            try:
+                interval = resolve(m, r)
+            except (ValueError, OverflowError):  # an impossible date such as 31 February
+                continue
+            if interval is not None:
+                found.append((m.start(), m.end(), order, interval))
+                pos = m.end()
+    # Longest first, then leftmost, then rule order; keep what does not overlap a keeper.
+    found.sort(key=lambda f: (f[0] - f[1], f[0], f[2]))
+    kept: list[tuple[int, int, int, _Interval]] = []
+    for f in found:
+        if all(f[1] <= k[0] or f[0] >= k[1] for k in kept):
+            kept.append(f)
+    kept.sort()
+    hints: list[TimeHint] = []
+    seen: set[tuple[float, float]] = set()
+    for i, j, _, (start, end, granularity, fuzzy) in kept:
+        key = (start.timestamp(), end.timestamp())
+        if key[0] >= key[1] or key in seen:
+            continue
+        seen.add(key)
+        s, e = (offsets[i], offsets[j]) if offsets is not None else (i, j)
+        hints.append(TimeHint(text[s:e], start, end, granularity, fuzzy, (s, e)))
+    return hints
+
+
+def parse_moment(phrase: str, now: datetime) -> datetime | None:
+    """A user-typed point in time (an --at option), or None if phrase is not one.
+
+    "N units ago" is exactly that far back; a named period ("yesterday", "last week",
+    "8 May 2023") means its start; ISO 8601 without an offset is in now's timezone.
+    Vague phrases ("recently") name no point and give None.
+    """
+    _require_aware(now)
+    p = _words(unicodedata.normalize("NFC", phrase))
+    low = p.lower()
+    if low in _NOW_WORDS:
+        return now
+    if (m := _AGO_EXACT.fullmatch(low)) is not None:
+        n, unit = (m.group("n"), m.group("u")) if m.group("n") else (m.group("m"), m.group("v"))
+        try:
+            return _back(now, _number(n), _unit(unit))
+        except (ValueError, OverflowError):
+            return None
+    if _ISO_START.match(p):
+        try:
+            dt = datetime.fromisoformat(p)
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            return _norm(dt.replace(tzinfo=now.tzinfo))
+        return dt.astimezone(now.tzinfo)
+    hints = extract_time_hints(p, now)
+    if len(hints) == 1 and hints[0].span == (0, len(p)) and not hints[0].fuzzy:
+        return hints[0].start
+    return None

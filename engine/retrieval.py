@@ -1,0 +1,285 @@
+"""Recall: query -> anchors -> spreading activation -> ranked memories -> context.
+
+Runs entirely on a `View`, so the same code answers for the live brain and for any past
+moment. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .activation import Activation, SpreadParams, spread
+from .api import Memory, RecalledMemory, RecallResult
+from .clock import DAY_US, from_us, to_us
+from .errors import InputError
+from .extraction import tokens
+from .extraction.classify import INTENT_DEPTH, detect_intent
+from .extraction.entities import extract_entities
+from .extraction.temporal import extract_time_hints
+from .model import MEMORY_TYPES, NEURON_TYPES, NeuronType, memory_type
+from .projection import NO_EXPIRY, View
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+MAX_QUERY_CHARS = 10_000
+MAX_LIMIT = 1000
+_T_TIME = NEURON_TYPES.index(NeuronType.TIME)
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+ENTITY_BOOST = 1.5  # a named thing in the question is a stronger cue than a common word
+TIME_WEIGHT = 1.0
+INTERSECTION_BONUS = 0.5
+
+
+def count_tokens(text: str) -> int:
+    """Words and punctuation marks: within a few percent of LLM tokenizers on English prose."""
+    return len(_TOKEN.findall(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Anchors:
+    nodes: I64
+    weights: F64  # cue strength per anchor before IDF (entity > keyword)
+    labels: list[str]
+    missing: float  # cue strength of query words the brain has never seen
+
+
+def find_anchors(view: View, query: str) -> Anchors:
+    p = view.p
+    found: dict[int, tuple[float, str]] = {}
+    missing = 0.0
+
+    def add(key: str, strength: float, label: str) -> bool:
+        idx = p.keys.get(key)
+        if idx is None or idx >= view.neurons:
+            return False
+        if idx not in found or found[idx][0] < strength:
+            found[idx] = (strength, label)
+        return True
+
+    for ent in extract_entities(query):
+        add("e:" + ent.key, ENTITY_BOOST, ent.text)
+    for key, surface in tokens.keywords(query):
+        if not add("k:" + key, 1.0, surface):
+            missing += 1.0
+    hints = extract_time_hints(query, from_us(view.time).astimezone())
+    if hints:
+        n = view.neurons
+        is_time = p.n_type.values[:n] == _T_TIME
+        starts, ends = p.n_start.values[:n], p.n_end.values[:n]
+        for hint in hints:
+            lo, hi = to_us(hint.start), to_us(hint.end)
+            hit = np.flatnonzero(
+                is_time & (starts < hi) & (ends > lo) & (ends - starts <= hi - lo + DAY_US)
+            )
+            for idx in hit[:64].tolist():
+                found.setdefault(idx, (TIME_WEIGHT, hint.text))
+    order = sorted(found)
+    return Anchors(
+        nodes=np.asarray(order, dtype=np.int64),
+        weights=np.asarray([found[i][0] for i in order], dtype=np.float64),
+        labels=[found[i][1] for i in order],
+        missing=missing,
+    )
+
+
+def idf(degree: I64, documents: int) -> F64:
+    """BM25's inverse document frequency, on the graph degree of a neuron."""
+    d = degree.astype(np.float64)
+    return np.log1p((documents - d + 0.5) / (d + 0.5)).clip(min=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    types: frozenset[int] | None = None
+    tags: frozenset[str] | None = None
+    include_expired: bool = False
+    min_priority: int = 0
+
+
+def memory_at(view: View, fiber: int) -> Memory:
+    p = view.p
+    expires = int(p.f_expires[fiber])
+    return Memory(
+        id=p.f_id[fiber],
+        text=p.f_text[fiber],
+        memory_type=MEMORY_TYPES[int(p.f_type[fiber])],
+        priority=int(p.f_priority[fiber]),
+        event_time=from_us(int(p.f_start[fiber])),
+        recorded_at=from_us(int(p.f_t[fiber])),
+        expires_at=None if expires == NO_EXPIRY else from_us(expires),
+        tags=tuple(p.f_tags[fiber]),
+        source=p.f_source[fiber],
+        salience=float(p.f_salience[fiber]),
+        seq=int(p.f_seq[fiber]),
+        meta=p.f_meta[fiber],
+    )
+
+
+def recall(
+    view: View,
+    query: str,
+    *,
+    depth: int | None = None,
+    limit: int = 10,
+    max_tokens: int | None = None,
+    filters: Filters = Filters(),
+) -> RecallResult:
+    started = time.perf_counter()
+    if not isinstance(query, str) or not query.strip():
+        raise InputError("query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise InputError(f"query is too long ({len(query)} > {MAX_QUERY_CHARS} characters)")
+    if depth is not None and depth not in (0, 1, 2, 3):
+        raise InputError(f"depth must be 0, 1, 2 or 3, got {depth}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    budget = view.p.config.max_context_tokens if max_tokens is None else max_tokens
+    if budget < 1:
+        raise InputError(f"max_tokens must be positive, got {budget}")
+
+    p = view.p
+    p.sync_graph()
+    intent = detect_intent(query)
+    use_depth = INTENT_DEPTH[intent] if depth is None else depth
+    anchors = find_anchors(view, query)
+    documents = max(view.fibers, 1)
+    exponent = 1.0
+
+    def initial(degree: I64) -> F64:
+        level: F64 = anchors.weights * idf(degree, documents)
+        return level * np.maximum(degree, 1).astype(np.float64) ** exponent
+
+    params = SpreadParams(
+        hops=use_depth + 1,
+        hop_decay=p.config.hop_decay,
+        threshold=p.config.activation_threshold,
+        fanout_exponent=exponent,
+    )
+    act = spread(view, anchors.nodes, initial, params)
+    ranked = _rank(view, act, filters, limit)
+    memories = [RecalledMemory(memory_at(view, f), s) for f, s in ranked]
+    cue = anchors.weights * idf(act.anchor_degree, documents)
+    confidence = _confidence(view, act, anchors, cue, ranked)
+    context = assemble_context(memories, budget)
+    return RecallResult(
+        query=query,
+        memories=memories,
+        context=context,
+        confidence=confidence,
+        neurons_activated=len(act.nodes),
+        depth=use_depth,
+        intent=intent.value,
+        anchors=anchors.labels,
+        latency_ms=(time.perf_counter() - started) * 1000,
+        at=from_us(view.time),
+        seq=view.seq,
+    )
+
+
+def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tuple[int, float]]:
+    p = view.p
+    fiber_of = p.n_fiber.values[act.nodes]
+    is_memory = fiber_of >= 0
+    fibers = fiber_of[is_memory].astype(np.int64)
+    level = act.level[is_memory]
+    hits = act.hits[is_memory]
+    ok = fibers < view.fibers
+    if not filters.include_expired:
+        ok &= p.f_expires.values[fibers.clip(max=max(view.fibers - 1, 0))] > view.time
+    if filters.min_priority:
+        ok &= p.f_priority.values[fibers.clip(max=max(view.fibers - 1, 0))] >= filters.min_priority
+    fibers, level, hits = fibers[ok], level[ok], hits[ok]
+    if filters.types is not None:
+        keep = np.isin(p.f_type.values[fibers], list(filters.types))
+        fibers, level, hits = fibers[keep], level[keep], hits[keep]
+    if filters.tags is not None:
+        wanted = filters.tags
+        keep = np.fromiter(
+            (wanted <= set(p.f_tags[f]) for f in fibers.tolist()), dtype=bool, count=len(fibers)
+        )
+        fibers, level, hits = fibers[keep], level[keep], hits[keep]
+    if not len(fibers):
+        return []
+    score = level * (1.0 + INTERSECTION_BONUS * np.maximum(hits - 1, 0))
+    score *= _priors(view, fibers)
+    k = min(limit, len(score))
+    top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
+    order = top[np.lexsort((fibers[top], -score[top]))]
+    return [(int(fibers[i]), float(score[i])) for i in order]
+
+
+def _priors(view: View, fibers: I64) -> F64:
+    """Mild factors beside activation: priority, recency of the event, salience."""
+    p = view.p
+    prio = p.f_priority.values[fibers].astype(np.float64)
+    age_days = np.maximum(view.time - p.f_start.values[fibers], 0) / DAY_US
+    recency = np.exp(-age_days / 30.0)
+    salience = p.f_salience.values[fibers].astype(np.float64)
+    prior: F64 = (1.0 + 0.04 * (prio - 5)) * (1.0 + 0.1 * recency) * (0.95 + 0.1 * salience)
+    return prior
+
+
+def _confidence(
+    view: View, act: Activation, anchors: Anchors, cue: F64, ranked: list[tuple[int, float]]
+) -> float:
+    """Share of the question's cue strength (IDF-weighted) that the best memory links to.
+
+    0 when nothing matched, 1 when the top memory contains every distinctive word and name of
+    the question; unknown words count against it, since the brain cannot have the answer to
+    what it has never heard of.
+    """
+    if not ranked or not len(anchors.nodes):
+        return 0.0
+    p = view.p
+    anchor = int(p.f_anchor[ranked[0][0]])
+    _, nbr, _ = p.graph.gather(
+        np.asarray([anchor], dtype=np.int64), p.s_src.values, p.s_dst.values, view.synapses
+    )
+    linked = np.isin(anchors.nodes, nbr)
+    top_idf = float(cue.max()) if len(cue) else 1.0
+    total = float(cue.sum()) + anchors.missing * top_idf
+    if total <= 0:
+        return 0.0
+    return round(min(1.0, float(cue[linked].sum()) / total), 4)
+
+
+def assemble_context(memories: list[RecalledMemory], max_tokens: int) -> str:
+    """Markdown for an LLM prompt: best memories first, cut to fit `max_tokens`."""
+    if not memories:
+        return ""
+    header = "## Relevant memories"
+    lines = [header]
+    used = count_tokens(header)
+    for item in memories:
+        m = item.memory
+        line = f"- ({m.event_time.date().isoformat()}, {m.memory_type.value}) {m.text}"
+        cost = count_tokens(line)
+        if used + cost > max_tokens:
+            if len(lines) == 1 and (cut := _truncate(line, max_tokens - used)):
+                lines.append(cut)
+            break
+        lines.append(line)
+        used += cost
+    return "\n".join(lines) if len(lines) > 1 else ""
+
+
+def _truncate(line: str, budget: int) -> str:
+    end = 0
+    for i, m in enumerate(_TOKEN.finditer(line)):
+        if i >= budget - 1:
+            break
+        end = m.end()
+    return line[:end] + " …" if end else ""
+
+
+def parse_types(values: list[str] | None) -> frozenset[int] | None:
+    if not values:
+        return None
+    return frozenset(MEMORY_TYPES.index(memory_type(v)) for v in values)

@@ -1,0 +1,108 @@
+"""A store: one directory holding the LMDB log of all its brains and their checkpoints.
+
+The default store lives in `$NMEM_HOME`, else `~/.neuralmemory`. Any number of processes may
+open the same store at once (CLI, MCP server, HTTP server); LMDB serialises their writes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from . import events as ev
+from .brain import Brain
+from .errors import InputError, NotFoundError
+from .log import DEFAULT_MAP_SIZE, EventLog
+
+DEFAULT_BRAIN = "default"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def default_home() -> Path:
+    env = os.environ.get("NMEM_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".neuralmemory"
+
+
+def check_brain_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InputError(
+            f"invalid brain name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+class Store:
+    def __init__(self, path: Path | str | None = None, *, map_size: int = DEFAULT_MAP_SIZE) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_home()
+        self.log = EventLog(self.path / "log", map_size=map_size)
+        self._brains: dict[str, Brain] = {}
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for brain in self._brains.values():
+            brain.close()
+        self._brains.clear()
+        self.log.close()
+
+    # -- brains -------------------------------------------------------------------------------
+
+    def brain_names(self) -> dict[str, str]:
+        """Registered brains, name -> id."""
+        with self.log.reader() as r:
+            return r.brains()
+
+    @property
+    def current(self) -> str:
+        with self.log.reader() as r:
+            raw = r.meta(None, "current_brain")
+        return raw.decode() if raw else DEFAULT_BRAIN
+
+    def use(self, name: str) -> None:
+        if name not in self.brain_names():
+            raise NotFoundError(f"no brain named {name!r}")
+        with self.log.writer() as w:
+            w.put_meta(None, "current_brain", name.encode())
+
+    def create_brain(self, name: str, config: ev.BrainConfig | None = None) -> Brain:
+        check_brain_name(name)
+        brain_id = uuid.uuid4().hex
+        with self.log.writer() as w:
+            if name in w.brains():
+                raise InputError(f"brain {name!r} already exists")
+            w.register_brain(name, brain_id)
+            w.append(brain_id, ev.BrainCreated(name=name, config=config or ev.BrainConfig()))
+        return self.brain(name)
+
+    def brain(self, name: str | None = None, *, create: bool = True) -> Brain:
+        """A brain by name (default: the current one), created on first use if `create`."""
+        name = check_brain_name(name or self.current)
+        cached = self._brains.get(name)
+        if cached is not None:
+            return cached
+        brain_id = self.brain_names().get(name)
+        if brain_id is None:
+            if not create:
+                raise NotFoundError(f"no brain named {name!r}")
+            try:
+                return self.create_brain(name)
+            except InputError:  # created by another process meanwhile
+                brain_id = self.brain_names()[name]
+        brain = Brain(self, brain_id, name)
+        self._brains[name] = brain
+        return brain
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "brains": sorted(self.brain_names()),
+            "current": self.current,
+        }

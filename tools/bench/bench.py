@@ -1,0 +1,176 @@
+"""Benchmark of our engine on the shared workload (tools/bench/workload.py).
+
+    python tools/bench/bench.py --n 10000 --n 100000 --out tools/bench/results/ours.json
+
+Per size: encode throughput through `remember_many` (batches of 1000, one fsync each; also the
+rate over the last 10% of the load), recall p50/p95 over the workload's queries, as-of recall
+at random past sequence numbers, open time of the store in a fresh process, full replay
+throughput, fresh-process `nmem recall` wall time, RSS and size on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import workload
+
+from engine import MemoryInput, Store
+from engine.projection import Projection, apply
+
+BATCH = 1000
+OPEN_PROBE = """
+import sys, time
+t0 = time.perf_counter()
+from engine import Store
+t1 = time.perf_counter()
+store = Store(sys.argv[1])
+brain = store.brain("bench", create=False)
+seq = brain.seq
+t2 = time.perf_counter()
+brain.recall("Why did we choose PostgreSQL?")
+t3 = time.perf_counter()
+print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f} {(t3 - t2) * 1000:.1f} {seq}")
+store.close()
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run(n: int, root: Path) -> dict[str, Any]:
+    path = root / f"store-{n}"
+    data = workload.generate(n)
+    out: dict[str, Any] = {"n": n}
+    with Store(path) as store:
+        brain = store.brain("bench")
+        started = time.perf_counter()
+        tail_from = int(n * 0.9)
+        tail_started = started
+        for i in range(0, n, BATCH):
+            if i >= tail_from and tail_started == started:
+                tail_started = time.perf_counter()
+            brain.remember_many(
+                [
+                    MemoryInput(text=t, event_time=when, cid=f"w{i + j}")
+                    for j, (t, when) in enumerate(data[i : i + BATCH])
+                ]
+            )
+        elapsed = time.perf_counter() - started
+        tail_elapsed = time.perf_counter() - tail_started
+        out["encode_per_s"] = round(n / elapsed, 1)
+        out["encode_per_s_last_10pct"] = round((n - tail_from) / tail_elapsed, 1)
+
+        brain.recall("warm up")
+        lat: list[float] = []
+        for _ in range(5):
+            for q in workload.QUERIES:
+                t0 = time.perf_counter()
+                brain.recall(q)
+                lat.append((time.perf_counter() - t0) * 1000)
+        out["recall_p50_ms"] = round(statistics.median(lat), 3)
+        out["recall_p95_ms"] = round(pct(lat, 0.95), 3)
+
+        rng = random.Random(1)
+        head = brain.seq
+        asof: list[float] = []
+        for _ in range(100):
+            seq = rng.randint(1, head)
+            q = rng.choice(workload.QUERIES)
+            t0 = time.perf_counter()
+            brain.at(seq).recall(q)
+            asof.append((time.perf_counter() - t0) * 1000)
+        out["asof_recall_p50_ms"] = round(statistics.median(asof), 3)
+        out["asof_recall_p95_ms"] = round(pct(asof, 0.95), 3)
+
+        t0 = time.perf_counter()
+        replay = Projection(brain.id)
+        with store.log.reader() as r:
+            for env in r.events(brain.id):
+                apply(replay, env)
+        replay.s_w.values  # noqa: B018 - include the final flush into numpy
+        out["replay_events_per_s"] = round(head / (time.perf_counter() - t0))
+        out["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        out["neurons"] = brain._refreshed().neuron_count
+        out["synapses"] = brain._refreshed().synapse_count
+    out["store_mb"] = round(
+        sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1
+    )
+
+    opens = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        probe = subprocess.run(
+            [sys.executable, "-c", OPEN_PROBE, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        wall = (time.perf_counter() - t0) * 1000
+        imp, opened, first_recall, _ = probe.stdout.split()
+        opens.append((float(opened), wall, float(imp), float(first_recall)))
+    best = min(opens)
+    out["open_ms"] = best[0]
+    out["open_process_wall_ms"] = round(best[1], 1)
+    out["import_ms"] = best[2]
+    out["first_recall_after_open_ms"] = best[3]
+
+    walls = []
+    env = {**os.environ, "NMEM_HOME": str(path)}
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run(
+            ["nmem", "recall", "Why did we choose PostgreSQL?", "--brain", "bench"],
+            capture_output=True,
+            env=env,
+            check=False,
+        )
+        walls.append((time.perf_counter() - t0) * 1000)
+    out["cli_recall_wall_ms"] = round(min(walls), 1)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, action="append", required=True)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--dir", type=Path, help="where to build the stores (default: a temp dir)")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        for n in args.n:
+            res = run(n, Path(tmp))
+            print(json.dumps(res), flush=True)
+            results.append(res)
+    report = {
+        "system": "neuralmemory (this repo)",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "results": results,
+    }
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
