@@ -22,11 +22,11 @@ from . import checkpoint
 from . import events as ev
 from .api import HistoryEntry, Memory, MemoryInput, RecallResult, Remembered
 from .clock import from_us, now_us, to_us
-from .encoder import check_input, decide_encode
+from .encoder import Prepared, decide_encode, prepare
 from .errors import InputError, NotFoundError
 from .log import Reader
 from .model import MEMORY_TYPES, MemoryType
-from .projection import NO_EXPIRY, Projection, View, apply
+from .projection import NO_EXPIRY, Projection, View, apply, apply_all
 from .retrieval import Filters, memory_at, parse_types, recall
 from .when import parse_when
 
@@ -231,8 +231,7 @@ class Brain(BrainView):
         return p or Projection(self.id)
 
     def _catch_up(self, r: Reader, p: Projection) -> None:
-        for env in r.events(self.id, after=p.seq):
-            apply(p, env)
+        apply_all(p, r.events(self.id, after=p.seq))
 
     def _maybe_checkpoint(self) -> None:
         p = self._p
@@ -278,9 +277,7 @@ class Brain(BrainView):
 
     def remember_many(self, items: Iterable[MemoryInput]) -> list[Remembered]:
         """Remember many memories in one transaction: one fsync, all or nothing."""
-        batch = list(items)
-        for item in batch:
-            check_input(item)
+        batch = [prepare(item) for item in items]
         if not batch:
             return []
         self.store.log.ensure_room(sum(len(i.text) for i in batch) * 8 + 4096 * len(batch))
@@ -292,7 +289,7 @@ class Brain(BrainView):
                     raise
         raise AssertionError("unreachable")
 
-    def _remember_batch(self, batch: list[MemoryInput]) -> list[Remembered]:
+    def _remember_batch(self, batch: list[Prepared]) -> list[Remembered]:
         out: list[Remembered] = []
         with self._writing() as (w, p):
             now = now_us()

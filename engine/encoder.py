@@ -8,7 +8,9 @@ becomes a hub by being recent.
 
 from __future__ import annotations
 
-import uuid
+import os
+from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 
 from . import events as ev
@@ -83,40 +85,76 @@ def validate_tags(tags: object) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _day_label(local_day: int) -> str:
+    return from_us(local_day * DAY_US).date().isoformat()
+
+
 def day_key(us: int, tz_offset: timedelta) -> tuple[str, int, int]:
     """Key and [start, end) of the calendar day holding `us`, in the memory's own timezone."""
     offset = int(tz_offset.total_seconds() * 1_000_000)
-    start = (us + offset) // DAY_US * DAY_US - offset
-    return f"t:day:{from_us(start + offset).date().isoformat()}", start, start + DAY_US
+    local_day = (us + offset) // DAY_US
+    start = local_day * DAY_US - offset
+    return f"t:day:{_day_label(local_day)}", start, start + DAY_US
 
 
-def check_input(inp: MemoryInput) -> None:
-    """Every check `decide_encode` makes on the input alone, so a batch fails before writing."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A validated input: everything about the memory that does not depend on the brain."""
+
+    text: str
+    tags: list[str]
+    kind: MemoryType
+    priority: int
+    expires_days: float | None
+    event_time: datetime | None
+    source: str
+    meta: ev.Meta
+    cid: str | None
+
+
+def prepare(inp: MemoryInput) -> Prepared:
+    """Validate one input; a batch is prepared whole before anything is written."""
     text = validate_text(inp.text)
-    validate_tags(inp.tags)
     kind = memory_type(inp.memory_type) if inp.memory_type else detect_memory_type(text)
-    priority(inp.priority)
-    _expiry(inp, kind, 0)
     if inp.event_time is not None and not isinstance(inp.event_time, datetime):
         raise InputError(f"event_time must be a datetime, got {type(inp.event_time).__name__}")
-    if not isinstance(inp.source, str) or not isinstance(inp.meta, dict):
-        raise InputError("source must be a string and meta a dict")
+    if not isinstance(inp.source, str) or not inp.source:
+        raise InputError("source must be a non-empty string")
+    if inp.cid is not None and (not isinstance(inp.cid, str) or not 0 < len(inp.cid) <= 200):
+        raise InputError("an idempotency key must be a string of 1-200 characters")
+    return Prepared(
+        text=text,
+        tags=validate_tags(inp.tags),
+        kind=kind,
+        priority=priority(inp.priority),
+        expires_days=_expiry_days(inp.expires_in_days, kind),
+        event_time=None if inp.event_time is None else aware(inp.event_time),
+        source=inp.source,
+        meta=validate_meta(inp.meta),
+        cid=inp.cid,
+    )
 
 
-def decide_encode(p: Projection, inp: MemoryInput, now: int) -> ev.MemoryEncoded:
-    """Turn one input into the event that records it, linking against the current projection."""
-    text = validate_text(inp.text)
-    tags = validate_tags(inp.tags)
-    kind = memory_type(inp.memory_type) if inp.memory_type else detect_memory_type(text)
-    prio = priority(inp.priority)
-    when = aware(inp.event_time) if inp.event_time is not None else from_us(now).astimezone()
+def validate_meta(meta: object) -> ev.Meta:
+    if not isinstance(meta, dict):
+        raise InputError("meta must be a mapping of names to plain values")
+    for key, value in meta.items():
+        if not isinstance(key, str) or not isinstance(value, str | int | float | bool | None):
+            raise InputError(f"meta {key!r}: values must be strings, numbers, booleans or null")
+    return dict(meta)
+
+
+def decide_encode(p: Projection, prep: Prepared, now: int) -> ev.MemoryEncoded:
+    """Turn one prepared input into the event that records it, linked against `p`."""
+    text = prep.text
+    when = prep.event_time or from_us(now).astimezone()
     event_us = to_us(when)
-    expires = _expiry(inp, kind, now)
-
     first = p.neuron_count
     new: list[ev.NeuronSpec] = []
     pending: dict[str, int] = {}
     targets: list[int] = []
+    linked: set[int] = set()
     types: list[int] = []
     weights: list[float] = []
 
@@ -130,8 +168,9 @@ def decide_encode(p: Projection, inp: MemoryInput, now: int) -> ev.MemoryEncoded
             idx = first + 1 + len(new)
             pending[key] = idx
             new.append(ev.NeuronSpec(ntype, key, content, start, end))
-        elif idx in targets:
+        elif idx in linked:
             return
+        linked.add(idx)
         targets.append(idx)
         types.append(stype)
         weights.append(weight)
@@ -160,34 +199,31 @@ def decide_encode(p: Projection, inp: MemoryInput, now: int) -> ev.MemoryEncoded
 
     salience = min(1.0, 0.3 + 0.1 * len(entities) + 0.02 * len(targets))
     return ev.MemoryEncoded(
-        fiber_id=uuid.uuid4().hex,
+        fiber_id=os.urandom(16).hex(),
         text=text,
         first_neuron=first,
         event_start=event_us,
         event_end=event_us,
-        memory_type=kind.value,
-        priority=prio,
+        memory_type=prep.kind.value,
+        priority=prep.priority,
         salience=round(salience, 4),
         neurons=new,
         link_targets=targets,
         link_types=types,
         link_weights=weights,
-        tags=tags,
-        expires_at=expires,
-        source=inp.source,
-        meta=dict(inp.meta),
+        tags=prep.tags,
+        expires_at=None if prep.expires_days is None else now + int(prep.expires_days * DAY_US),
+        source=prep.source,
+        meta=prep.meta,
     )
 
 
-def _expiry(inp: MemoryInput, kind: MemoryType, now: int) -> int | None:
-    days = inp.expires_in_days
+def _expiry_days(days: float | None, kind: MemoryType) -> float | None:
     if days is None:
-        days = DEFAULT_EXPIRY_DAYS[kind]
-        if days is None:
-            return None
-    if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
-        raise InputError(f"expiry must be a positive number of days, got {inp.expires_in_days!r}")
-    return now + int(days * DAY_US)
+        return DEFAULT_EXPIRY_DAYS[kind]
+    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days < 36_500:
+        raise InputError(f"expiry must be a positive number of days, got {days!r}")
+    return float(days)
 
 
 def _link_neighbours(
@@ -196,14 +232,15 @@ def _link_neighbours(
     """Link to the last few memories close in time: bounded, so recency makes no hubs."""
     cfg = p.config
     window = cfg.temporal_link_window_s * 1_000_000
-    starts = p.f_start
-    anchors = p.f_anchor
+    n = p.fiber_count
+    lo = max(0, n - 4 * cfg.temporal_links)
+    starts = p.f_start.values[lo:n].tolist()
+    anchors = p.f_anchor.values[lo:n].tolist()
     found = 0
-    for fiber in range(p.fiber_count - 1, max(-1, p.fiber_count - 1 - 4 * cfg.temporal_links), -1):
-        other = starts[fiber]
+    for other, anchor in zip(reversed(starts), reversed(anchors), strict=True):
         if abs(event_us - other) > window:
             continue
-        targets.append(anchors[fiber])
+        targets.append(anchor)
         types.append(_S_AFTER if event_us >= other else _S_BEFORE)
         weights.append(W_NEIGHBOUR)
         found += 1

@@ -21,7 +21,7 @@ SCHEMA_VERSION = 1
 Meta = dict[str, str | int | float | bool | None]
 
 
-class BrainConfig(msgspec.Struct, frozen=True):
+class BrainConfig(msgspec.Struct, frozen=True, gc=False):
     """Per-brain knobs; every field has a default so old logs decode with new fields."""
 
     activation_threshold: float = 0.05
@@ -33,7 +33,7 @@ class BrainConfig(msgspec.Struct, frozen=True):
     checkpoint_every: int = 8192
 
 
-class NeuronSpec(msgspec.Struct, array_like=True, frozen=True):
+class NeuronSpec(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """A neuron created by an event; `start`/`end` (µs) bound the time a time neuron stands for."""
 
     type: int
@@ -43,16 +43,16 @@ class NeuronSpec(msgspec.Struct, array_like=True, frozen=True):
     end: int = 0
 
 
-class BrainCreated(msgspec.Struct, tag="brain_created", frozen=True):
+class BrainCreated(msgspec.Struct, tag="brain_created", frozen=True, gc=False):
     name: str
     config: BrainConfig = BrainConfig()
 
 
-class BrainConfigured(msgspec.Struct, tag="brain_configured", frozen=True):
+class BrainConfigured(msgspec.Struct, tag="brain_configured", frozen=True, gc=False):
     config: BrainConfig
 
 
-class MemoryEncoded(msgspec.Struct, tag="memory_encoded", frozen=True):
+class MemoryEncoded(msgspec.Struct, tag="memory_encoded", frozen=True, gc=False):
     """One remembered text with everything the encoder decided.
 
     The anchor neuron (the memory itself) is created implicitly at index `first_neuron`;
@@ -80,7 +80,7 @@ class MemoryEncoded(msgspec.Struct, tag="memory_encoded", frozen=True):
 Body = BrainCreated | BrainConfigured | MemoryEncoded
 
 
-class Envelope(msgspec.Struct, frozen=True):
+class Envelope(msgspec.Struct, frozen=True, gc=False):
     """One stored event: the log assigns `seq` and `t` (recorded time, µs since the epoch, UTC)."""
 
     seq: int

@@ -10,18 +10,20 @@ commit), and a crash never leaves half an event.
 
 from __future__ import annotations
 
+import os
 import struct
 import threading
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
 import lmdb
 
 from . import events as ev
+from .clock import now_us
 from .errors import DataError, IntegrityError, InterfaceError, OperationalError
 
 _U64: Final = struct.Struct(">Q")
@@ -33,10 +35,7 @@ _open_envs: dict[Path, tuple[lmdb.Environment, int]] = {}
 _open_lock = threading.Lock()
 
 
-def now_us() -> int:
-    return time.time_ns() // 1000
-
-
+@lru_cache(maxsize=256)
 def brain_key(brain_id: str) -> bytes:
     return uuid.UUID(hex=brain_id).bytes
 
@@ -285,7 +284,7 @@ class Writer(Reader):
                     raise IntegrityError(f"client id {cid!r} points at missing seq {existing}")
                 return stored, False
         else:
-            cid = uuid.uuid4().hex
+            cid = os.urandom(16).hex()
         bkey = brain_key(brain_id)
         head, last_t = self._heads.get(brain_id) or (self.head(brain_id), self.last_time(brain_id))
         seq = head + 1

@@ -54,11 +54,12 @@ class Finding:
 
 _Spans = Callable[[re.Match[str]], Iterator[tuple[int, int]]]
 
-# A keyword rule's value that is a placeholder, not a secret: "[REDACTED]", "<token>", "****",
-# "${DB_PASSWORD}", "{{ secret }}", "xxxxxxxxxxxxxxxx". Skipping them keeps scan(redact(t)) empty.
+# A keyword rule's value that is a placeholder, not a secret: "<token>", "****", "${DB_PASS}",
+# "{{ secret }}", "xxxxxxxxxxxxxxxx", or one starting with a redaction mark ("[REDACTED]...").
+# Skipping them keeps scan(redact(text)) empty.
 _PLACEHOLDER: Final = re.compile(
-    r"\[[A-Za-z _-]*\]|<[^<>]*>|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^}]*\}\}|(.)\1*",
-    re.ASCII,
+    r"<[^<>]*>|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^}]*\}\}|(.)\1*|\[[A-Za-z _-]*\].*",
+    re.ASCII | re.DOTALL,
 )
 
 
@@ -224,7 +225,7 @@ _RULES: Final[tuple[_Rule, ...]] = (
         "api_key",
         "OpenAI-style Secret Key",
         _H,
-        _rx(r"(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{20,}"),
+        _rx(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}"),
         _with_case_mix,
         hints=("sk-",),
     ),
@@ -232,28 +233,28 @@ _RULES: Final[tuple[_Rule, ...]] = (
         "api_key",
         "Stripe Secret Key",
         _H,
-        _rx(r"(?<![A-Za-z0-9_-])[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"),
+        _rx(r"(?<![A-Za-z0-9])[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"),
         hints=("k_live_", "k_test_"),
     ),
     _Rule(
         "api_key",
         "GitHub Token",
         _H,
-        _rx(r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
+        _rx(r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})"),
         hints=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     ),
     _Rule(
         "api_key",
         "Slack Token",
         _H,
-        _rx(r"(?<![A-Za-z0-9_-])xox[baprs]-[A-Za-z0-9-]{10,}"),
+        _rx(r"(?<![A-Za-z0-9])xox[baprs]-[A-Za-z0-9-]{10,}"),
         hints=("xox",),
     ),
     _Rule(
         "api_key",
         "Google API Key",
         _H,
-        _rx(r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35,}"),
+        _rx(r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35,}"),
         hints=("aiza",),
     ),
     _Rule(
@@ -277,20 +278,20 @@ _RULES: Final[tuple[_Rule, ...]] = (
         hints=("eyj",),
     ),
     _Rule(
-        "api_key",
-        "Generic API Key",
-        _H,
-        _rx(rf"(?:api|access)[_-]?key{_SEP}{_VAL16}", nocase=True),
-        _keyword_value,
-        hints=("api", "access"),
-    ),
-    _Rule(
         "secret",
         "Generic Secret",
         _H,
         _rx(rf"(?:secret(?:[_-]?(?:access[_-]?)?key)?|private[_-]?key){_SEP}{_VAL16}", nocase=True),
         _keyword_value,
         hints=("secret", "private"),
+    ),
+    _Rule(
+        "api_key",
+        "Generic API Key",
+        _H,
+        _rx(rf"(?:api|access)[_-]?key{_SEP}{_VAL16}", nocase=True),
+        _keyword_value,
+        hints=("api", "access"),
     ),
     _Rule(
         "password",

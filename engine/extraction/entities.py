@@ -16,10 +16,10 @@ from .tokens import STOP_WORDS, normalize
 
 _CAP_WORD: Final = r"(?:[A-ZÀ-ỸĐ][\w'’-]*)"
 _RUN: Final = re.compile(rf"(?<![\w'’-]){_CAP_WORD}(?:[ \t]+{_CAP_WORD})*")
-_SENTENCE_START: Final = re.compile(r"(?:^|[.!?:;\n\"“(]\s*|\s[-–—]\s)$")
 _KINSHIP: Final = re.compile(
     r"(?<!\w)(anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+((?:[A-ZÀ-ỸĐ][\w]*)(?:\s+[A-ZÀ-ỸĐ][\w]*)*)"
 )
+_KINSHIP_HINT: Final = re.compile(r"(?<!\w)(?:anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+[A-ZÀ-ỸĐ]")
 _PLACE_BEFORE: Final = frozenset(
     """at in from to near ở tại đến từ quán office building hotel restaurant city""".split()
 )
@@ -55,8 +55,26 @@ class Entity:
     type: NeuronType
 
 
-def _entity(text: str, kind: NeuronType) -> Entity:
-    return Entity(text=text, key=" ".join(normalize(w) for w in text.split()), type=kind)
+_OPENERS: Final = frozenset('.!?:;\n"“(')
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    i = start - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    if i < 0 or text[i] in _OPENERS:
+        return True
+    return text[i] in "-–—" and i > 0 and text[i - 1] == " "
+
+
+def _word_before(text: str, start: int) -> str:
+    end = start - 1
+    while end >= 0 and text[end] in " \t":
+        end -= 1
+    begin = end
+    while begin >= 0 and (text[begin].isalnum() or text[begin] in "'’"):
+        begin -= 1
+    return text[begin + 1 : end + 1].lower()
 
 
 def extract_entities(text: str, known: frozenset[str] | set[str] | None = None) -> list[Entity]:
@@ -66,48 +84,53 @@ def extract_entities(text: str, known: frozenset[str] | set[str] | None = None) 
     capitalised mid-sentence before is trusted as a name even when it opens a sentence.
     """
     found: dict[str, Entity] = {}
-    claimed: list[tuple[int, int]] = []
-    for m in _KINSHIP.finditer(text):
-        ent = _entity(m.group(2), NeuronType.ENTITY)
-        found.setdefault(ent.key, ent)
-        claimed.append(m.span(2))
+    claimed: list[int] = []
+    if _KINSHIP_HINT.search(text):
+        for m in _KINSHIP.finditer(text):
+            _add(found, text, m.start(2), m.group(2).split())
+            claimed.append(m.start(2))
     for m in _RUN.finditer(text):
-        if any(s <= m.start() < e for s, e in claimed):
+        if claimed and any(s <= m.start() < s + 64 for s in claimed):
             continue
-        for ent in _split_run(text, m.start(), m.group(), known):
-            found.setdefault(ent.key, ent)
+        _split_run(found, text, m.start(), m.group(), known)
     return list(found.values())
 
 
 def _split_run(
-    text: str, start: int, run: str, known: frozenset[str] | set[str] | None
-) -> list[Entity]:
-    parts = run.split()
+    found: dict[str, Entity],
+    text: str,
+    start: int,
+    run: str,
+    known: frozenset[str] | set[str] | None,
+) -> None:
     keep: list[str] = []
-    out: list[Entity] = []
-    at_start = _SENTENCE_START.search(text[max(0, start - 4) : start]) is not None or start == 0
-    for i, word in enumerate(parts):
+    keep_start = start
+    pos = start
+    for i, word in enumerate(run.split()):
+        at = text.index(word, pos)
+        pos = at + len(word)
         norm = normalize(word)
         drop = norm in _TIME_NAMES or norm == "i" or (norm in STOP_WORDS and len(word) > 1)
-        if i == 0 and at_start and not drop:
-            drop = (norm in _STARTERS or norm in STOP_WORDS) and not (known and norm in known)
+        if i == 0 and not drop and (norm in _STARTERS or norm in STOP_WORDS):
+            drop = _opens_sentence(text, start) and not (known and norm in known)
         if drop:
             if keep:
-                out.append(_place_or_entity(text, start, keep))
+                _add(found, text, keep_start, keep)
                 keep = []
             continue
+        if not keep:
+            keep_start = at
         keep.append(word)
     if keep:
-        out.append(_place_or_entity(text, start, keep))
-    return out
+        _add(found, text, keep_start, keep)
 
 
-def _place_or_entity(text: str, start: int, words: list[str]) -> Entity:
+def _add(found: dict[str, Entity], text: str, start: int, words: list[str]) -> None:
     phrase = " ".join(words)
-    before = text[max(0, start - 16) : start].split()
-    kind = (
-        NeuronType.SPATIAL if before and before[-1].lower() in _PLACE_BEFORE else NeuronType.ENTITY
+    key = " ".join(normalize(w) for w in words)
+    if key in found:
+        return
+    spatial = _word_before(text, start) in _PLACE_BEFORE and not (
+        phrase.isupper() and len(phrase) <= 6  # "in AWS", "to API": acronyms are rarely places
     )
-    if phrase.isupper() and len(phrase) <= 6:
-        kind = NeuronType.ENTITY  # "in AWS", "to API": acronyms are rarely places
-    return _entity(phrase, kind)
+    found[key] = Entity(phrase, key, NeuronType.SPATIAL if spatial else NeuronType.ENTITY)

@@ -195,7 +195,8 @@ def _words(phrase: str) -> str:
 
 # --- patterns (matched against lowercased text) --------------------------------------------
 
-_NUM: Final = r"[0-9][0-9]{0,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+_NUMBER_WORD: Final = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+_NUM: Final = rf"[0-9][0-9]{{0,3}}|{_NUMBER_WORD}"
 _EN_UNIT: Final = r"minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|yrs?"
 _VI_UNIT: Final = "|".join(_VI_UNITS)
 _MONTH: Final = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -375,7 +376,7 @@ def _vi_clock(m: re.Match[str], r: _Ref) -> _Interval | None:
     """
     period, day = m.group("p"), m.group("d")
     before = _VI_PERIOD_BEFORE.search(r.low, max(0, m.start() - 40), m.start())
-    if period is None and before is not None:
+    if period is None and before is not None and _word_start(r.low, before.start()):
         period, day = before.group("p"), before.group("d")
     if m.group("g") is not None and (
         r.text[m.start("g")].isupper() or (period is None and not r.vi)
@@ -402,21 +403,25 @@ def _vi_relative(m: re.Match[str], r: _Ref) -> _Interval:
     return _calendar(r, _unit(m.group("u")), _VI_RELATIVE[m.group("w")])
 
 
+# Bare "mới"/"vừa" mean "just" only as an adverb, before a verb; after a noun "mới" is "new".
+_ADVERB: Final = r"(?=\s+\w)(?!\s+(?:của|và|nhất|này|đó|hơn|lắm|quá|mẻ)(?!\w))"
 _Resolver = Callable[[re.Match[str], _Ref], _Interval | None]
 _DIGIT: Final = "0"  # trigger standing for "the text has a digit"
+# Every date has a digit, so month names are looked for only in text with one.
+_MONTH_TRIGGERS: Final = tuple(name[:3] for name in _MONTH_NAMES)
 
 # (triggers, pattern, resolver). A rule runs only if one of its triggers occurs in the
 # lowercased text, so every match of the pattern must contain one. List order breaks ties
 # between equally long overlapping matches.
 _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
     (
-        (_DIGIT,),
+        _MONTH_TRIGGERS,
         rf"{_clock('c')},?\s+(?:on\s+)?(?:{_dmy('a')}|{_mdy('b')})",
         _time_on_date,
     ),
-    ((_DIGIT,), rf"{_dmy('')}(?:,?\s+(?:at\s+)?{_clock('c')})?", _dmy_date),
-    ((_DIGIT,), rf"{_mdy('')}(?:,?\s+(?:at\s+)?{_clock('c')})?", _dmy_date),
-    ((_DIGIT,), rf"(?P<mo>{_MONTH}),?\s+(?P<y>{_YEAR})", _month_year),
+    (_MONTH_TRIGGERS, rf"{_dmy('')}(?:,?\s+(?:at\s+)?{_clock('c')})?", _dmy_date),
+    (_MONTH_TRIGGERS, rf"{_mdy('')}(?:,?\s+(?:at\s+)?{_clock('c')})?", _dmy_date),
+    (_MONTH_TRIGGERS, rf"(?P<mo>{_MONTH}),?\s+(?P<y>{_YEAR})", _month_year),
     (
         (_DIGIT,),
         r"[12][0-9]{3}-[0-9]{2}-[0-9]{2}(?P<t>[t ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
@@ -424,7 +429,9 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
         _iso,
     ),
     ((_DIGIT,), rf"(?:in|since|during|of)\s+(?P<y>{_YEAR})", _year),
-    (("ago",), rf"(?P<n>{_NUM})\s*(?P<u>{_EN_UNIT})\s+ago", _en_ago),
+    # Digits and number words apart: each alternation then starts with a literal or a class.
+    (("ago",), rf"(?P<n>[0-9][0-9]{{0,3}})\s*(?P<u>{_EN_UNIT})\s+ago", _en_ago),
+    (("ago",), rf"(?P<n>{_NUMBER_WORD})\s+(?P<u>{_EN_UNIT})\s+ago", _en_ago),
     (
         ("past", "last"),
         rf"(?:the\s+past|the\s+last|past|last)\s+(?:(?P<n>{_NUM})\s+)?"
@@ -432,12 +439,12 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
         _en_past,
     ),
     (
-        ("before yesterday", "after tomorrow"),
+        ("day",),
         r"day\s+(?:before\s+yesterday|after\s+tomorrow)",
         _en_around,
     ),
     (
-        ("today", "yesterday", "tomorrow"),
+        ("day", "tomorrow"),
         r"(?P<d>today|yesterday|tomorrow)(?:\s+(?P<p>morning|afternoon|evening|night))?",
         _en_day,
     ),
@@ -453,7 +460,7 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
         _en_earlier,
     ),
     (("week", "month", "year"), r"(?P<w>this|last|next)\s+(?P<u>week|month|year)", _en_relative),
-    (("weekend",), r"(?P<w>this|last|next|the)\s+weekend", _en_weekend),
+    (("week",), r"(?P<w>this|last|next|the)\s+weekend", _en_weekend),
     (("day",), rf"(?P<w>last|this|next|on)\s+(?P<d>{'|'.join(_WEEKDAYS)})", _en_weekday),
     (("now",), r"just\s+now", _just_now),
     (
@@ -481,29 +488,31 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
         r"(?P<u>tuần|tháng|năm)\s+(?P<w>này|nay|trước|rồi|qua|ngoái|sau|tới)",
         _vi_relative,
     ),
-    (("nãy",), r"(?:lúc|vừa|hồi|ban)\s+nãy|nãy", _a_while_ago),
-    # Bare "mới"/"vừa" are adverbs only before a verb; after a noun "mới" means "new".
+    (("nãy",), r"lúc\s+nãy|vừa\s+nãy|hồi\s+nãy|ban\s+nãy|nãy", _a_while_ago),
     (
         ("mới", "vừa"),
         r"vừa\s+xong|vừa\s+mới|mới\s+vừa"
-        r"|(?:mới|vừa)(?=\s+\w)(?!\s+(?:của|và|nhất|này|đó|hơn|lắm|quá|mẻ)(?!\w))",
+        rf"|mới{_ADVERB}|vừa{_ADVERB}",
         _just_now,
     ),
 )
 
 # The left word boundary is checked in Python: a leading lookbehind would stop the regex engine
 # from jumping to the pattern's first character.
-_RULES: Final = tuple(
-    (frozenset(triggers), re.compile(rf"(?:{pattern})(?!\w)"), resolve)
-    for triggers, pattern, resolve in _RULE_SPECS
-)
+_PATTERNS: Final = tuple(re.compile(rf"(?:{pattern})(?!\w)") for _, pattern, _ in _RULE_SPECS)
+_RESOLVERS: Final = tuple(resolve for _, _, resolve in _RULE_SPECS)
+_RULES_BY_TRIGGER: Final = {
+    t: tuple(i for i, (ts, _, _) in enumerate(_RULE_SPECS) if t in ts)
+    for ts, _, _ in _RULE_SPECS
+    for t in ts
+}
 _EN_TRIGGERS: Final = tuple(
-    sorted({t for ts, _, _ in _RULE_SPECS for t in ts if t.isascii() and t != _DIGIT})
+    sorted({t for ts, _, _ in _RULE_SPECS for t in ts if t.isascii()} - {_DIGIT, *_MONTH_TRIGGERS})
 )
 _VI_TRIGGERS: Final = tuple(sorted({t for ts, _, _ in _RULE_SPECS for t in ts if not t.isascii()}))
 _HAS_DIGIT: Final = re.compile("[0-9]")
 _VI_PERIOD_BEFORE: Final = re.compile(
-    rf"(?<!\w)(?P<p>{_VI_PERIOD})(?:\s+(?P<d>{_VI_DAY_SUFFIX}))?,?(?:\s+(?:vào\s+)?lúc)?\s+$"
+    rf"(?P<p>{_VI_PERIOD})(?:\s+(?P<d>{_VI_DAY_SUFFIX}))?,?(?:\s+(?:vào\s+)?lúc)?\s+$"
 )
 # Lowercase letters Vietnamese has and French, Spanish or Portuguese do not.
 _VI_LETTER: Final = re.compile(r"[ăđơưĩũ\u1ea1-\u1ef9]")
@@ -566,37 +575,39 @@ def extract_time_hints(text: str, ref: datetime) -> list[TimeHint]:
     hits = {t for t in _EN_TRIGGERS if t in low}
     if _HAS_DIGIT.search(low):
         hits.add(_DIGIT)
+        hits.update(t for t in _MONTH_TRIGGERS if t in low)
     if not low.isascii():
         hits.update(t for t in _VI_TRIGGERS if t in low)
     if not hits:
         return []
-    r = _Ref(ref, norm, low)
-    found: list[tuple[int, int, int, _Interval]] = []
-    for order, (triggers, rx, resolve) in enumerate(_RULES):
-        if triggers.isdisjoint(hits):
-            continue
-        pos = 0
+    matches: list[tuple[int, int, int, re.Match[str]]] = []
+    for order in sorted({i for t in hits for i in _RULES_BY_TRIGGER[t]}):
+        rx, pos = _PATTERNS[order], 0
         while (m := rx.search(low, pos)) is not None:
-            pos = m.start() + 1
-            if not _word_start(low, m.start()):
-                continue
-            try:
-                interval = resolve(m, r)
-            except (ValueError, OverflowError):  # an impossible date such as 31 February
-                continue
-            if interval is not None:
-                found.append((m.start(), m.end(), order, interval))
+            if _word_start(low, m.start()):
+                matches.append((m.start() - m.end(), m.start(), order, m))
                 pos = m.end()
-    # Longest first, then leftmost, then rule order; keep what does not overlap a keeper.
-    found.sort(key=lambda f: (f[0] - f[1], f[0], f[2]))
-    kept: list[tuple[int, int, int, _Interval]] = []
-    for f in found:
-        if all(f[1] <= k[0] or f[0] >= k[1] for k in kept):
-            kept.append(f)
-    kept.sort()
+            else:
+                pos = m.start() + 1
+    # Longest first, then leftmost, then rule order. A match is resolved only once it is clear
+    # of every kept one, so a phrase shadowed by a longer one costs nothing.
+    matches.sort(key=lambda x: x[:3])
+    r = _Ref(ref, norm, low)
+    kept: list[tuple[int, int, _Interval]] = []
+    for _, i, order, m in matches:
+        j = m.end()
+        if any(i < kj and j > ki for ki, kj, _ in kept):
+            continue
+        try:
+            interval = _RESOLVERS[order](m, r)
+        except (ValueError, OverflowError):  # an impossible date such as 31 February
+            continue
+        if interval is not None:
+            kept.append((i, j, interval))
+    kept.sort(key=lambda k: k[0])
     hints: list[TimeHint] = []
     seen: set[tuple[float, float]] = set()
-    for i, j, _, (start, end, granularity, fuzzy) in kept:
+    for i, j, (start, end, granularity, fuzzy) in kept:
         key = (start.timestamp(), end.timestamp())
         if key[0] >= key[1] or key in seen:
             continue

@@ -46,14 +46,11 @@ _stems: dict[str, str] = {}
 _STEM_CACHE_LIMIT: Final = 500_000
 
 
-def words(text: str) -> list[tuple[str, int, int]]:
-    """Word tokens with their character spans; apostrophes and inner dots/dashes stay inside."""
-    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
-
-
 def normalize(word: str) -> str:
     """Lowercase, NFC, with straight apostrophes and possessive 's removed."""
-    w = unicodedata.normalize("NFC", word).lower().replace("’", "'")
+    w = word.lower() if word.isascii() else unicodedata.normalize("NFC", word).lower()
+    if "’" in w:
+        w = w.replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
     return w
@@ -81,18 +78,29 @@ def term(norm: str) -> str:
     return stem(norm)
 
 
+def _keyword_of(word: str) -> tuple[str, str] | None:
+    norm = normalize(word)
+    return (term(norm), norm) if is_keyword(norm) else None
+
+
+_keyword_cache: dict[str, tuple[str, str] | None] = {}
+
+
 def keywords(text: str) -> list[tuple[str, str]]:
     """(key, surface) pairs for the text's keywords, first occurrence order, no repeats."""
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
-    for word, _, _ in words(text):
-        norm = normalize(word)
-        if not is_keyword(norm):
-            continue
-        key = term(norm)
-        if key not in seen:
-            seen.add(key)
-            out.append((key, norm))
+    cache = _keyword_cache
+    for word in _WORD.findall(text):
+        try:
+            hit = cache[word]
+        except KeyError:
+            if len(cache) >= _STEM_CACHE_LIMIT:
+                cache.clear()
+            hit = cache[word] = _keyword_of(word)
+        if hit is not None and hit[0] not in seen:
+            seen.add(hit[0])
+            out.append(hit)
     return out
 
 
