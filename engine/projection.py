@@ -181,7 +181,7 @@ def _brain_configured(p: Projection, env: ev.Envelope) -> None:
 def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     """Append a run of memories: validated one by one, copied into the columns in bulk."""
     n_key, n_content, n_type, n_start, n_end, n_fiber, n_seq = [], [], [], [], [], [], []
-    s_src, s_dst, s_type, s_w, s_seq = [], [], [], [], []  # type: ignore[var-annotated]
+    s_src, s_dst, s_type, s_w, s_seq = [], [], [], [], []
     neuron = len(p.n_key)
     fiber = len(p.f_id)
     new_ids: dict[str, int] = {}
@@ -200,7 +200,7 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
         n_after = neuron + 1 + len(b.neurons)
         targets = b.link_targets
         k = len(targets)
-        if k and not (0 <= min(targets) and max(targets) < n_after):
+        if k and not (min(targets) >= 0 and max(targets) < n_after):
             raise IntegrityError(f"seq {seq}: link to an unknown neuron")
         if not k == len(b.link_types) == len(b.link_weights):
             raise IntegrityError(f"seq {seq}: link columns differ in length")

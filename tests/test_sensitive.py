@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import random
 import string
+import time
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -35,116 +35,59 @@ def only(text: str, min_severity: Severity = Severity.LOW) -> Finding:
 
 # --- every pattern, with a realistic example -------------------------------------------------
 
-DETECTED = [
-    # (text, the secret that must be covered, kind, severity)
-    (
-        "export OPENAI_API_KEY=Zx9Qm3Lp7Rt2Vb8Nc4Kd",
-        "Zx9Qm3Lp7Rt2Vb8Nc4Kd",
-        "api_key",
-        Severity.HIGH,
-    ),
-    ('{"api-key": "a1b2c3d4e5f6g7h8i9j0"}', "a1b2c3d4e5f6g7h8i9j0", "api_key", Severity.HIGH),
-    ("client_secret: Kq8sVn2LmX0pRt5YwZ3b", "Kq8sVn2LmX0pRt5YwZ3b", "secret", Severity.HIGH),
-    (
-        "SECRET_KEY = 'django-insecure-8f2k1m9x7q3w'",
-        "django-insecure-8f2k1m9x7q3w",
-        "secret",
-        Severity.HIGH,
-    ),
-    ("the db password=Tr0ub4dor&3 for staging", "Tr0ub4dor&3", "password", Severity.HIGH),
-    ("PWD: hunter22", "hunter22", "password", Severity.HIGH),
-    (
-        'passwd => "correct horse battery staple"',
-        "correct horse battery staple",
-        "password",
-        Severity.HIGH,
-    ),
-    ("auth_token=ya29.A0ARrdaM-abc123XYZ", "ya29.A0ARrdaM-abc123XYZ", "token", Severity.HIGH),
-    (
-        "curl -H 'Authorization: Bearer abcDEF123456ghiJKL789'",
-        "abcDEF123456ghiJKL789",
-        "token",
-        Severity.HIGH,
-    ),
-    ("aws_access_key_id = AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", "aws_key", Severity.HIGH),
-    (
-        "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        "aws_key",
-        Severity.HIGH,
-    ),
-    (
-        "DATABASE_URL=postgres://app:s3cr3tpw@db.internal:5432/app",
-        "app:s3cr3tpw",
-        "database_url",
-        Severity.HIGH,
-    ),
-    ("postgresql://admin:hunter22@localhost/prod", "admin:hunter22", "database_url", Severity.HIGH),
-    ("mysql://root:toor1234@127.0.0.1:3306/shop", "root:toor1234", "database_url", Severity.HIGH),
-    (
-        "mongodb://reader:Passw0rd!@mongo1:27017/logs",
-        "reader:Passw0rd!",
-        "database_url",
-        Severity.HIGH,
-    ),
-    (
-        "mongodb+srv://svc:Xy7pQ9rT@cluster0.ab1cd.mongodb.net/db",
-        "svc:Xy7pQ9rT",
-        "database_url",
-        Severity.HIGH,
-    ),
-    ("REDIS_URL=redis://:cachepass99@cache:6379/0", ":cachepass99", "database_url", Severity.HIGH),
-    ("amqp://guest:rabbit4321@mq:5672/", "guest:rabbit4321", "database_url", Severity.HIGH),
-    (f"key file:\n{RSA_KEY}\n", RSA_KEY, "private_key", Severity.HIGH),
-    (f"token {JWT} expired", JWT, "jwt", Severity.MEDIUM),
-    ("card 4111 1111 1111 1111 exp 12/26", "4111 1111 1111 1111", "credit_card", Severity.HIGH),
-    ("mc 5500-0000-0000-0004", "5500-0000-0000-0004", "credit_card", Severity.HIGH),
-    ("amex 3782 822463 10005", "3782 822463 10005", "credit_card", Severity.HIGH),
-    ("discover 6011111111111117.", "6011111111111117", "credit_card", Severity.HIGH),
-    ("SSN 123-45-6789 on file", "123-45-6789", "ssn", Severity.HIGH),
-    (f"blob {BASE64_BLOB} end", BASE64_BLOB, "generic_secret", Severity.LOW),
-    (f"commit {GIT_SHA}", GIT_SHA, "generic_secret", Severity.LOW),
-    (
-        "OPENAI=sk-proj-Ab3dEf6hIj9kLm2nOp5q",
-        "sk-proj-Ab3dEf6hIj9kLm2nOp5q",
-        "api_key",
-        Severity.HIGH,
-    ),
-    (
-        "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
-        "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
-        "api_key",
-        Severity.HIGH,
-    ),
-    (
-        "gh auth ghp_16C7e42F292c6912E7710c838347Ae178B4a",
-        "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
-        "api_key",
-        Severity.HIGH,
-    ),
-    (
-        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
-        "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
-        "api_key",
-        Severity.HIGH,
-    ),
-    (
-        "SLACK=xoxb-123456789012-1234567890123-AbCdEfGhIjKl",
-        "xoxb-123456789012-1234567890123-AbCdEfGhIjKl",
-        "api_key",
-        Severity.HIGH,
-    ),
-    (
-        "maps key AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
-        "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
-        "api_key",
-        Severity.HIGH,
-    ),
+H, M, L = Severity.HIGH, Severity.MEDIUM, Severity.LOW
+
+# (kind, severity, text with the secret that must be covered between « and »)
+DETECTED: list[tuple[str, Severity, str]] = [
+    ("api_key", H, "export OPENAI_API_KEY=«Zx9Qm3Lp7Rt2Vb8Nc4Kd»"),
+    ("api_key", H, '{"api-key": "«a1b2c3d4e5f6g7h8i9j0»"}'),
+    ("api_key", H, "ACCESS_KEY: «Kq8sVn2LmX0pRt5YwZ3b»"),
+    ("secret", H, "client_secret: «Kq8sVn2LmX0pRt5YwZ3b»"),
+    ("secret", H, "SECRET_KEY = '«django-insecure-8f2k1m9x7q3w»'"),
+    ("secret", H, "SECRET_ACCESS_KEY=«wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY»"),
+    ("secret", H, "PRIVATE_KEY=«0x4c0883a69102937d6231471b5dbb6204fe5129617082»"),
+    ("password", H, "the db password=«Tr0ub4dor&3» for staging"),
+    ("password", H, "PWD: «hunter22»"),
+    ("password", H, 'passwd => "«correct horse battery staple»"'),
+    ("token", H, "auth_token=«ya29.A0ARrdaM-abc123XYZ»"),
+    ("token", H, "curl -H 'Authorization: Bearer «abcDEF123456ghiJKL789»'"),
+    ("aws_key", H, "aws_access_key_id = «AKIAIOSFODNN7EXAMPLE»"),
+    ("aws_key", H, "aws_secret_access_key=«wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY»"),
+    ("database_url", H, "DATABASE_URL=postgres://«app:s3cr3tpw»@db.internal:5432/app"),
+    ("database_url", H, "postgresql://«admin:hunter22»@localhost/prod"),
+    ("database_url", H, "mysql://«root:toor1234»@127.0.0.1:3306/shop"),
+    ("database_url", H, "mongodb://«reader:Passw0rd!»@mongo1:27017/logs"),
+    ("database_url", H, "mongodb+srv://«svc:Xy7pQ9rT»@cluster0.ab1cd.mongodb.net/db"),
+    ("database_url", H, "REDIS_URL=redis://«:cachepass99»@cache:6379/0"),
+    ("database_url", H, "amqp://«guest:rabbit4321»@mq:5672/"),
+    ("private_key", H, f"key file:\n«{RSA_KEY}»\n"),
+    ("jwt", M, f"token «{JWT}» expired"),
+    ("credit_card", H, "card «4111 1111 1111 1111» exp 12/26"),
+    ("credit_card", H, "mc «5500-0000-0000-0004»"),
+    ("credit_card", H, "amex «3782 822463 10005»"),
+    ("credit_card", H, "discover «6011111111111117»."),
+    ("ssn", H, "SSN «123-45-6789» on file"),
+    ("generic_secret", L, f"blob «{BASE64_BLOB}» end"),
+    ("generic_secret", L, f"commit «{GIT_SHA}»"),
+    ("api_key", H, "OPENAI=«sk-proj-Ab3dEf6hIj9kLm2nOp5q»"),
+    ("api_key", H, "«sk_live_4eC39HqLyjWDarjtT1zdp7dc»"),
+    ("api_key", H, "gh auth «ghp_16C7e42F292c6912E7710c838347Ae178B4a»"),
+    ("api_key", H, "«github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz»"),
+    ("api_key", H, "SLACK=«xoxb-123456789012-1234567890123-AbCdEfGhIjKl»"),
+    ("api_key", H, "maps key «AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe»"),
 ]
 
 
-@pytest.mark.parametrize(("text", "secret", "kind", "severity"), DETECTED)
-def test_pattern_detected(text: str, secret: str, kind: str, severity: Severity) -> None:
+def unmark(marked: str) -> tuple[str, str]:
+    """("a «b» c") -> ("a b c", "b")."""
+    before, rest = marked.split("«")
+    secret, after = rest.split("»")
+    return before + secret + after, secret
+
+
+@pytest.mark.parametrize(("kind", "severity", "marked"), DETECTED)
+def test_pattern_detected(kind: str, severity: Severity, marked: str) -> None:
+    text, secret = unmark(marked)
     finding = only(text)
     assert (finding.kind, finding.severity) == (kind, severity)
     assert text[finding.start : finding.end] == secret
@@ -188,6 +131,7 @@ CLEAN = [
     "password: [REDACTED]",
     "password=${DB_PASSWORD} and api_key=<your-api-key-goes-here>",
     "api_key = xxxxxxxxxxxxxxxxxxxx",
+    "Password: ....",
 ]
 
 
@@ -208,12 +152,10 @@ def test_sixteen_digits_failing_luhn_are_not_cards(digits: str) -> None:
     assert all(f.kind != "credit_card" for f in scan(f"ref {digits} ok"))
 
 
-def test_random_digit_strings_failing_luhn() -> None:
-    rng = random.Random(7)
-    for _ in range(200):
-        digits = "".join(rng.choice(string.digits) for _ in range(16))
-        if not sensitive._luhn_ok(digits):
-            assert scan(digits) == []
+def test_card_like_numbers_failing_luhn() -> None:
+    for digits in ("4929123456789012", "4929 1234 5678 9012", "5105-1051-0510-5101"):
+        assert scan(f"card {digits}") == []
+    assert only("5105 1051 0510 5100").kind == "credit_card"
 
 
 def test_card_inside_a_longer_digit_run() -> None:
@@ -309,11 +251,12 @@ def test_redact_without_findings_returns_text_unchanged() -> None:
     assert redact("nothing to see") == ("nothing to see", [])
 
 
-@pytest.mark.parametrize(("text", "_secret", "_kind", "_severity"), DETECTED)
-def test_redacted_text_scans_clean(
-    text: str, _secret: str, _kind: str, _severity: Severity
-) -> None:
-    assert scan(redact(text)[0], Severity.MEDIUM) == []
+@pytest.mark.parametrize("marked", [marked for _, _, marked in DETECTED])
+def test_redacted_text_scans_clean(marked: str) -> None:
+    text, secret = unmark(marked)
+    redacted, _ = redact(text, Severity.LOW)
+    assert secret not in redacted
+    assert scan(redacted) == []
 
 
 # --- masked and describe ---------------------------------------------------------------------
@@ -339,18 +282,15 @@ def test_describe_names_kinds_and_counts() -> None:
     assert describe([]) == "no sensitive content found"
 
 
-@pytest.mark.parametrize(("text", "secret", "_kind", "_severity"), DETECTED)
-def test_describe_never_echoes_secret(
-    text: str, secret: str, _kind: str, _severity: Severity
-) -> None:
+@pytest.mark.parametrize("marked", [marked for _, _, marked in DETECTED])
+def test_describe_never_echoes_secret(marked: str) -> None:
+    text, secret = unmark(marked)
     findings = scan(text)
     message = describe(findings)
-    for f in findings:
-        masked = f.masked(text)
-        assert text[f.start : f.end] not in message
-        assert masked not in message
-        assert masked[:4] not in message or masked[:4] == "****"
     assert secret[:6] not in message
+    for f in findings:
+        assert text[f.start : f.end] not in message
+        assert f.masked(text) not in message
 
 
 # --- properties ------------------------------------------------------------------------------
@@ -478,48 +418,12 @@ def test_scan_never_raises_on_arbitrary_unicode(text: str) -> None:
         assert 0 <= f.start < f.end <= len(text)
 
 
+# Pieces that combine into near-misses of every rule, to exercise the pre-filter's edges.
 FRAGMENTS = [
-    "password",
-    "PWD",
-    "passwd",
-    "api_key",
-    "secret",
-    "token",
-    "Bearer",
-    "=",
-    ":",
-    " ",
-    "\n",
-    "'",
-    '"',
-    "-",
-    "4111",
-    "1111",
-    "5500",
-    "0000",
-    "0004",
-    "123",
-    "45",
-    "6789",
-    "://",
-    "@",
-    "postgres",
-    "redis",
-    "user",
-    "-----BEGIN ",
-    "PRIVATE KEY-----",
-    "AKIA",
-    "sk-",
-    "ghp_",
-    "xoxb-",
-    "AIza",
-    "eyJ",
-    ".",
-    "abcdef0123456789",
-    "QUJDREVGR0hJSktMTU5PUA",
-    "+/",
-    "é",
-    "中",
+    *"password PWD passwd api_key secret token Bearer = : ' \" - 4111 1111 5500 0000".split(),
+    *"0004 123 45 6789 :// @ postgres redis user AKIA sk- ghp_ xoxb- AIza eyJ . +/ é 中".split(),
+    *"abcdef0123456789 QUJDREVGR0hJSktMTU5PUA".split(),
+    *[" ", "\n", "-----BEGIN ", "PRIVATE KEY-----"],
 ]
 
 
@@ -530,3 +434,20 @@ def test_prefilter_and_hints_change_nothing(parts: list[str]) -> None:
     text = "".join(parts)
     everything = range(len(sensitive._RULES))
     assert scan(text) == sensitive._scan(text, everything, Severity.LOW)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 " * 50_000 + "x",  # a digit run glued to a letter must not be retried per group
+        "-----BEGIN PRIVATE KEY-----\nshort\n" * 3_000,  # footerless headers
+        "123-45-" * 15_000,
+        "".join(f"password=pw{i:06d} " for i in range(2_000)),
+        "a" * 100_000 + "!",
+    ],
+    ids=["digit-run", "pem-headers", "ssn-ish", "many-passwords", "long-word"],
+)
+def test_pathological_inputs_stay_fast(text: str) -> None:
+    started = time.perf_counter()
+    scan(text)
+    assert time.perf_counter() - started < 1.0  # quadratic behaviour would take many seconds
