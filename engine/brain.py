@@ -334,7 +334,8 @@ class Brain(BrainView):
         if fiber is None:
             if len(key) < MIN_PREFIX:
                 raise InputError(f"memory id prefix {memory_id!r} is too short (min {MIN_PREFIX})")
-            matches = [i for i, fid in enumerate(p.f_id[: view.fibers]) if fid.startswith(key)]
+            ids = p.f_id.slice(0, view.fibers)
+            matches = [i for i, fid in enumerate(ids) if fid.startswith(key)]
             if len(matches) > 1:
                 raise InputError(
                     f"memory id prefix {memory_id!r} is ambiguous ({len(matches)} memories)"

@@ -16,30 +16,30 @@ from typing import Final
 
 import msgspec
 import numpy as np
-import structlog
 
-from .errors import DataError
-from .projection import Projection, State, from_state, to_state
+from .errors import DataError, IntegrityError
+from .projection import Header, Projection, from_arrays, to_arrays
 
-PROJECTION_VERSION: Final = 1
+PROJECTION_VERSION: Final = 2
 _MAGIC: Final = b"NMCKPT"
-_HEADER: Final = struct.Struct(">6sHIQ")  # magic, projection version, crc32, payload length
+# magic, projection version, crc32 of the rest, index length, payload length
+_HEADER: Final = struct.Struct(">6sHIIQ")
+_ALIGN: Final = 64
 KEEP: Final = 2
 
-log = structlog.get_logger("neuralmemory.checkpoint")
+
+class _Array(msgspec.Struct, array_like=True, frozen=True):
+    name: str
+    dtype: str
+    offset: int
+    length: int
 
 
-class _Graph(msgspec.Struct, frozen=True):
-    indptr: bytes
-    nbr: bytes
-    syn: bytes
-    nodes: int
-    synapses: int
-
-
-class _Checkpoint(msgspec.Struct, frozen=True):
-    state: State
-    graph: _Graph
+class _Index(msgspec.Struct, frozen=True):
+    header: Header
+    arrays: list[_Array]
+    graph_nodes: int
+    graph_synapses: int
 
 
 def _path(folder: Path, seq: int) -> Path:
@@ -60,21 +60,32 @@ def list_seqs(folder: Path) -> list[int]:
 
 
 def save(folder: Path, p: Projection) -> Path:
+    """Write the projection (and its adjacency, so opening skips the sort) as raw arrays."""
     p.sync_graph(force=True)
+    header, arrays = to_arrays(p)
     g = p.graph
-    payload = msgspec.msgpack.encode(
-        _Checkpoint(
-            state=to_state(p),
-            graph=_Graph(g.indptr.tobytes(), g.nbr.tobytes(), g.syn.tobytes(), g.nodes, g.synapses),
-        )
-    )
-    header = _HEADER.pack(_MAGIC, PROJECTION_VERSION, zlib.crc32(payload), len(payload))
+    arrays.update({"graph.indptr": g.indptr, "graph.nbr": g.nbr, "graph.syn": g.syn})
+    specs: list[_Array] = []
+    chunks: list[bytes] = []
+    offset = 0
+    for name, arr in arrays.items():
+        data = np.ascontiguousarray(arr).tobytes()
+        pad = -len(data) % _ALIGN
+        specs.append(_Array(name, arr.dtype.str, offset, len(arr)))
+        chunks.append(data + bytes(pad))
+        offset += len(data) + pad
+    index = msgspec.msgpack.encode(_Index(header, specs, g.nodes, g.synapses))
+    crc = zlib.crc32(index)
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
     folder.mkdir(parents=True, exist_ok=True)
     target = _path(folder, p.seq)
     tmp = target.with_suffix(f".tmp{os.getpid()}")
     with open(tmp, "wb") as fh:
-        fh.write(header)
-        fh.write(payload)
+        fh.write(_HEADER.pack(_MAGIC, PROJECTION_VERSION, crc, len(index), offset))
+        fh.write(index)
+        for chunk in chunks:
+            fh.write(chunk)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)
@@ -91,28 +102,33 @@ def load(path: Path, brain_id: str) -> Projection:
     data = path.read_bytes()
     if len(data) < _HEADER.size:
         raise DataError(f"checkpoint {path.name} is truncated")
-    magic, version, crc, length = _HEADER.unpack_from(data)
+    magic, version, crc, index_len, payload_len = _HEADER.unpack_from(data)
     if magic != _MAGIC:
         raise DataError(f"{path.name} is not a checkpoint")
     if version != PROJECTION_VERSION:
         raise DataError(f"checkpoint {path.name} has projection version {version}")
-    payload = memoryview(data)[_HEADER.size :]
-    if len(payload) != length or zlib.crc32(payload) != crc:
+    body = memoryview(data)[_HEADER.size :]
+    if len(body) != index_len + payload_len or zlib.crc32(body) != crc:
         raise DataError(f"checkpoint {path.name} is corrupt (checksum mismatch)")
     try:
-        ckpt = msgspec.msgpack.decode(payload, type=_Checkpoint)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        index = msgspec.msgpack.decode(body[:index_len], type=_Index)
+        payload = body[index_len:]
+        arrays = {
+            a.name: np.frombuffer(payload, dtype=np.dtype(a.dtype), count=a.length, offset=a.offset)
+            for a in index.arrays
+        }
+        if index.header.brain_id != brain_id or _seq_of(path) != index.header.seq:
+            raise DataError(f"checkpoint {path.name} belongs to another brain or sequence")
+        p = from_arrays(index.header, arrays)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError) as exc:
         raise DataError(f"checkpoint {path.name} cannot be decoded: {exc}") from exc
-    if ckpt.state.brain_id != brain_id or _seq_of(path) != ckpt.state.seq:
-        raise DataError(f"checkpoint {path.name} belongs to another brain or sequence")
-    p = from_state(ckpt.state)
-    g = ckpt.graph
-    p.graph.indptr = np.frombuffer(g.indptr, dtype=np.int64)
-    p.graph.nbr = np.frombuffer(g.nbr, dtype=np.int32)
-    p.graph.syn = np.frombuffer(g.syn, dtype=np.int32)
-    p.graph.nodes, p.graph.synapses = g.nodes, g.synapses
-    if g.nodes > p.neuron_count or g.synapses > p.synapse_count:
-        raise DataError(f"checkpoint {path.name} has an adjacency larger than its state")
+    except IntegrityError as exc:
+        raise DataError(f"checkpoint {path.name}: {exc}") from exc
+    g = p.graph
+    g.indptr, g.nbr, g.syn = arrays["graph.indptr"], arrays["graph.nbr"], arrays["graph.syn"]
+    g.nodes, g.synapses = index.graph_nodes, index.graph_synapses
+    if g.nodes > p.neuron_count or g.synapses > p.synapse_count or len(g.indptr) != g.nodes + 1:
+        raise DataError(f"checkpoint {path.name} has an adjacency that does not fit its state")
     return p
 
 
@@ -142,5 +158,9 @@ def drop_below(folder: Path, seq: int) -> None:
 
 
 def _remove(path: Path, why: str) -> None:
-    log.warning("checkpoint_skipped", file=str(path), reason=why)
+    import structlog  # only on this rare path: it costs tens of ms at start-up
+
+    structlog.get_logger("neuralmemory.checkpoint").warning(
+        "checkpoint_skipped", file=str(path), reason=why
+    )
     path.unlink(missing_ok=True)

@@ -1,13 +1,18 @@
-"""Growable numpy columns: cheap appends during replay, contiguous arrays for the hot path.
+"""Growable columns: cheap appends during replay, contiguous arrays for the hot path.
 
 Appends go to a Python list (tens of nanoseconds each); the first read after a batch of
 appends moves them into the numpy buffer in one vectorised copy. Replay appends millions of
-values and reads rarely; recall reads often and appends never, so both stay fast.
+values and reads rarely; recall reads often and appends never, so both stay fast. A column
+may start on a read-only buffer (a checkpoint just read) and copies it only when written.
+
+Strings live in `TextColumn`s: one UTF-8 blob plus start/end offsets, so a brain of a million
+memories holds no million Python string objects and saves and loads as three buffers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -19,10 +24,12 @@ class Column:
 
     def __init__(self, dtype: npt.DTypeLike, data: npt.ArrayLike | None = None) -> None:
         self.dtype = np.dtype(dtype)
-        arr = np.asarray(data if data is not None else [], dtype=self.dtype)
-        self._n = len(arr)
-        self._arr = np.empty(max(64, self._n + self._n // 4), dtype=self.dtype)
-        self._arr[: self._n] = arr
+        if data is None:
+            self._arr: npt.NDArray[Any] = np.empty(64, dtype=self.dtype)
+            self._n = 0
+        else:
+            self._arr = np.asarray(data, dtype=self.dtype)
+            self._n = len(self._arr)
         self._pending: list[Any] = []
 
     def __len__(self) -> int:
@@ -34,15 +41,18 @@ class Column:
     def extend(self, values: Iterable[Any]) -> None:
         self._pending.extend(values)
 
+    def _writable(self, need: int) -> None:
+        if need > len(self._arr) or not self._arr.flags.writeable:
+            grown = np.empty(max(need, 2 * len(self._arr), 64), dtype=self.dtype)
+            grown[: self._n] = self._arr[: self._n]
+            self._arr = grown
+
     def _flush(self) -> None:
         pending = self._pending
         if not pending:
             return
         need = self._n + len(pending)
-        if need > len(self._arr):
-            grown = np.empty(max(need, 2 * len(self._arr)), dtype=self.dtype)
-            grown[: self._n] = self._arr[: self._n]
-            self._arr = grown
+        self._writable(need)
         self._arr[self._n : need] = pending
         self._n = need
         pending.clear()
@@ -60,4 +70,72 @@ class Column:
 
     def set(self, index: int, value: Any) -> None:
         self._flush()
+        self._writable(self._n)
         self._arr[index] = value
+
+
+class TextColumn:
+    __slots__ = ("_blob", "_ends", "_pending", "_starts")
+
+    def __init__(self, blob: bytes = b"", ends: npt.ArrayLike | None = None) -> None:
+        self._blob: bytes | bytearray = blob
+        self._ends = Column(np.int64, ends)
+        starts = np.zeros(len(self._ends), dtype=np.int64)
+        starts[1:] = self._ends.values[:-1]
+        self._starts = Column(np.int64, starts)
+        self._pending: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._ends) + len(self._pending)
+
+    def append(self, value: str) -> None:
+        self._pending.append(value)
+
+    def extend(self, values: Iterable[str]) -> None:
+        self._pending.extend(values)
+
+    def _grow(self, data: list[bytes]) -> list[int]:
+        """Append encoded strings to the blob; returns their end offsets."""
+        if isinstance(self._blob, bytes):
+            self._blob = bytearray(self._blob)
+        base = len(self._blob)
+        self._blob += b"".join(data)
+        return list(accumulate((len(d) for d in data), initial=base))
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        offsets = self._grow([s.encode() for s in self._pending])
+        self._starts.extend(offsets[:-1])
+        self._ends.extend(offsets[1:])
+        self._pending.clear()
+
+    def __getitem__(self, index: int) -> str:
+        self._flush()
+        return self._blob[self._starts[index] : self._ends[index]].decode()
+
+    def slice(self, lo: int, hi: int) -> list[str]:
+        """Strings lo..hi-1 (decoded in one pass: for scans such as id-prefix lookups)."""
+        self._flush()
+        starts, ends = self._starts.values[lo:hi].tolist(), self._ends.values[lo:hi].tolist()
+        blob = self._blob
+        return [blob[s:e].decode() for s, e in zip(starts, ends, strict=True)]
+
+    def set(self, index: int, value: str) -> None:
+        """Replace one string; the old bytes are zeroed, not left behind in the blob."""
+        self._flush()
+        start, end = self._starts[index], self._ends[index]
+        offsets = self._grow([value.encode()])
+        self._blob[start:end] = bytes(end - start)  # type: ignore[index]
+        self._starts.set(index, offsets[0])
+        self._ends.set(index, offsets[1])
+
+    def canonical(self) -> tuple[bytes, npt.NDArray[np.int64]]:
+        """The contents as one gap-free blob and its end offsets: equal for equal strings."""
+        self._flush()
+        starts, ends = self._starts.values, self._ends.values
+        if len(ends) == 0 or (starts[0] == 0 and np.array_equal(starts[1:], ends[:-1])):
+            return bytes(self._blob[: int(ends[-1]) if len(ends) else 0]), ends.copy()
+        parts = [self._blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+        lengths = np.fromiter((len(x) for x in parts), dtype=np.int64, count=len(parts))
+        return b"".join(parts), np.cumsum(lengths)

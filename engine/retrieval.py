@@ -114,11 +114,11 @@ def memory_at(view: View, fiber: int) -> Memory:
         event_time=from_us(int(p.f_start[fiber])),
         recorded_at=from_us(int(p.f_t[fiber])),
         expires_at=None if expires == NO_EXPIRY else from_us(expires),
-        tags=tuple(p.f_tags[fiber]),
-        source=p.f_source[fiber],
+        tags=tuple(p.tags(fiber)),
+        source=p.source(fiber),
         salience=float(p.f_salience[fiber]),
-        seq=int(p.f_seq[fiber]),
-        meta=p.f_meta[fiber],
+        seq=p.fiber_seq(fiber),
+        meta=p.meta(fiber),
     )
 
 
@@ -202,7 +202,7 @@ def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tup
     if filters.tags is not None:
         wanted = filters.tags
         keep = np.fromiter(
-            (wanted <= set(p.f_tags[f]) for f in fibers.tolist()), dtype=bool, count=len(fibers)
+            (wanted <= set(p.tags(f)) for f in fibers.tolist()), dtype=bool, count=len(fibers)
         )
         fibers, level, hits = fibers[keep], level[keep], hits[keep]
     if not len(fibers):

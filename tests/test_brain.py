@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine import InputError, MemoryInput, MemoryType, NotFoundError, Store
-from engine.projection import Projection, apply, to_state
+from engine.projection import Projection, apply, state_bytes
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -180,9 +180,9 @@ def test_reopening_replays_to_the_same_state(store_path: Path) -> None:
     with Store(store_path) as s:
         brain = s.brain("t")
         brain.remember_many([MemoryInput(f"Team note {i} about invoices") for i in range(40)])
-        live = to_state(brain._refreshed())
+        live = state_bytes(brain._refreshed())
     with Store(store_path) as s:
-        again = to_state(s.brain("t")._refreshed())
+        again = state_bytes(s.brain("t")._refreshed())
     assert again == live
 
 
@@ -192,18 +192,18 @@ def test_checkpoint_then_tail_equals_full_replay(store_path: Path) -> None:
         brain.remember_many([MemoryInput(f"Alice note {i} on payments") for i in range(20)])
         brain.checkpoint()
         brain.remember_many([MemoryInput(f"Bob note {i} on search") for i in range(20)])
-        live = to_state(brain._refreshed())
+        live = state_bytes(brain._refreshed())
         ckpt_files = list(brain.checkpoint_dir.glob("*.ckpt"))
         assert ckpt_files
     with Store(store_path) as s:
         brain = s.brain("t")
         reopened = brain._refreshed()
-        assert to_state(reopened) == live
+        assert state_bytes(reopened) == live
         replay = Projection(brain.id)
         with s.log.reader() as r:
             for env in r.events(brain.id):
                 apply(replay, env)
-        assert to_state(replay) == live
+        assert state_bytes(replay) == live
 
 
 def test_corrupt_checkpoint_is_skipped_and_rebuilt(store_path: Path) -> None:
@@ -211,13 +211,13 @@ def test_corrupt_checkpoint_is_skipped_and_rebuilt(store_path: Path) -> None:
         brain = s.brain("t")
         brain.remember_many([MemoryInput(f"note {i}") for i in range(10)])
         brain.checkpoint()
-        live = to_state(brain._refreshed())
+        live = state_bytes(brain._refreshed())
         path = next(brain.checkpoint_dir.glob("*.ckpt"))
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     with Store(store_path) as s:
-        assert to_state(s.brain("t")._refreshed()) == live
+        assert state_bytes(s.brain("t")._refreshed()) == live
     assert not path.exists(), "the corrupt checkpoint should have been removed"
 
 
@@ -226,13 +226,13 @@ def test_missing_checkpoints_mean_a_full_replay(store_path: Path) -> None:
         brain = s.brain("t")
         brain.remember_many([MemoryInput(f"note {i}") for i in range(10)])
         brain.checkpoint()
-        live = to_state(brain._refreshed())
+        live = state_bytes(brain._refreshed())
         folder = brain.checkpoint_dir
     for f in folder.iterdir():
         f.unlink()
     folder.rmdir()
     with Store(store_path) as s:
-        assert to_state(s.brain("t")._refreshed()) == live
+        assert state_bytes(s.brain("t")._refreshed()) == live
 
 
 def test_corrupt_event_gives_a_clear_error(store_path: Path) -> None:

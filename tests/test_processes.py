@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 
 from engine import Store
-from engine.projection import Projection, apply, to_state
+from engine.projection import Projection, apply, state_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 
 BATCH = 50
 
-WRITER = (
-    """
+WRITER = """
 import sys
 from engine import MemoryInput, Store
 store = Store(sys.argv[1])
@@ -35,7 +34,6 @@ while b < stop:
     print(b, flush=True)
     b += 1
 """.replace("BATCH", str(BATCH))
-)
 
 
 def _spawn(store: Path, start: int, prefix: str = "", stop: int = 10**9) -> subprocess.Popen[str]:
@@ -62,7 +60,7 @@ def _check_store(path: Path) -> dict[str, int]:
                 if ":" in cid:
                     counts[cid.split(":")[0]] = counts.get(cid.split(":")[0], 0) + 1
         assert all(n == BATCH for n in counts.values()), "a batch was half written"
-        assert to_state(brain._refreshed()) == to_state(replay)
+        assert state_bytes(brain._refreshed()) == state_bytes(replay)
         return counts
 
 
