@@ -22,11 +22,11 @@ from . import checkpoint
 from . import events as ev
 from .api import HistoryEntry, Memory, MemoryInput, RecallResult, Remembered
 from .clock import from_us, now_us, to_us
-from .encoder import Prepared, decide_encode, prepare
+from .encoder import Batch, Prepared, decide_encode, prepare
 from .errors import InputError, NotFoundError
 from .log import Reader
 from .model import MEMORY_TYPES, MemoryType
-from .projection import NO_EXPIRY, Projection, View, apply, apply_all
+from .projection import NO_EXPIRY, Projection, View, apply_all
 from .retrieval import Filters, memory_at, parse_types, recall
 from .when import parse_when
 
@@ -293,6 +293,8 @@ class Brain(BrainView):
         out: list[Remembered] = []
         with self._writing() as (w, p):
             now = now_us()
+            deciding = Batch(p)
+            written: list[ev.Envelope] = []
             for item in batch:
                 if item.cid is not None:
                     seq = w.seq_for_cid(self.id, item.cid)
@@ -301,10 +303,11 @@ class Brain(BrainView):
                         assert stored is not None
                         out.append(_remembered(stored, duplicate=True))
                         continue
-                body = decide_encode(p, item, now)
+                body = decide_encode(deciding, item, now)
                 env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,))
-                apply(p, env)
+                written.append(env)
                 out.append(_remembered(env, duplicate=False))
+            apply_all(p, written)
         return out
 
     def at(self, when: str | int | datetime) -> BrainView:

@@ -145,58 +145,85 @@ def validate_meta(meta: object) -> ev.Meta:
     return dict(meta)
 
 
-def decide_encode(p: Projection, prep: Prepared, now: int) -> ev.MemoryEncoded:
-    """Turn one prepared input into the event that records it, linked against `p`."""
+class Batch:
+    """What deciding needs beyond the projection: the memories decided earlier in the same
+    batch, which are applied together after the whole batch is decided."""
+
+    def __init__(self, p: Projection) -> None:
+        self.p = p
+        self.next_neuron = p.neuron_count
+        self.keys: dict[str, int] = {}
+        self.recent: list[tuple[int, int]] = []  # (event time, anchor) of decided memories
+
+    def neighbours(self, limit: int) -> list[tuple[int, int]]:
+        """(event time, anchor) of the newest memories, newest first."""
+        out = self.recent[::-1][:limit]
+        if len(out) < limit:
+            n = self.p.fiber_count
+            lo = max(0, n - (limit - len(out)))
+            starts = self.p.f_start.values[lo:n].tolist()
+            anchors = self.p.f_anchor.values[lo:n].tolist()
+            out.extend(zip(reversed(starts), reversed(anchors), strict=True))
+        return out
+
+
+def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
+    """Turn one prepared input into the event that records it, linked against the brain."""
+    p = batch.p
     text = prep.text
     when = prep.event_time or from_us(now).astimezone()
     event_us = to_us(when)
-    first = p.neuron_count
+    first = batch.next_neuron
+
+    entities = extract_entities(text)
+    # (key, content, neuron type, synapse type, weight, start, end) of everything linked to
+    wanted: list[tuple[str, str, int, int, float, int, int]] = [
+        ("e:" + e.key, e.text, _T_SPATIAL, _S_AT_LOCATION, W_ENTITY, 0, 0)
+        if e.type == NeuronType.SPATIAL
+        else ("e:" + e.key, e.text, _T_ENTITY, _S_INVOLVES, W_ENTITY, 0, 0)
+        for e in entities
+    ]
+    wanted.extend(
+        ("k:" + key, surface, _T_CONCEPT, _S_RELATED, W_KEYWORD, 0, 0)
+        for key, surface in tokens.keywords(text)
+    )
+    for hint in extract_time_hints(text, when):
+        label = f"t:{hint.granularity}:{hint.start.isoformat(timespec='minutes')}"
+        wanted.append((label, hint.text, _T_TIME, _S_HAPPENED_AT, W_TIME_PHRASE,
+                       to_us(hint.start), to_us(hint.end)))  # fmt: skip
+    key, d_start, d_end = day_key(event_us, when.utcoffset() or timedelta(0))
+    wanted.append((key, key[6:], _T_TIME, _S_HAPPENED_AT, W_DAY, d_start, d_end))
+
+    known, pending = p.keys, batch.keys
     new: list[ev.NeuronSpec] = []
-    pending: dict[str, int] = {}
     targets: list[int] = []
-    linked: set[int] = set()
     types: list[int] = []
     weights: list[float] = []
-
-    def link(
-        key: str, content: str, ntype: int, stype: int, weight: float, start: int = 0, end: int = 0
-    ) -> None:
-        idx = p.keys.get(key)
+    linked: set[int] = set()
+    for key, content, ntype, stype, weight, start, end in wanted:
+        idx = known.get(key)
         if idx is None:
             idx = pending.get(key)
         if idx is None:
-            idx = first + 1 + len(new)
-            pending[key] = idx
+            idx = pending[key] = first + 1 + len(new)
             new.append(ev.NeuronSpec(ntype, key, content, start, end))
         elif idx in linked:
-            return
+            continue
         linked.add(idx)
         targets.append(idx)
         types.append(stype)
         weights.append(weight)
 
-    entities = extract_entities(text)
-    for ent in entities:
-        spatial = ent.type == NeuronType.SPATIAL
-        link(
-            "e:" + ent.key,
-            ent.text,
-            _T_SPATIAL if spatial else _T_ENTITY,
-            _S_AT_LOCATION if spatial else _S_INVOLVES,
-            W_ENTITY,
-        )
-    for key, surface in tokens.keywords(text):
-        link("k:" + key, surface, _T_CONCEPT, _S_RELATED, W_KEYWORD)
-    for hint in extract_time_hints(text, when):
-        h_start, h_end = to_us(hint.start), to_us(hint.end)
-        label = f"{hint.granularity}:{hint.start.isoformat(timespec='minutes')}"
-        link("t:" + label, hint.text, _T_TIME, _S_HAPPENED_AT, W_TIME_PHRASE, h_start, h_end)
-    offset = when.utcoffset() or timedelta(0)
-    key, d_start, d_end = day_key(event_us, offset)
-    link(key, key[6:], _T_TIME, _S_HAPPENED_AT, W_DAY, d_start, d_end)
+    cfg = p.config
+    window = cfg.temporal_link_window_s * 1_000_000
+    for other, anchor in batch.neighbours(cfg.temporal_links):
+        if abs(event_us - other) <= window:
+            targets.append(anchor)
+            types.append(_S_AFTER if event_us >= other else _S_BEFORE)
+            weights.append(W_NEIGHBOUR)
 
-    _link_neighbours(p, event_us, targets, types, weights)
-
+    batch.next_neuron = first + 1 + len(new)
+    batch.recent.append((event_us, first))
     salience = min(1.0, 0.3 + 0.1 * len(entities) + 0.02 * len(targets))
     return ev.MemoryEncoded(
         fiber_id=os.urandom(16).hex(),
@@ -224,25 +251,3 @@ def _expiry_days(days: float | None, kind: MemoryType) -> float | None:
     if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days < 36_500:
         raise InputError(f"expiry must be a positive number of days, got {days!r}")
     return float(days)
-
-
-def _link_neighbours(
-    p: Projection, event_us: int, targets: list[int], types: list[int], weights: list[float]
-) -> None:
-    """Link to the last few memories close in time: bounded, so recency makes no hubs."""
-    cfg = p.config
-    window = cfg.temporal_link_window_s * 1_000_000
-    n = p.fiber_count
-    lo = max(0, n - 4 * cfg.temporal_links)
-    starts = p.f_start.values[lo:n].tolist()
-    anchors = p.f_anchor.values[lo:n].tolist()
-    found = 0
-    for other, anchor in zip(reversed(starts), reversed(anchors), strict=True):
-        if abs(event_us - other) > window:
-            continue
-        targets.append(anchor)
-        types.append(_S_AFTER if event_us >= other else _S_BEFORE)
-        weights.append(W_NEIGHBOUR)
-        found += 1
-        if found >= cfg.temporal_links:
-            break

@@ -75,9 +75,12 @@ class Projection:
 
     @property
     def ids(self) -> dict[str, int]:
-        """Memory id -> index, built on first use (a fresh checkpoint does not need it)."""
+        """Memory id -> index, built on first use: opening a brain to recall never needs it."""
         if self._ids is None:
-            self._ids = {fid: i for i, fid in enumerate(self.f_id.slice(0, len(self.f_id)))}
+            ids = {fid: i for i, fid in enumerate(self.f_id.slice(0, len(self.f_id)))}
+            if len(ids) != self.fiber_count:
+                raise IntegrityError("two memories of this brain share an id")
+            self._ids = ids
         return self._ids
 
     @property
@@ -218,7 +221,7 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     s_at: list[int] = []
     neuron = p.neuron_count
     fiber = p.fiber_count
-    ids = p.ids
+    ids = p._ids  # checked here if built, else when it is built
     new_ids: dict[str, int] = {}
     bodies: list[ev.MemoryEncoded] = []
     for i, env in enumerate(envs):
@@ -230,7 +233,7 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
             raise IntegrityError(
                 f"seq {seq}: memory expects neuron {b.first_neuron}, projection has {neuron}"
             )
-        if b.fiber_id in ids or b.fiber_id in new_ids:
+        if (ids is not None and b.fiber_id in ids) or b.fiber_id in new_ids:
             raise IntegrityError(f"seq {seq}: memory id {b.fiber_id} already exists")
         n_after = neuron + 1 + len(b.neurons)
         targets = b.link_targets
@@ -279,7 +282,8 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     p.s_type.extend(s_type)
     p.s_w.extend(s_w)
 
-    ids.update(new_ids)
+    if ids is not None:
+        ids.update(new_ids)
     p.f_id.extend(new_ids)
     p.f_anchor.extend(b.first_neuron for b in bodies)
     p.f_t.extend(e.t for e in envs)

@@ -9,83 +9,66 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from itertools import pairwise
 from typing import Final
 
 from ..model import MemoryType
 
-
-def _alternation(phrases: str) -> str:
-    """A word-bounded alternation of "|"-separated phrases (spaces match any whitespace)."""
-    words = (p.strip().replace(" ", r"\s+") for p in phrases.split("|") if p.strip())
-    return rf"(?<![\w-])(?:{'|'.join(words)})(?![\w-])"
+_TOKEN: Final = re.compile(r"\w+(?:['’-]\w+)*")
+_SENTENCE_VERB: Final = re.compile(r"(?:^|[.!?;:\n])\s*(?:please\s+)?(\w+)")
 
 
-def _words(phrases: str) -> re.Pattern[str]:
-    return re.compile(_alternation(phrases), re.IGNORECASE)
+def _phrases(spec: str) -> frozenset[str]:
+    return frozenset(p.strip() for p in spec.split("|") if p.strip())
 
 
-_IMPERATIVE = (
-    r"(?:^|(?<=[.!?;:\n])\s*)(?:please\s+)?(?:fix|implement|add|write|update|remove|"
-    r"investigate|check|refactor|create|set\s+up|migrate|document)(?![\w-])"
+def _cues(text: str) -> tuple[str, frozenset[str]]:
+    """The lowercased text and its words and word pairs: phrases match whole words only,
+    so "address" never matches "add" and "fail" never matches Vietnamese "ai"."""
+    low = text.lower().replace("’", "'")
+    words = _TOKEN.findall(low)
+    return low, frozenset(words).union(" ".join(pair) for pair in pairwise(words))
+
+
+_IMPERATIVES: Final = _phrases(
+    "fix|implement|add|write|update|remove|investigate|check|refactor|create|migrate|document"
 )
 
 # In priority order: the first rule that matches anywhere in the text wins.
-_TYPE_RULES: Final[tuple[tuple[MemoryType, str], ...]] = (
-    (
-        MemoryType.TODO,
-        _alternation("todo|to-do|need to|needs to|have to|has to|must|should|cần|phải")
-        + "|"
-        + _IMPERATIVE,
-    ),
-    (
-        MemoryType.DECISION,
-        _alternation(
-            "decided|decide|decision|chose|chosen|will use|going with|picked|selected|settled on|"
-            "quyết định|chọn"
-        ),
-    ),
-    (
-        MemoryType.INSTRUCTION,
-        _alternation("always use|never use|make sure|remember to|don't forget|do not"),
-    ),
-    (
-        MemoryType.PREFERENCE,
-        _alternation(
-            "prefer|prefers|preferred|i like|we like|i love|favorite|favourite|hate|thích"
-        ),
-    ),
-    (
-        MemoryType.INSIGHT,
-        _alternation("learned|learnt|realized|realised|discovered|found that|turns out|turned out"),
-    ),
-    (
-        MemoryType.ERROR,
-        _alternation(
-            "error|errors|bug|bugs|issue|problem|fail|fails|failed|failure|crash|crashed|crashes|"
-            "exception|traceback|lỗi"
-        ),
-    ),
-    (
-        MemoryType.WORKFLOW,
-        _alternation("workflow|process|steps|step|flow|pipeline|deploy|deployment|quy trình"),
-    ),
-    (MemoryType.REFERENCE, r"https?://|" + _alternation("docs|documentation")),
-)
-_TYPE_RX: Final = re.compile(
-    "|".join(f"(?P<r{i}>{rx})" for i, (_, rx) in enumerate(_TYPE_RULES)), re.IGNORECASE
-)
+_TYPE_RULES: Final[tuple[tuple[MemoryType, frozenset[str]], ...]] = (
+    (MemoryType.TODO, _phrases("todo|to-do|need to|needs to|have to|has to|must|should|cần|phải")),
+    (MemoryType.DECISION, _phrases(
+        "decided|decide|decision|chose|chosen|will use|going with|picked|selected|settled on|"
+        "quyết định|chọn")),
+    (MemoryType.INSTRUCTION, _phrases(
+        "always use|never use|make sure|remember to|don't forget|do not")),
+    (MemoryType.PREFERENCE, _phrases(
+        "prefer|prefers|preferred|i like|we like|i love|favorite|favourite|hate|thích")),
+    (MemoryType.INSIGHT, _phrases(
+        "learned|learnt|realized|realised|discovered|found that|turns out|turned out")),
+    (MemoryType.ERROR, _phrases(
+        "error|errors|bug|bugs|issue|problem|fail|fails|failed|failure|crash|crashed|crashes|"
+        "exception|traceback|lỗi")),
+    (MemoryType.WORKFLOW, _phrases(
+        "workflow|process|steps|step|flow|pipeline|deploy|deployment|quy trình")),
+    (MemoryType.REFERENCE, _phrases("docs|documentation")),
+)  # fmt: skip
 
 
 def detect_memory_type(text: str) -> MemoryType:
-    """The highest-priority rule matching anywhere wins (one scan); plain statements are facts."""
-    best = len(_TYPE_RULES)
-    for m in _TYPE_RX.finditer(text):
-        rule = int(m.lastgroup[1:]) if m.lastgroup else best
-        if rule < best:
-            best = rule
-            if rule == 0:
-                break
-    return _TYPE_RULES[best][0] if best < len(_TYPE_RULES) else MemoryType.FACT
+    """The highest-priority rule with a cue anywhere in the text wins; otherwise a fact.
+
+    A todo is also a sentence that opens with an imperative ("Fix the login page").
+    """
+    low, cues = _cues(text)
+    for kind, phrases in _TYPE_RULES:
+        if not phrases.isdisjoint(cues):
+            return kind
+        if kind is MemoryType.TODO and not _IMPERATIVES.isdisjoint(_SENTENCE_VERB.findall(low)):
+            return kind
+        if kind is MemoryType.REFERENCE and ("http://" in low or "https://" in low):
+            return kind
+    return MemoryType.FACT
 
 
 class Intent(StrEnum):
@@ -102,27 +85,26 @@ class Intent(StrEnum):
     RECALL = "recall"
 
 
-_INTENT_RULES: Final[tuple[tuple[Intent, re.Pattern[str]], ...]] = (
-    (
-        Intent.WHEN,
-        _words("when|what time|what date|which day|how long ago|bao giờ|khi nào|lúc nào"),
-    ),
-    (Intent.WHY, _words("why|reason|reasons|cause|caused|tại sao|vì sao")),
-    (Intent.WHERE, _words("where|which place|ở đâu")),
-    (Intent.WHO, _words("who|whom|whose|ai|người nào")),
-    (Intent.FEELING, _words("feel|feels|felt|feeling|emotion|cảm thấy")),
-    (Intent.PATTERN, _words("usually|typically|often|always|habit|pattern|thường|hay")),
-    (Intent.COMPARE, _words("compare|difference|versus|vs|better|worse|so sánh")),
-    (Intent.HOW, _words("how|như thế nào|làm sao")),
-    (Intent.CONFIRM, _words("did i|did we|did you|was there|is it true|có phải")),
-    (Intent.WHAT, _words("what|which|tell me about|gì")),
-)
+_INTENT_RULES: Final[tuple[tuple[Intent, frozenset[str]], ...]] = (
+    (Intent.WHEN, _phrases("when|what time|what date|which day|how long ago|bao giờ|khi nào|"
+                           "lúc nào")),
+    (Intent.WHY, _phrases("why|reason|reasons|cause|caused|tại sao|vì sao")),
+    (Intent.WHERE, _phrases("where|which place|ở đâu")),
+    (Intent.WHO, _phrases("who|whom|whose|ai|người nào")),
+    (Intent.FEELING, _phrases("feel|feels|felt|feeling|emotion|cảm thấy")),
+    (Intent.PATTERN, _phrases("usually|typically|often|always|habit|pattern|thường|hay")),
+    (Intent.COMPARE, _phrases("compare|difference|versus|vs|better|worse|so sánh")),
+    (Intent.HOW, _phrases("how|làm sao")),
+    (Intent.CONFIRM, _phrases("did i|did we|did you|was there|is it true|có phải")),
+    (Intent.WHAT, _phrases("what|which|tell me|gì")),
+)  # fmt: skip
 
 
 def detect_intent(query: str) -> Intent:
     """Rules are ordered from the most to the least specific question word."""
-    for intent, pattern in _INTENT_RULES:
-        if pattern.search(query):
+    _, cues = _cues(query)
+    for intent, phrases in _INTENT_RULES:
+        if not phrases.isdisjoint(cues):
             return intent
     return Intent.RECALL
 
