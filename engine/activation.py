@@ -24,8 +24,9 @@ I64 = npt.NDArray[np.int64]
 class SpreadParams:
     hops: int
     hop_decay: float = 0.5
-    threshold: float = 0.02  # relative to the strongest neuron of the hop
-    frontier_cap: int = 256
+    threshold: float = 0.02  # an edge carrying less than this share of the hop's best is skipped
+    edge_budget: int = 40_000  # edges gathered per hop beyond the first
+    max_frontier: int = 4096  # neurons expanded per hop beyond the first
     fanout_exponent: float = 1.0
 
 
@@ -34,15 +35,7 @@ class Activation:
     nodes: I64  # sorted neuron indices that received activation
     level: F64  # total activation per node
     hits: npt.NDArray[np.int32]  # distinct anchors linked directly to the node (first hop)
-    anchor_degree: I64  # valid degree of each anchor, as the first gather saw it
-
-
-def _aggregate(nodes: npt.NDArray[np.int32], values: F64) -> tuple[I64, F64]:
-    uniq, inverse = np.unique(nodes, return_inverse=True)
-    summed: F64 = np.bincount(inverse, weights=values, minlength=len(uniq)).astype(
-        np.float64, copy=False
-    )
-    return uniq.astype(np.int64), summed
+    anchor_degree: I64  # degree of each anchor in the view
 
 
 def spread(
@@ -51,42 +44,54 @@ def spread(
     initial: Callable[[I64], F64],
     params: SpreadParams,
 ) -> Activation:
-    """Spread from `anchors` (sorted, unique); `initial(degrees)` sets their starting levels."""
+    """Spread from `anchors` (sorted, unique); `initial(degrees)` sets their starting levels.
+
+    Beyond the first hop the frontier is chosen by activation per edge: a neuron linked to
+    thousands of memories passes almost nothing to each, so it is expanded only while the
+    hop's edge budget lasts. That bounds every hop, however large the brain.
+    """
     p = view.p
+    graph = p.graph
     src, dst, weight = p.s_src.values, p.s_dst.values, p.s_w.values
-    empty_i = np.empty(0, dtype=np.int64)
+    n = view.neurons
     if not len(anchors):
-        return Activation(empty_i, np.empty(0), np.empty(0, dtype=np.int32), empty_i)
+        empty = np.empty(0, dtype=np.int64)
+        return Activation(empty, np.empty(0), np.empty(0, dtype=np.int32), empty)
 
-    frontier = anchors
-    owner, nbr, syn = p.graph.gather(frontier, src, dst, view.synapses)
-    degree = np.bincount(owner, minlength=len(frontier)).astype(np.int64)
-    level = initial(degree)
+    degree = graph.degree(anchors, src, dst, view.synapses)
     anchor_degree = degree
-
-    got_nodes: list[I64] = [anchors]
-    got_level: list[F64] = [level]
-    hits_nodes, hits_count = _aggregate(nbr, np.ones(len(nbr)))
+    frontier, level = anchors, initial(degree)
+    total = np.zeros(n, dtype=np.float64)
+    total[anchors] += level
+    hits = np.zeros(n, dtype=np.int32)
+    exponent, decay = params.fanout_exponent, params.hop_decay
     for hop in range(params.hops):
-        if hop:
-            owner, nbr, syn = p.graph.gather(frontier, src, dst, view.synapses)
-            degree = np.bincount(owner, minlength=len(frontier)).astype(np.int64)
+        owner, nbr, syn = graph.gather(frontier, src, dst, view.synapses)
         if not len(nbr):
             break
-        fanout = np.maximum(degree, 1).astype(np.float64) ** params.fanout_exponent
-        flow = (level / fanout)[owner] * weight[syn] * params.hop_decay
-        nodes, arrived = _aggregate(nbr, flow)
-        got_nodes.append(nodes)
-        got_level.append(arrived)
-        keep = arrived >= params.threshold * arrived.max()
-        if keep.sum() > params.frontier_cap:
-            top = np.argpartition(-arrived, params.frontier_cap)[: params.frontier_cap]
-            keep = np.zeros(len(arrived), dtype=bool)
-            keep[top] = True
-        frontier, level = nodes[keep], arrived[keep]
+        fanout = np.maximum(degree, 1).astype(np.float64) ** exponent
+        flow = (level / fanout)[owner] * weight[syn] * decay
+        arrived: F64 = np.bincount(nbr, weights=flow, minlength=n).astype(np.float64)
+        if hop == 0:
+            hits = np.bincount(nbr, minlength=n).astype(np.int32)
+        total += arrived
+        if hop + 1 == params.hops:
+            break
+        nodes = np.flatnonzero(arrived)
+        levels = arrived[nodes]
+        degrees = graph.degree(nodes, src, dst, view.synapses)
+        per_edge = levels / np.maximum(degrees, 1).astype(np.float64) ** exponent
+        strong = np.flatnonzero(per_edge * decay >= params.threshold * levels.max())
+        if not len(strong):
+            break
+        if len(strong) > params.max_frontier:  # keep the best, found in linear time
+            best = np.argpartition(-per_edge[strong], params.max_frontier - 1)
+            strong = np.sort(strong[best[: params.max_frontier]])
+        order = strong[np.argsort(-per_edge[strong], kind="stable")]
+        within = np.cumsum(degrees[order]) <= params.edge_budget
+        within[0] = True
+        chosen = np.sort(order[within])
+        frontier, level, degree = nodes[chosen], levels[chosen], degrees[chosen]
 
-    nodes, total = _aggregate(np.concatenate(got_nodes).astype(np.int32), np.concatenate(got_level))
-    hits = np.zeros(len(nodes), dtype=np.int32)
-    pos = np.searchsorted(nodes, hits_nodes)
-    hits[pos] = hits_count.astype(np.int32)
-    return Activation(nodes, total, hits, anchor_degree)
+    active = np.flatnonzero(total)
+    return Activation(active, total[active], hits[active], anchor_degree)

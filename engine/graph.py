@@ -1,9 +1,11 @@
 """Adjacency of the synapse graph: CSR over most synapses plus a short unsorted tail.
 
 Activation treats every synapse as an association both ways (a memory reaches its words and
-the words reach the memory), so each synapse is stored in both endpoints' rows. New synapses
-land in the tail, which gathers scan directly; when the tail passes a few thousand synapses
-it is merged into the CSR in O(edges) without re-sorting the old rows.
+the words reach the memory), so each synapse is stored in both endpoints' rows. Each row is
+sorted by synapse index, and synapses are numbered in log order, so the edges a past view
+may use are a prefix of every row: found by binary search, never filtered one by one. New
+synapses land in the tail, which gathers scan directly; when the tail passes a few thousand
+synapses it is merged into the CSR in O(edges) without re-sorting the old rows.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
 TAIL_LIMIT = 4096
+_EMPTY_I64: I64 = np.empty(0, dtype=np.int64)
+_EMPTY_I32: I32 = np.empty(0, dtype=np.int32)
 
 
 class Adjacency:
@@ -41,7 +45,7 @@ class Adjacency:
         owners = np.concatenate((src[lo:hi], dst[lo:hi]))
         nbrs = np.concatenate((dst[lo:hi], src[lo:hi]))
         syns = np.concatenate((t_syn, t_syn))
-        order = np.argsort(owners, kind="stable")
+        order = np.lexsort((syns, owners))  # by row, then by synapse: rows stay sorted
         owners, nbrs, syns = owners[order], nbrs[order], syns[order]
 
         old_counts = np.zeros(n_nodes, dtype=np.int64)
@@ -67,44 +71,62 @@ class Adjacency:
         self.indptr, self.nbr, self.syn = indptr, nbr, syn
         self.nodes, self.synapses = n_nodes, hi
 
-    def gather(self, frontier: I64, src: I32, dst: I32, limit: int) -> tuple[I64, I32, I32]:
-        """Edges of `frontier` nodes among synapses [0, limit): (position, neighbour, synapse).
+    def _rows(self, nodes: I64, limit: int) -> tuple[I64, I64]:
+        """Start and length of each node's CSR row, cut to synapses below `limit`."""
+        inside = np.minimum(nodes, self.nodes)  # nodes past the CSR have empty rows
+        starts = self.indptr[inside]
+        ends = np.where(nodes < self.nodes, self.indptr[np.minimum(nodes + 1, self.nodes)], starts)
+        if limit < self.synapses and len(nodes):
+            lo, hi = starts.copy(), ends.copy()
+            while True:  # vectorised binary search for the first synapse >= limit per row
+                open_ = lo < hi
+                if not open_.any():
+                    break
+                mid = (lo + hi) // 2
+                below = open_ & (self.syn[np.minimum(mid, len(self.syn) - 1)] < limit)
+                lo = np.where(below, mid + 1, lo)
+                hi = np.where(open_ & ~below, mid, hi)
+            ends = lo
+        return starts, ends - starts
 
-        `frontier` must be sorted and unique. `limit` cuts synapses created after a past view.
-        """
-        parts_owner: list[I64] = [np.empty(0, dtype=np.int64)]
-        parts_nbr: list[I32] = [np.empty(0, dtype=np.int32)]
-        parts_syn: list[I32] = [np.empty(0, dtype=np.int32)]
-        if not len(frontier):
-            return parts_owner[0], parts_nbr[0], parts_syn[0]
-        in_csr = frontier < self.nodes
-        f = frontier[in_csr]
-        if len(f):
-            starts = self.indptr[f]
-            lens = self.indptr[f + 1] - starts
-            total = int(lens.sum())
-            if total:
-                pos = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
-                owner = np.repeat(np.flatnonzero(in_csr), lens)
-                nbr, syn = self.nbr[pos], self.syn[pos]
-                if limit < self.synapses:
-                    keep = syn < limit
-                    owner, nbr, syn = owner[keep], nbr[keep], syn[keep]
-                parts_owner.append(owner)
-                parts_nbr.append(nbr)
-                parts_syn.append(syn)
+    def _tail(self, nodes: I64, src: I32, dst: I32, limit: int) -> list[tuple[I64, I32, I32]]:
         lo, hi = self.synapses, min(limit, len(src))
-        if hi > lo:
-            for a, b in ((src, dst), (dst, src)):
-                ends = a[lo:hi]
-                idx = np.minimum(np.searchsorted(frontier, ends), len(frontier) - 1)
-                hit = np.flatnonzero(frontier[idx] == ends)
-                if len(hit):
-                    parts_owner.append(idx[hit].astype(np.int64))
-                    parts_nbr.append(b[lo:hi][hit])
-                    parts_syn.append((hit + lo).astype(np.int32))
+        out: list[tuple[I64, I32, I32]] = []
+        if hi <= lo or not len(nodes):
+            return out
+        for a, b in ((src, dst), (dst, src)):
+            ends = a[lo:hi]
+            idx = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
+            hit = np.flatnonzero(nodes[idx] == ends)
+            if len(hit):
+                out.append((idx[hit].astype(np.int64), b[lo:hi][hit], (hit + lo).astype(np.int32)))
+        return out
+
+    def degree(self, nodes: I64, src: I32, dst: I32, limit: int) -> I64:
+        """Number of synapses below `limit` touching each of `nodes` (sorted, unique)."""
+        _, counts = self._rows(nodes, limit)
+        for owner, _, _ in self._tail(nodes, src, dst, limit):
+            counts = counts + np.bincount(owner, minlength=len(nodes))
+        return counts
+
+    def gather(self, nodes: I64, src: I32, dst: I32, limit: int) -> tuple[I64, I32, I32]:
+        """Edges of `nodes` (sorted, unique) among synapses below `limit`:
+        (position in `nodes`, neighbour, synapse)."""
+        if not len(nodes):
+            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32
+        starts, lens = self._rows(nodes, limit)
+        total = int(lens.sum())
+        parts = self._tail(nodes, src, dst, limit)
+        if total:
+            pos = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+            owner = np.repeat(np.arange(len(nodes), dtype=np.int64), lens)
+            parts.insert(0, (owner, self.nbr[pos], self.syn[pos]))
+        if not parts:
+            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32
+        if len(parts) == 1:
+            return parts[0]
         return (
-            np.concatenate(parts_owner),
-            np.concatenate(parts_nbr).astype(np.int32, copy=False),
-            np.concatenate(parts_syn).astype(np.int32, copy=False),
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
         )

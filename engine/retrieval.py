@@ -104,22 +104,41 @@ class Filters:
 
 
 def memory_at(view: View, fiber: int) -> Memory:
+    return memories_at(view, [fiber])[0]
+
+
+def memories_at(view: View, fibers: list[int]) -> list[Memory]:
+    """Memories by index, reading each column once for the whole list."""
     p = view.p
-    expires = int(p.f_expires[fiber])
-    return Memory(
-        id=p.f_id[fiber],
-        text=p.f_text[fiber],
-        memory_type=MEMORY_TYPES[int(p.f_type[fiber])],
-        priority=int(p.f_priority[fiber]),
-        event_time=from_us(int(p.f_start[fiber])),
-        recorded_at=from_us(int(p.f_t[fiber])),
-        expires_at=None if expires == NO_EXPIRY else from_us(expires),
-        tags=tuple(p.tags(fiber)),
-        source=p.source(fiber),
-        salience=float(p.f_salience[fiber]),
-        seq=p.fiber_seq(fiber),
-        meta=p.meta(fiber),
+    idx = np.asarray(fibers, dtype=np.int64)
+    expires = p.f_expires.values[idx].tolist()
+    columns = zip(
+        fibers,
+        p.f_type.values[idx].tolist(),
+        p.f_priority.values[idx].tolist(),
+        p.f_start.values[idx].tolist(),
+        p.f_t.values[idx].tolist(),
+        expires,
+        p.f_salience.values[idx].tolist(),
+        strict=True,
     )
+    return [
+        Memory(
+            id=p.f_id[f],
+            text=p.f_text[f],
+            memory_type=MEMORY_TYPES[kind],
+            priority=prio,
+            event_time=from_us(start),
+            recorded_at=from_us(t),
+            expires_at=None if exp == NO_EXPIRY else from_us(exp),
+            tags=tuple(p.tags(f)),
+            source=p.source(f),
+            salience=sal,
+            seq=p.fiber_seq(f),
+            meta=p.meta(f),
+        )
+        for f, kind, prio, start, t, exp, sal in columns
+    ]
 
 
 def recall(
@@ -164,7 +183,8 @@ def recall(
     )
     act = spread(view, anchors.nodes, initial, params)
     ranked = _rank(view, act, filters, limit)
-    memories = [RecalledMemory(memory_at(view, f), s) for f, s in ranked]
+    found = memories_at(view, [f for f, _ in ranked])
+    memories = [RecalledMemory(m, s) for m, (_, s) in zip(found, ranked, strict=True)]
     cue = anchors.weights * idf(act.anchor_degree, documents)
     confidence = _confidence(view, act, anchors, cue, ranked)
     context = assemble_context(memories, budget)
@@ -184,34 +204,37 @@ def recall(
 
 
 def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tuple[int, float]]:
+    """Top memories: activation with the intersection bonus, then mild priors on a shortlist."""
     p = view.p
     fiber_of = p.n_fiber.values[act.nodes]
-    is_memory = fiber_of >= 0
+    is_memory = (fiber_of >= 0) & (fiber_of < view.fibers)
     fibers = fiber_of[is_memory].astype(np.int64)
-    level = act.level[is_memory]
-    hits = act.hits[is_memory]
-    ok = fibers < view.fibers
+    score = act.level[is_memory] * (
+        1.0 + INTERSECTION_BONUS * np.maximum(act.hits[is_memory] - 1, 0)
+    )
+    ok = np.ones(len(fibers), dtype=bool)
     if not filters.include_expired:
-        ok &= p.f_expires.values[fibers.clip(max=max(view.fibers - 1, 0))] > view.time
+        ok &= p.f_expires.values[fibers] > view.time
     if filters.min_priority:
-        ok &= p.f_priority.values[fibers.clip(max=max(view.fibers - 1, 0))] >= filters.min_priority
-    fibers, level, hits = fibers[ok], level[ok], hits[ok]
+        ok &= p.f_priority.values[fibers] >= filters.min_priority
     if filters.types is not None:
-        keep = np.isin(p.f_type.values[fibers], list(filters.types))
-        fibers, level, hits = fibers[keep], level[keep], hits[keep]
+        ok &= np.isin(p.f_type.values[fibers], list(filters.types))
+    fibers, score = fibers[ok], score[ok]
+    # priors move a score by a few percent at most, so a shortlist by activation suffices
+    shortlist = max(8 * limit, 64) if filters.tags is None else max(64 * limit, 512)
+    if len(score) > shortlist:
+        top = np.argpartition(-score, shortlist - 1)[:shortlist]
+        fibers, score = fibers[top], score[top]
     if filters.tags is not None:
         wanted = filters.tags
         keep = np.fromiter(
             (wanted <= set(p.tags(f)) for f in fibers.tolist()), dtype=bool, count=len(fibers)
         )
-        fibers, level, hits = fibers[keep], level[keep], hits[keep]
+        fibers, score = fibers[keep], score[keep]
     if not len(fibers):
         return []
-    score = level * (1.0 + INTERSECTION_BONUS * np.maximum(hits - 1, 0))
-    score *= _priors(view, fibers)
-    k = min(limit, len(score))
-    top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
-    order = top[np.lexsort((fibers[top], -score[top]))]
+    score = score * _priors(view, fibers)
+    order = np.lexsort((fibers, -score))[:limit]
     return [(int(fibers[i]), float(score[i])) for i in order]
 
 

@@ -46,17 +46,18 @@ class _Ref:
 
     __slots__ = ("_vi", "low", "now", "text", "today", "tz")
 
-    def __init__(self, now: datetime, text: str, low: str) -> None:
+    def __init__(self, now: datetime, text: str, low: str, vi_words: bool) -> None:
         self.now = now
         self.tz = now.tzinfo
         self.today = now.date()
         self.text = text  # NFC; same offsets as low
         self.low = low  # what the rules match against
-        self._vi: bool | None = None
+        self._vi: bool | None = True if vi_words else None
 
     @property
     def vi(self) -> bool:
-        """Whether the text is Vietnamese, which decides whether a bare "3h" is a clock time."""
+        """Whether the text is Vietnamese (has a Vietnamese time word or a letter only Vietnamese
+        uses), which decides whether a bare "3h" is a clock time."""
         if self._vi is None:
             self._vi = _VI_LETTER.search(self.low) is not None
         return self._vi
@@ -130,8 +131,11 @@ def _ago(r: _Ref, n: int, unit: str) -> _Interval:
 
 
 def _past(r: _Ref, n: int, unit: str) -> _Interval:
-    """From the start of the day n units back until now: "the past 3 days"."""
-    return r.at(_back(r.now, n, unit).date()), r.now, unit, False
+    """From n units back until now, "the past 3 days" from the start of that day."""
+    start = _back(r.now, n, unit)
+    if unit not in ("minute", "hour"):
+        start = r.at(start.date())
+    return start, r.now, unit, False
 
 
 def _fuzzy(r: _Ref, back_from: timedelta, back_to: timedelta, granularity: str) -> _Interval:
@@ -378,16 +382,17 @@ def _vi_past(m: re.Match[str], r: _Ref) -> _Interval:
 
 
 def _vi_clock(m: re.Match[str], r: _Ref) -> _Interval | None:
-    """A clock time: "3h chiều" is 15:00.
+    """A clock time: "3h chiều" is 15:00, "14h30 hôm qua" yesterday's 14:30.
 
     Without a period word after the number, one just before it counts ("chiều nay 3h",
     "tối qua lúc 8 giờ"). "3h"/"3g" with neither needs Vietnamese text, since "3h" is also
     English, and a lowercase h/g, since "4G" is a network.
     """
-    period, day = m.group("p"), m.group("d")
-    before = _VI_PERIOD_BEFORE.search(r.low, max(0, m.start() - 40), m.start())
-    if period is None and before is not None and _word_start(r.low, before.start()):
-        period, day = before.group("p"), before.group("d")
+    period, day = m.group("p"), m.group("d") or m.group("e")
+    if period is None:
+        before = _VI_PERIOD_BEFORE.search(r.low, max(0, m.start() - 40), m.start())
+        if before is not None and _word_start(r.low, before.start()):
+            period, day = before.group("p"), day or before.group("d")
     if m.group("g") is not None and (
         r.text[m.start("g")].isupper() or (period is None and not r.vi)
     ):
@@ -415,10 +420,13 @@ def _vi_relative(m: re.Match[str], r: _Ref) -> _Interval:
 
 # Bare "mới"/"vừa" mean "just" only as an adverb, before a verb; after a noun "mới" is "new".
 _ADVERB: Final = r"(?=\s+\w)(?!\s+(?:của|và|nhất|này|đó|hơn|lắm|quá|mẻ)(?!\w))"
+_NOT_AFTER_NOUN: Final = "".join(rf"(?<!{w}\smới)" for w in ("năm", "đổi", "cái", "tin", "đồ"))
 _Resolver = Callable[[re.Match[str], _Ref], _Interval | None]
 _DIGIT: Final = "0"  # trigger standing for "the text has a digit"
-# Every date has a digit, so month names are looked for only in text with one.
+# Every date has a digit, so month names and years are looked for only in text with one.
 _MONTH_TRIGGERS: Final = tuple(name[:3] for name in _MONTH_NAMES)
+_YEAR_TRIGGERS: Final = ("19", "20", "2100")
+_DIGIT_TRIGGERS: Final = (*_MONTH_TRIGGERS, *_YEAR_TRIGGERS)
 
 # (triggers, pattern, resolver). A rule runs only if one of its triggers occurs in the
 # lowercased text, so every match of the pattern must contain one. List order breaks ties
@@ -442,14 +450,14 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
         r"(?:z|[+-][0-9]{2}:[0-9]{2})?)?",
         _iso,
     ),
-    ((_DIGIT,), rf"(?:in|since|during|of)\s+(?P<y>{_YEAR})", _year),
+    (_YEAR_TRIGGERS, rf"(?:in|since|during|of)\s+(?P<y>{_YEAR})", _year),
     # Digits and number words apart: each alternation then starts with a literal or a class.
     (("ago",), rf"(?P<n>[0-9][0-9]{{0,3}})\s*(?P<u>{_EN_UNIT})\s+ago", _en_ago),
     (("ago",), rf"(?P<n>{_NUMBER_WORD})\s+(?P<u>{_EN_UNIT})\s+ago", _en_ago),
     (
         ("past", "last"),
         rf"(?:the\s+past|the\s+last|past|last)\s+(?:(?P<n>{_NUM})\s+)?"
-        r"(?P<u>days?|weeks?|months?|years?)",
+        rf"(?P<u>{_EN_UNIT})",
         _en_past,
     ),
     (
@@ -485,14 +493,15 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
     (("đây",), rf"cách\s+đây\s+(?P<n>[0-9]{{1,4}})\s*(?P<u>{_VI_UNIT})(?:\s+trước)?", _vi_ago),
     (("trước",), rf"(?P<n>[0-9][0-9]{{0,3}})\s*(?P<u>{_VI_UNIT})\s+trước", _vi_ago),
     (
-        ("ngày", "tuần", "tháng", "năm"),
-        r"(?P<n>[0-9][0-9]{0,3})\s*(?P<u>ngày|tuần|tháng|năm)\s+qua",
+        ("phút", "giờ", "tiếng", "ngày", "tuần", "tháng", "năm"),
+        rf"(?P<n>[0-9][0-9]{{0,3}})\s*(?P<u>{_VI_UNIT})\s+qua",
         _vi_past,
     ),
     (
         (_DIGIT,),
         rf"(?P<h>[0-9][0-9]?)(?:\s*giờ|(?P<g>[hg]))(?:\s*(?P<m>[0-5][0-9])(?:\s*phút)?)?"
-        rf"(?:\s+(?P<p>{_VI_PERIOD})(?:\s+(?P<d>{_VI_DAY_SUFFIX}))?)?",
+        rf"(?:\s+(?P<p>{_VI_PERIOD})(?:\s+(?P<d>{_VI_DAY_SUFFIX}))?"
+        r"|\s+(?P<e>hôm\s+nay|hôm\s+qua|ngày\s+mai))?",
         _vi_clock,
     ),
     (tuple(_VI_PARTS), rf"(?P<p>{_VI_PERIOD})\s+(?P<d>{_VI_DAY_SUFFIX})", _vi_part),
@@ -506,7 +515,7 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
     (
         ("mới", "vừa"),
         r"vừa\s+xong|vừa\s+mới|mới\s+vừa"
-        rf"|mới{_ADVERB}|vừa{_ADVERB}",
+        rf"|mới{_NOT_AFTER_NOUN}{_ADVERB}|vừa{_ADVERB}",
         _just_now,
     ),
 )
@@ -521,7 +530,7 @@ _RULES_BY_TRIGGER: Final = {
     for t in ts
 }
 _EN_TRIGGERS: Final = tuple(
-    sorted({t for ts, _, _ in _RULE_SPECS for t in ts if t.isascii()} - {_DIGIT, *_MONTH_TRIGGERS})
+    sorted({t for ts, _, _ in _RULE_SPECS for t in ts if t.isascii()} - {_DIGIT, *_DIGIT_TRIGGERS})
 )
 _VI_TRIGGERS: Final = tuple(sorted({t for ts, _, _ in _RULE_SPECS for t in ts if not t.isascii()}))
 _HAS_DIGIT: Final = re.compile("[0-9]")
@@ -589,7 +598,7 @@ def extract_time_hints(text: str, ref: datetime) -> list[TimeHint]:
     hits = {t for t in _EN_TRIGGERS if t in low}
     if _HAS_DIGIT.search(low):
         hits.add(_DIGIT)
-        hits.update(t for t in _MONTH_TRIGGERS if t in low)
+        hits.update(t for t in _DIGIT_TRIGGERS if t in low)
     if not low.isascii():
         hits.update(t for t in _VI_TRIGGERS if t in low)
     if not hits:
@@ -606,7 +615,7 @@ def extract_time_hints(text: str, ref: datetime) -> list[TimeHint]:
     # Longest first, then leftmost, then rule order. A match is resolved only once it is clear
     # of every kept one, so a phrase shadowed by a longer one costs nothing.
     matches.sort(key=lambda x: x[:3])
-    r = _Ref(ref, norm, low)
+    r = _Ref(ref, norm, low, vi_words=any(t in hits for t in _VI_TRIGGERS))
     kept: list[tuple[int, int, _Interval]] = []
     for _, i, order, m in matches:
         j = m.end()

@@ -1,0 +1,99 @@
+"""LoCoMo retrieval through our public engine API, beside a BM25 baseline.
+
+    python tools/eval/locomo.py                      # full dev split, prints tables
+    python tools/eval/locomo.py --out tools/eval/results/ours_locomo.json
+    python tools/eval/locomo.py --limit-conversations 1 --limit-questions 40
+
+Protocol (../shared/datasets/locomo/SOURCE.md): per conversation a fresh brain; every turn
+remembered as "<speaker>: <text> <blip_caption>" at its session's time through
+`remember_many`; every category 1-4 question with evidence recalled with its text; hit@k and
+rec@k for k = 1, 5, 10, 20 per category and overall, plus recall latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bm25 import BM25  # noqa: E402
+from score import Conversation, format_table, load_locomo, score  # noqa: E402
+
+from engine import MemoryInput, Store  # noqa: E402
+
+DEFAULT_DATA = HERE.parents[2] / "shared" / "datasets" / "locomo" / "locomo_dev.json"
+TOP = 20
+
+
+def run_ours(conversations: list[Conversation], limit_questions: int | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "store") as store:
+        for conv in conversations:
+            brain = store.brain(conv.sample_id.replace("_", "-"))
+            stored = brain.remember_many(
+                MemoryInput(text=t.text, event_time=t.when, cid=t.dia_id, source="locomo")
+                for t in conv.turns
+            )
+            dia_of = {r.id: t.dia_id for r, t in zip(stored, conv.turns, strict=True)}
+            for q in conv.questions[:limit_questions]:
+                started = time.perf_counter()
+                result = brain.recall(q.question, limit=TOP, max_tokens=4000)
+                latency = (time.perf_counter() - started) * 1000
+                rows.append({
+                    "sample_id": conv.sample_id,
+                    "question": q.question,
+                    "category": q.category,
+                    "evidence": list(q.evidence),
+                    "ranked": [dia_of[m.memory.id] for m in result.memories],
+                    "confidence": result.confidence,
+                    "latency_ms": latency,
+                })
+    return rows
+
+
+def run_bm25(conversations: list[Conversation], limit_questions: int | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for conv in conversations:
+        index = BM25([t.text for t in conv.turns])
+        for q in conv.questions[:limit_questions]:
+            started = time.perf_counter()
+            top = index.top(q.question, TOP)
+            rows.append({
+                "sample_id": conv.sample_id,
+                "question": q.question,
+                "category": q.category,
+                "evidence": list(q.evidence),
+                "ranked": [conv.turns[i].dia_id for i in top],
+                "latency_ms": (time.perf_counter() - started) * 1000,
+            })
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--out", type=Path, help="write our per-question results here")
+    ap.add_argument("--limit-conversations", type=int)
+    ap.add_argument("--limit-questions", type=int, help="per conversation")
+    ap.add_argument("--no-bm25", action="store_true")
+    args = ap.parse_args()
+    conversations = load_locomo(args.data)[: args.limit_conversations]
+    ours = run_ours(conversations, args.limit_questions)
+    print(format_table(score(ours), "neuralmemory (this repo)"))
+    if not args.no_bm25:
+        print()
+        print(format_table(score(run_bm25(conversations, args.limit_questions)), "BM25"))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"system": "neuralmemory", "results": ours}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
