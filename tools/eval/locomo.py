@@ -30,10 +30,11 @@ from engine import MemoryInput, Store  # noqa: E402
 
 DEFAULT_DATA = HERE.parents[2] / "shared" / "datasets" / "locomo" / "locomo_dev.json"
 TOP = 20
+Row = dict[str, Any]
 
 
-def run_ours(conversations: list[Conversation], limit_questions: int | None) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+def run_ours(conversations: list[Conversation], limit_questions: int | None) -> list[Row]:
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "store") as store:
         for conv in conversations:
             brain = store.brain(conv.sample_id.replace("_", "-"))
@@ -58,8 +59,8 @@ def run_ours(conversations: list[Conversation], limit_questions: int | None) -> 
     return rows
 
 
-def run_bm25(conversations: list[Conversation], limit_questions: int | None) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+def run_bm25(conversations: list[Conversation], limit_questions: int | None) -> list[Row]:
+    rows: list[Row] = []
     for conv in conversations:
         index = BM25([t.text for t in conv.turns])
         for q in conv.questions[:limit_questions]:
