@@ -9,6 +9,7 @@ becomes a hub by being recent.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -19,7 +20,7 @@ from .clock import DAY_US, aware, from_us, to_us
 from .errors import InputError
 from .extraction import tokens
 from .extraction.classify import detect_memory_type
-from .extraction.entities import extract_entities
+from .extraction.entities import extract_entities, normalize_name
 from .extraction.temporal import extract_time_hints
 from .model import (
     DEFAULT_EXPIRY_DAYS,
@@ -34,6 +35,8 @@ from .model import (
 from .projection import Projection
 
 MAX_TEXT_CHARS = 100_000
+# "Alice: ..." — a message attributed to a participant of a conversation
+SPEAKER = re.compile(r"\s*([A-ZÀ-ỸĐ][\w'’.-]*(?: [A-ZÀ-ỸĐ][\w'’.-]*){0,2}):\s")
 MAX_TAGS = 64
 MAX_TAG_CHARS = 100
 
@@ -183,6 +186,10 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
         else ("e:" + e.key, e.text, _T_ENTITY, _S_INVOLVES, W_ENTITY, 0, 0)
         for e in entities
     ]
+    speaker = SPEAKER.match(text)
+    if speaker:
+        name = speaker.group(1)
+        wanted.append(("s:" + normalize_name(name), name, _T_ENTITY, _S_INVOLVES, W_ENTITY, 0, 0))
     wanted.extend(
         ("k:" + key, surface, _T_CONCEPT, _S_RELATED, W_KEYWORD, 0, 0)
         for key, surface in tokens.keywords(text)

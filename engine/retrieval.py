@@ -34,7 +34,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 ENTITY_BOOST = 1.5  # a named thing in the question is a stronger cue than a common word
 TIME_WEIGHT = 1.0
-INTERSECTION_BONUS = 0.5
+INTERSECTION_BONUS = 0.25
 
 
 def count_tokens(text: str) -> int:
@@ -65,6 +65,7 @@ def find_anchors(view: View, query: str) -> Anchors:
 
     for ent in extract_entities(query):
         add("e:" + ent.key, ENTITY_BOOST, ent.text)
+        add("s:" + ent.key, ENTITY_BOOST, ent.text + " (speaker)")
     for key, surface in tokens.keywords(query):
         if not add("k:" + key, 1.0, surface):
             missing += 1.0

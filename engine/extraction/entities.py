@@ -125,9 +125,14 @@ def _split_run(
         _add(found, text, keep_start, keep)
 
 
+def normalize_name(phrase: str) -> str:
+    """The key of a name: its words normalised, single-spaced."""
+    return " ".join(normalize(w) for w in phrase.split())
+
+
 def _add(found: dict[str, Entity], text: str, start: int, words: list[str]) -> None:
     phrase = " ".join(words)
-    key = " ".join(normalize(w) for w in words)
+    key = normalize_name(phrase)
     if key in found:
         return
     spatial = _word_before(text, start) in _PLACE_BEFORE and not (
