@@ -20,7 +20,7 @@ import numpy as np
 from .errors import DataError, IntegrityError
 from .projection import Header, Projection, from_arrays, to_arrays
 
-PROJECTION_VERSION: Final = 2
+PROJECTION_VERSION: Final = 4
 _MAGIC: Final = b"NMCKPT"
 # magic, projection version, crc32 of the rest, index length, payload length
 _HEADER: Final = struct.Struct(">6sHIIQ")
@@ -40,6 +40,12 @@ class _Index(msgspec.Struct, frozen=True):
     arrays: list[_Array]
     graph_nodes: int
     graph_synapses: int
+    episodes_nodes: int
+    episodes_synapses: int
+
+
+def _padding(index_len: int) -> int:
+    return -(_HEADER.size + index_len) % _ALIGN
 
 
 def _path(folder: Path, seq: int) -> Path:
@@ -63,8 +69,9 @@ def save(folder: Path, p: Projection) -> Path:
     """Write the projection (and its adjacency, so opening skips the sort) as raw arrays."""
     p.sync_graph(force=True)
     header, arrays = to_arrays(p)
-    g = p.graph
+    g, e = p.graph, p.episodes
     arrays.update({"graph.indptr": g.indptr, "graph.nbr": g.nbr, "graph.syn": g.syn})
+    arrays.update({"episodes.indptr": e.indptr, "episodes.nbr": e.nbr, "episodes.syn": e.syn})
     specs: list[_Array] = []
     chunks: list[bytes] = []
     offset = 0
@@ -74,8 +81,9 @@ def save(folder: Path, p: Projection) -> Path:
         specs.append(_Array(name, arr.dtype.str, offset, len(arr)))
         chunks.append(data + bytes(pad))
         offset += len(data) + pad
-    index = msgspec.msgpack.encode(_Index(header, specs, g.nodes, g.synapses))
-    crc = zlib.crc32(index)
+    index = msgspec.msgpack.encode(_Index(header, specs, g.nodes, g.synapses, e.nodes, e.synapses))
+    padding = bytes(_padding(len(index)))  # arrays start aligned: numpy's fast paths need it
+    crc = zlib.crc32(index + padding)
     for chunk in chunks:
         crc = zlib.crc32(chunk, crc)
     folder.mkdir(parents=True, exist_ok=True)
@@ -83,7 +91,7 @@ def save(folder: Path, p: Projection) -> Path:
     tmp = target.with_suffix(f".tmp{os.getpid()}")
     with open(tmp, "wb") as fh:
         fh.write(_HEADER.pack(_MAGIC, PROJECTION_VERSION, crc, len(index), offset))
-        fh.write(index)
+        fh.write(index + padding)
         for chunk in chunks:
             fh.write(chunk)
         fh.flush()
@@ -108,11 +116,12 @@ def load(path: Path, brain_id: str) -> Projection:
     if version != PROJECTION_VERSION:
         raise DataError(f"checkpoint {path.name} has projection version {version}")
     body = memoryview(data)[_HEADER.size :]
-    if len(body) != index_len + payload_len or zlib.crc32(body) != crc:
+    pad = _padding(index_len)
+    if len(body) != index_len + pad + payload_len or zlib.crc32(body) != crc:
         raise DataError(f"checkpoint {path.name} is corrupt (checksum mismatch)")
     try:
         index = msgspec.msgpack.decode(body[:index_len], type=_Index)
-        payload = body[index_len:]
+        payload = body[index_len + pad :]
         arrays = {
             a.name: np.frombuffer(payload, dtype=np.dtype(a.dtype), count=a.length, offset=a.offset)
             for a in index.arrays
@@ -124,11 +133,16 @@ def load(path: Path, brain_id: str) -> Projection:
         raise DataError(f"checkpoint {path.name} cannot be decoded: {exc}") from exc
     except IntegrityError as exc:
         raise DataError(f"checkpoint {path.name}: {exc}") from exc
-    g = p.graph
-    g.indptr, g.nbr, g.syn = arrays["graph.indptr"], arrays["graph.nbr"], arrays["graph.syn"]
-    g.nodes, g.synapses = index.graph_nodes, index.graph_synapses
-    if g.nodes > p.neuron_count or g.synapses > p.synapse_count or len(g.indptr) != g.nodes + 1:
-        raise DataError(f"checkpoint {path.name} has an adjacency that does not fit its state")
+    for name, adj, nodes, synapses in (
+        ("graph", p.graph, index.graph_nodes, index.graph_synapses),
+        ("episodes", p.episodes, index.episodes_nodes, index.episodes_synapses),
+    ):
+        adj.indptr, adj.nbr, adj.syn = (
+            arrays[f"{name}.{part}"] for part in ("indptr", "nbr", "syn")
+        )
+        adj.nodes, adj.synapses = nodes, synapses
+        if nodes > p.neuron_count or synapses > p.synapse_count or len(adj.indptr) != nodes + 1:
+            raise DataError(f"checkpoint {path.name} has an adjacency that does not fit its state")
     return p
 
 

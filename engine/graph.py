@@ -10,6 +10,8 @@ synapses it is merged into the CSR in O(edges) without re-sorting the old rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -19,6 +21,9 @@ I64 = npt.NDArray[np.int64]
 TAIL_LIMIT = 4096
 _EMPTY_I64: I64 = np.empty(0, dtype=np.int64)
 _EMPTY_I32: I32 = np.empty(0, dtype=np.int32)
+
+# Which synapses of a slice [lo, hi) an adjacency holds: None means all of them.
+Select = Callable[[I32, I32], npt.NDArray[np.bool_]] | None
 
 
 class Adjacency:
@@ -31,19 +36,25 @@ class Adjacency:
         self.nodes = 0  # rows covered by indptr
         self.synapses = 0  # synapses [0, synapses) are in the CSR
 
-    def sync(self, src: I32, dst: I32, n_nodes: int, *, force: bool = False) -> None:
+    def sync(
+        self, src: I32, dst: I32, n_nodes: int, select: Select = None, *, force: bool = False
+    ) -> None:
         """Merge the tail into the CSR if it has grown past the limit (or always, if forced)."""
         tail = len(src) - self.synapses
         if tail <= 0 and n_nodes <= self.nodes:
             return
         if force or tail > TAIL_LIMIT:
-            self._merge(src, dst, n_nodes)
+            self._merge(src, dst, n_nodes, select)
 
-    def _merge(self, src: I32, dst: I32, n_nodes: int) -> None:
+    def _merge(self, src: I32, dst: I32, n_nodes: int, select: Select) -> None:
         lo, hi = self.synapses, len(src)
         t_syn = np.arange(lo, hi, dtype=np.int32)
-        owners = np.concatenate((src[lo:hi], dst[lo:hi]))
-        nbrs = np.concatenate((dst[lo:hi], src[lo:hi]))
+        t_src, t_dst = src[lo:hi], dst[lo:hi]
+        if select is not None:
+            keep = select(t_src, t_dst)
+            t_syn, t_src, t_dst = t_syn[keep], t_src[keep], t_dst[keep]
+        owners = np.concatenate((t_src, t_dst))
+        nbrs = np.concatenate((t_dst, t_src))
         syns = np.concatenate((t_syn, t_syn))
         order = np.lexsort((syns, owners))  # by row, then by synapse: rows stay sorted
         owners, nbrs, syns = owners[order], nbrs[order], syns[order]
@@ -89,34 +100,40 @@ class Adjacency:
             ends = lo
         return starts, ends - starts
 
-    def _tail(self, nodes: I64, src: I32, dst: I32, limit: int) -> list[tuple[I64, I32, I32]]:
+    def _tail(
+        self, nodes: I64, src: I32, dst: I32, limit: int, select: Select
+    ) -> list[tuple[I64, I32, I32]]:
         lo, hi = self.synapses, min(limit, len(src))
         out: list[tuple[I64, I32, I32]] = []
         if hi <= lo or not len(nodes):
             return out
-        for a, b in ((src, dst), (dst, src)):
-            ends = a[lo:hi]
-            idx = np.minimum(np.searchsorted(nodes, ends), len(nodes) - 1)
-            hit = np.flatnonzero(nodes[idx] == ends)
+        t_src, t_dst = src[lo:hi], dst[lo:hi]
+        keep = None if select is None else select(t_src, t_dst)
+        for a, b in ((t_src, t_dst), (t_dst, t_src)):
+            idx = np.minimum(np.searchsorted(nodes, a), len(nodes) - 1)
+            found = nodes[idx] == a
+            hit = np.flatnonzero(found if keep is None else found & keep)
             if len(hit):
-                out.append((idx[hit].astype(np.int64), b[lo:hi][hit], (hit + lo).astype(np.int32)))
+                out.append((idx[hit].astype(np.int64), b[hit], (hit + lo).astype(np.int32)))
         return out
 
-    def degree(self, nodes: I64, src: I32, dst: I32, limit: int) -> I64:
+    def degree(self, nodes: I64, src: I32, dst: I32, limit: int, select: Select = None) -> I64:
         """Number of synapses below `limit` touching each of `nodes` (sorted, unique)."""
         _, counts = self._rows(nodes, limit)
-        for owner, _, _ in self._tail(nodes, src, dst, limit):
+        for owner, _, _ in self._tail(nodes, src, dst, limit, select):
             counts = counts + np.bincount(owner, minlength=len(nodes))
         return counts
 
-    def gather(self, nodes: I64, src: I32, dst: I32, limit: int) -> tuple[I64, I32, I32]:
+    def gather(
+        self, nodes: I64, src: I32, dst: I32, limit: int, select: Select = None
+    ) -> tuple[I64, I32, I32]:
         """Edges of `nodes` (sorted, unique) among synapses below `limit`:
         (position in `nodes`, neighbour, synapse)."""
         if not len(nodes):
             return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32
         starts, lens = self._rows(nodes, limit)
         total = int(lens.sum())
-        parts = self._tail(nodes, src, dst, limit)
+        parts = self._tail(nodes, src, dst, limit, select)
         if total:
             pos = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
             owner = np.repeat(np.arange(len(nodes), dtype=np.int64), lens)

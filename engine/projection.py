@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -71,7 +72,8 @@ class Projection:
         self.f_tags = TextColumn()
         self.f_meta = TextColumn()
 
-        self.graph = Adjacency()
+        self.graph = Adjacency()  # every synapse
+        self.episodes = Adjacency()  # memory-to-memory synapses only: neighbours in time
 
     @property
     def ids(self) -> dict[str, int]:
@@ -96,7 +98,14 @@ class Projection:
         return len(self.f_anchor)
 
     def sync_graph(self, *, force: bool = False) -> None:
-        self.graph.sync(self.s_src.values, self.s_dst.values, self.neuron_count, force=force)
+        src, dst, n = self.s_src.values, self.s_dst.values, self.neuron_count
+        self.graph.sync(src, dst, n, force=force)
+        self.episodes.sync(src, dst, n, self.between_memories, force=force)
+
+    def between_memories(self, src: npt.NDArray[np.int32], dst: npt.NDArray[np.int32]) -> Any:
+        """Which of these synapses join two memories (the episodic adjacency's selection)."""
+        fiber_of = self.n_fiber.values
+        return (fiber_of[src] >= 0) & (fiber_of[dst] >= 0)
 
     def view(self, seq: int, time_us: int) -> View:
         """The state as of `seq`, with time-dependent rules (expiry) evaluated at `time_us`."""

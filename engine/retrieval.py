@@ -266,7 +266,7 @@ def _confidence(
     _, nbr, _ = p.graph.gather(
         np.asarray([anchor], dtype=np.int64), p.s_src.values, p.s_dst.values, view.synapses
     )
-    linked = np.isin(anchors.nodes, nbr)
+    linked = np.isin(anchors.nodes, nbr, kind="sort")
     top_idf = float(cue.max()) if len(cue) else 1.0
     total = float(cue.sum()) + anchors.missing * top_idf
     if total <= 0:
