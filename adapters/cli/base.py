@@ -1,0 +1,56 @@
+"""Plumbing shared by every `nmem` command: parser, store and brain access, time options."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    from engine import Brain, BrainView, Store
+
+EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+AddCommand = Callable[[str, str, Handler, str], argparse.ArgumentParser]
+
+
+class UsageError(Exception):
+    """Bad command-line usage; reported in one line with exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    from engine import Store
+
+    return Store(args.store)
+
+
+def open_brain(store: Store, args: argparse.Namespace) -> Brain:
+    return store.brain(args.brain)
+
+
+def view_of(brain: Brain, at: str | None) -> BrainView:
+    return brain if at is None else brain.at(at)
+
+
+def moment(text: str | None) -> Any:
+    """A datetime from a time option (ISO or "3 days ago"), or None."""
+    if text is None:
+        return None
+    from engine.clock import from_us, now_us
+    from engine.when import parse_when
+
+    return from_us(parse_when(text, now_us()))
+
+
+def add_at(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--at",
+        metavar="WHEN",
+        help="answer as the brain would have then: seq, ISO time or '3 days ago'",
+    )

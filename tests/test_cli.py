@@ -1,0 +1,129 @@
+"""The installed `nmem` command, run as a real subprocess against a temporary store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+NMEM = shutil.which("nmem")
+pytestmark = pytest.mark.skipif(
+    NMEM is None, reason="the package is not installed (pip install -e .)"
+)
+
+
+def nmem(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    assert NMEM is not None
+    env = {**os.environ, "NMEM_HOME": str(home), "NO_COLOR": "1"}
+    return subprocess.run(
+        [NMEM, *args], capture_output=True, text=True, env=env, input=stdin, timeout=60, check=False
+    )
+
+
+def test_remember_recall_history_round_trip(tmp_path: Path) -> None:
+    done = nmem(
+        tmp_path, "remember", "Alice moved payments to PostgreSQL 16", "-t", "payments", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    stored = json.loads(done.stdout)
+    assert stored["memory_type"] == "fact"
+    assert stored["duplicate"] is False
+
+    found = nmem(tmp_path, "recall", "which database do payments use?", "--json")
+    assert found.returncode == 0, found.stderr
+    result = json.loads(found.stdout)
+    assert result["memories"][0]["id"] == stored["id"]
+    assert result["memories"][0]["tags"] == ["payments"]
+    assert "PostgreSQL 16" in result["context"]
+
+    human = nmem(tmp_path, "recall", "payments database")
+    assert "PostgreSQL 16" in human.stdout
+    assert "confidence" in human.stdout
+
+    history = nmem(tmp_path, "history", stored["id"][:8], "--json")
+    events = json.loads(history.stdout)["events"]
+    assert [e["type"] for e in events] == ["memory_encoded"]
+
+
+def test_recall_at_a_past_seq_and_a_phrase(tmp_path: Path) -> None:
+    first = json.loads(nmem(tmp_path, "remember", "Payments run on PostgreSQL 13", "--json").stdout)
+    nmem(tmp_path, "remember", "Payments moved to PostgreSQL 16")
+    past = json.loads(
+        nmem(tmp_path, "recall", "payments PostgreSQL", "--at", str(first["seq"]), "--json").stdout
+    )
+    assert [m["text"] for m in past["memories"]] == ["Payments run on PostgreSQL 13"]
+    assert past["seq"] == first["seq"]
+    before = nmem(tmp_path, "recall", "payments", "--at", "1 hour ago")
+    assert before.returncode == 1  # nothing was known an hour ago
+    assert "No memories found" in before.stdout
+
+
+def test_idempotency_key_stores_once(tmp_path: Path) -> None:
+    a = json.loads(nmem(tmp_path, "remember", "retry me", "--id", "k1", "--json").stdout)
+    b = json.loads(nmem(tmp_path, "remember", "retry me", "--id", "k1", "--json").stdout)
+    assert a["id"] == b["id"]
+    assert b["duplicate"] is True
+
+
+def test_remember_reads_standard_input(tmp_path: Path) -> None:
+    done = nmem(tmp_path, "remember", "-", "--json", stdin="Carol runs the Lisbon office\n")
+    assert done.returncode == 0, done.stderr
+    got = json.loads(nmem(tmp_path, "recall", "Lisbon office", "--json").stdout)
+    assert got["memories"][0]["text"] == "Carol runs the Lisbon office"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("remember", ""), "memory text is empty"),
+        (("remember", "x", "--priority", "42"), "priority must be between 0 and 10"),
+        (("remember", "x", "--type", "gossip"), "unknown memory type"),
+        (("remember", "x", "--time", "the day after never"), "cannot read"),
+        (("recall", "x", "--depth", "9"), "invalid choice"),
+        (("recall", "x", "--at", "next century"), "cannot read"),
+        (("history", "ab"), "too short"),
+        (("frobnicate",), "invalid choice"),
+        (("recall",), "required"),
+    ],
+)
+def test_user_mistakes_are_one_line_and_exit_2(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    done = nmem(tmp_path, *args)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_memory_exits_1(tmp_path: Path) -> None:
+    nmem(tmp_path, "remember", "something")
+    done = nmem(tmp_path, "history", "ffffffff")
+    assert done.returncode == 1
+    assert "no memory" in done.stderr
+
+
+def test_corrupt_store_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    nmem(tmp_path, "remember", "something")
+    (tmp_path / "log" / "data.mdb").write_bytes(b"this is not an lmdb file" * 100)
+    done = nmem(tmp_path, "recall", "something")
+    assert done.returncode == 2
+    assert "store error" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_demo_runs_twice_with_the_same_sequence_numbers(tmp_path: Path) -> None:
+    first = nmem(tmp_path, "demo", "--json")
+    assert first.returncode == 0, first.stderr
+    again = nmem(tmp_path, "demo", "--json")
+    a, b = json.loads(first.stdout), json.loads(again.stdout)
+    assert [r["seq"] for r in a["remembered"]] == [r["seq"] for r in b["remembered"]]
+    assert all(r["duplicate"] for r in b["remembered"])
+    assert any("PostgreSQL 16" in m["text"] for m in a["recall_now"]["memories"])
+    assert a["recall_past"]["memories"]
+    assert all("PostgreSQL 16" not in m["text"] for m in a["recall_past"]["memories"])
+    assert a["history_of_memory"][0]["type"] == "memory_encoded"
