@@ -9,7 +9,7 @@ with Store() as store:                 # $NMEM_HOME or ~/.neuralmemory
 """
 
 from .api import HistoryEntry, Memory, MemoryInput, RecalledMemory, RecallResult, Remembered
-from .brain import Brain, BrainView
+from .brain import Brain
 from .errors import (
     DatabaseError,
     DataError,
@@ -21,6 +21,7 @@ from .errors import (
     OperationalError,
 )
 from .model import MemoryType, NeuronType, SynapseType
+from .reads import BrainView
 from .store import Store, default_home
 
 __all__ = [

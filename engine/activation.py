@@ -1,9 +1,10 @@
 """Spreading activation as a few vectorised sparse steps over the adjacency.
 
-Each hop takes the frontier's edges in one gather, scales the activation by link weight,
-per-hop decay and the sender's fan-out (a neuron linked to thousands of memories passes on
-little to each: the graph's own inverse document frequency), and sums what arrives. Sums,
-not maxima: a memory reached from several anchors outranks one reached from one.
+Each hop takes the frontier's edges in one gather, scales the activation by the links'
+effective weights (decayed; 0 for pruned links and hidden memories), per-hop decay and the
+sender's fan-out (a neuron linked to thousands of memories passes on little to each: the
+graph's own inverse document frequency), and sums what arrives. Sums, not maxima: a memory
+reached from several anchors outranks one reached from one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .projection import View
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,24 @@ class Activation:
     nodes: I64  # sorted neuron indices that received activation
     level: F64  # total activation per node
     hits: I64  # distinct anchors linked directly to the node (first hop)
-    anchor_degree: I64  # degree of each anchor in the view
+    anchor_degree: I64  # live links of each anchor in the view
+
+
+def live_edges(
+    view: View, nodes: I64, *, episodes: bool = False
+) -> tuple[I64, I32, I32, npt.NDArray[np.float32]]:
+    """Live edges of `nodes`: (position in `nodes`, neighbour, synapse, effective weight)."""
+    p = view.p
+    src, dst = p.s_src.values, p.s_dst.values
+    if episodes:
+        owner, nbr, syn = p.episodes.gather(nodes, src, dst, view.synapses, p.between_memories)
+    else:
+        owner, nbr, syn = p.graph.gather(nodes, src, dst, view.synapses)
+    weight = view.weights()[syn]
+    live = weight > 0
+    if not live.all():
+        owner, nbr, syn, weight = owner[live], nbr[live], syn[live], weight[live]
+    return owner, nbr, syn, weight
 
 
 def spread(
@@ -55,29 +74,30 @@ def spread(
     thousands of memories passes almost nothing to each, so it is expanded only while the
     hop's edge budget lasts. That bounds every hop, however large the brain.
     """
-    p = view.p
-    graph = p.graph
-    src, dst = p.s_src.values, p.s_dst.values
     n = view.neurons
+    empty = np.empty(0, dtype=np.int64)
     if not len(anchors):
-        empty = np.empty(0, dtype=np.int64)
         return Activation(empty, np.empty(0), empty, empty)
 
-    anchor_degree = graph.degree(anchors, src, dst, view.synapses)
-    frontier, level = anchors, initial(anchor_degree)
+    owner, nbr, _, weight = live_edges(view, anchors)
+    anchor_degree = np.bincount(owner, minlength=len(anchors))
+    level = initial(anchor_degree)
     total = np.zeros(n, dtype=np.float64)
     total[anchors] += level
-    hits: I64 = np.zeros(n, dtype=np.int64)
+    # words, names and times link to memories only: the first hop is one fan-out channel
+    fanout = np.maximum(anchor_degree, 1).astype(np.float64) ** params.fanout_exponent
+    flow = (level / fanout)[owner] * weight * params.hop_decay
+    hits: I64 = np.bincount(nbr, minlength=n)
+    frontier = anchors
     for hop in range(params.hops):
-        last = hop + 1 == params.hops
-        _, nbr, flow = _hop(view, frontier, level, params, last)
+        if hop:
+            last = hop + 1 == params.hops
+            nbr, flow = _hop(view, frontier, level, params, last=last)
         if not len(nbr):
             break
         arrived: F64 = np.bincount(nbr, weights=flow, minlength=n)  # type: ignore[assignment]
-        if hop == 0:
-            hits = np.bincount(nbr, minlength=n)
         total += arrived
-        if last:
+        if hop + 1 == params.hops:
             break
         frontier, level = _next_frontier(view, arrived, params, last_next=hop + 2 == params.hops)
         if not len(frontier):
@@ -88,69 +108,60 @@ def spread(
 
 
 def _hop(
-    view: View, frontier: I64, level: F64, params: SpreadParams, last: bool
-) -> tuple[I64, npt.NDArray[np.int32], F64]:
-    """One step: (sender position, receiver, activation carried) for every edge used.
+    view: View, frontier: I64, level: F64, params: SpreadParams, *, last: bool
+) -> tuple[I32, F64]:
+    """One step beyond the first: (receiver, activation carried) for every edge used.
 
     A memory's links to other memories (its neighbours in time) and to its words are two
     channels: the word channel splits the memory's activation among its words (fan-out
     normalisation); the time channel, a few links by construction, passes it on unsplit,
-    forward fully and backward at `params.backward`. Words, names and times link to
-    memories only. On the last hop only what reaches memories can change the ranking, so
-    memories send along their time channel alone.
+    forward fully and backward at `params.backward`. On the last hop only what reaches
+    memories can change the ranking, so memories send along their time channel alone.
     """
     p = view.p
-    src, dst, weight = p.s_src.values, p.s_dst.values, p.s_w.values
+    src = p.s_src.values
     fiber_of = p.n_fiber.values
     sender_is_memory = fiber_of[frontier] >= 0
-    parts: list[tuple[I64, npt.NDArray[np.int32], F64]] = []
     if last and sender_is_memory.any():
         words = np.flatnonzero(~sender_is_memory)
         memories = np.flatnonzero(sender_is_memory)
-        owner, nbr, syn = p.graph.gather(frontier[words], src, dst, view.synapses)
+        owner, nbr, _, weight = live_edges(view, frontier[words])
         fanout = np.bincount(owner, minlength=len(words)).astype(np.float64)
-        flow = (level[words] / fanout**params.fanout_exponent)[owner] * weight[syn]
-        parts.append((words[owner], nbr, flow * params.hop_decay))
-        owner, nbr, syn = p.episodes.gather(
-            frontier[memories], src, dst, view.synapses, p.between_memories
+        carried = (level[words] / fanout**params.fanout_exponent)[owner] * weight
+        m_owner, m_nbr, m_syn, m_weight = live_edges(view, frontier[memories], episodes=True)
+        m_owner = memories[m_owner]
+        episodic = _episodic(frontier, level, m_owner, m_syn, m_weight, src, params)
+        return (
+            np.concatenate((nbr, m_nbr)),
+            np.concatenate((carried * params.hop_decay, episodic)),
         )
-        owner = memories[owner]
-        parts.append((owner, nbr, _episodic(frontier, level, owner, syn, src, weight, params)))
-    else:
-        owner, nbr, syn = p.graph.gather(frontier, src, dst, view.synapses)
-        episodic = (fiber_of[nbr] >= 0) & sender_is_memory[owner]
-        channel = owner * 2 + episodic
-        fanout = np.bincount(channel, minlength=2 * len(frontier)).astype(np.float64)
-        flow = level[owner] / fanout[channel] ** params.fanout_exponent * weight[syn]
-        flow *= params.hop_decay
-        ep = np.flatnonzero(episodic)
-        flow[ep] = _episodic(frontier, level, owner[ep], syn[ep], src, weight, params)
-        if last:
-            keep = np.flatnonzero(fiber_of[nbr] >= 0)
-            owner, nbr, flow = owner[keep], nbr[keep], flow[keep]
-        parts.append((owner, nbr, flow))
-    if len(parts) == 1:
-        return parts[0]
-    return (
-        np.concatenate([x[0] for x in parts]),
-        np.concatenate([x[1] for x in parts]),
-        np.concatenate([x[2] for x in parts]),
-    )
+    owner, nbr, syn, weight = live_edges(view, frontier)
+    episodic_edge = (fiber_of[nbr] >= 0) & sender_is_memory[owner]
+    channel = owner * 2 + episodic_edge
+    fanout = np.bincount(channel, minlength=2 * len(frontier)).astype(np.float64)
+    flow: F64 = level[owner] / fanout[channel] ** params.fanout_exponent * weight
+    flow *= params.hop_decay
+    ep = np.flatnonzero(episodic_edge)
+    flow[ep] = _episodic(frontier, level, owner[ep], syn[ep], weight[ep], src, params)
+    if last:
+        keep = np.flatnonzero(fiber_of[nbr] >= 0)
+        nbr, flow = nbr[keep], flow[keep]
+    return nbr, flow
 
 
 def _episodic(
     frontier: I64,
     level: F64,
     owner: I64,
-    syn: npt.NDArray[np.int32],
-    src: npt.NDArray[np.int32],
+    syn: I32,
     weight: npt.NDArray[np.float32],
+    src: I32,
     params: SpreadParams,
 ) -> F64:
     """Activation a memory passes to a neighbour in time: unsplit, weaker backward."""
-    backward = src[syn] == frontier[owner]  # the sender is the later memory
+    backward = src[syn] == frontier[owner]  # the sender made the link: it is the later memory
     gain = np.where(backward, params.backward, 1.0) * (params.episodic * params.hop_decay)
-    carried: F64 = level[owner] * weight[syn] * gain
+    carried: F64 = level[owner] * weight * gain
     return carried
 
 

@@ -25,9 +25,11 @@ class MemoryInput:
     priority: int = 5
     tags: Sequence[str] = ()
     expires_in_days: float | None = None
+    project: str | None = None
     source: str = "api"
     meta: Meta = field(default_factory=dict)
     cid: str | None = None
+    sensitive: str | None = None  # block | redact | allow; None: the brain's policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,14 @@ class Memory:
     salience: float
     seq: int
     meta: Meta
+    status: str  # active | pinned | forgotten | expired | erased
+    project: str | None
+    freshness: str
+    age_days: float
+
+    @property
+    def pinned(self) -> bool:
+        return self.status == "pinned"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,12 +87,16 @@ class Memory:
             "text": self.text,
             "type": self.memory_type.value,
             "priority": self.priority,
+            "status": self.status,
             "event_time": _iso(self.event_time),
             "recorded_at": _iso(self.recorded_at),
             "expires_at": _iso(self.expires_at),
             "tags": list(self.tags),
+            "project": self.project,
             "source": self.source,
             "salience": round(self.salience, 4),
+            "freshness": self.freshness,
+            "age_days": round(self.age_days, 2),
             "seq": self.seq,
             "meta": dict(self.meta),
         }
@@ -110,10 +124,14 @@ class RecallResult:
     latency_ms: float
     at: datetime
     seq: int
+    freshness_warnings: list[str] = field(default_factory=list)
+    # links that carried the question to the best memories: what recall reinforces
+    links: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
+            "freshness_warnings": self.freshness_warnings,
             "memories": [m.to_dict() for m in self.memories],
             "context": self.context,
             "confidence": round(self.confidence, 4),
@@ -147,3 +165,16 @@ class HistoryEntry:
 
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """The answer of a write on one memory: which memory, and the event that recorded it."""
+
+    id: str
+    seq: int
+    event: str
+    duplicate: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "seq": self.seq, "event": self.event, "duplicate": self.duplicate}

@@ -1,178 +1,42 @@
-"""A brain: its log, its projection, and the read API shared by the live brain and past views.
+"""The live brain: its projection kept in step with the log, and every write.
 
-`Brain.at(t)` returns a `BrainView` with exactly the read API of the live brain (the
-database as a value): the same `recall`, `get`, `memories`, `history`, answered as the brain
-would have answered at t. Every read first catches the projection up with the log, so a
-process sees what any other process has committed.
+A write opens one LMDB write transaction (serialised across processes), catches the
+projection up with whatever other processes committed, decides the event(s) against that
+state, appends, commits (one fsync) and folds the events in. Any failure drops the
+projection, which may hold uncommitted events; the next read reloads it.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import lmdb
-import numpy as np
+import msgspec
 
-from . import checkpoint
+from . import checkpoint, lifecycle
 from . import events as ev
-from .api import HistoryEntry, Memory, MemoryInput, RecallResult, Remembered
-from .clock import from_us, now_us, to_us
-from .encoder import Batch, Prepared, decide_encode, prepare
+from .api import Changed, MemoryInput, RecallResult, Remembered
+from .clock import DAY_US, from_us, now_us
+from .encoder import POLICIES, Batch, Prepared, decide_encode, prepare
 from .errors import InputError, NotFoundError
-from .log import Reader
-from .model import MEMORY_TYPES, MemoryType
-from .projection import NO_EXPIRY, Projection, View, apply_all
-from .retrieval import Filters, memory_at, parse_types, recall
+from .fold import apply_all
+from .log import Writer
+from .model import MemoryType
+from .projection import ERASED, FORGOTTEN, NO_EXPIRY, PINNED, Projection, View
+from .reads import BrainView, resolve
 from .when import parse_when
 
 if TYPE_CHECKING:
     from .store import Store
 
-MIN_PREFIX = 4
-
-
-class BrainView:
-    """Read-only access to a brain as of one moment."""
-
-    def __init__(self, brain: Brain, seq: int, time_us: int) -> None:
-        self._brain = brain
-        self._seq = seq
-        self._time = time_us
-
-    @property
-    def name(self) -> str:
-        return self._brain.name
-
-    @property
-    def seq(self) -> int:
-        """The last event this view includes."""
-        return self._seq
-
-    @property
-    def time(self) -> datetime:
-        """The moment this view answers for (expiry is evaluated at it)."""
-        return from_us(self._time)
-
-    def _view(self) -> View:
-        return self._brain._projection_view(self._seq, self._time)
-
-    # -- reads ------------------------------------------------------------------------------
-
-    def recall(
-        self,
-        query: str,
-        *,
-        depth: int | None = None,
-        limit: int = 10,
-        max_tokens: int | None = None,
-        types: list[str] | None = None,
-        tags: list[str] | None = None,
-        include_expired: bool = False,
-        min_priority: int = 0,
-    ) -> RecallResult:
-        """Memories that answer `query`, ranked, with a Markdown context within `max_tokens`."""
-        filters = Filters(
-            types=parse_types(types),
-            tags=frozenset(tags) if tags else None,
-            include_expired=include_expired,
-            min_priority=min_priority,
-        )
-        with self._brain._lock:
-            return recall(
-                self._view(),
-                query,
-                depth=depth,
-                limit=limit,
-                max_tokens=max_tokens,
-                filters=filters,
-            )
-
-    def get(self, memory_id: str) -> Memory:
-        """One memory by id or unique id prefix (at least 4 characters)."""
-        with self._brain._lock:
-            view = self._view()
-            return memory_at(view, self._brain._resolve(view, memory_id))
-
-    def memories(
-        self,
-        *,
-        types: list[str] | None = None,
-        limit: int = 20,
-        include_expired: bool = False,
-    ) -> list[Memory]:
-        """The newest memories first (by when they were recorded)."""
-        if limit < 1:
-            raise InputError(f"limit must be positive, got {limit}")
-        wanted = parse_types(types)
-        with self._brain._lock:
-            view = self._view()
-            p = view.p
-            out: list[Memory] = []
-            for fiber in range(view.fibers - 1, -1, -1):
-                if not include_expired and p.f_expires[fiber] <= view.time:
-                    continue
-                if wanted is not None and p.f_type[fiber] not in wanted:
-                    continue
-                out.append(memory_at(view, fiber))
-                if len(out) >= limit:
-                    break
-            return out
-
-    def history(
-        self,
-        memory_id: str | None = None,
-        *,
-        types: list[str] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[HistoryEntry]:
-        """Every event that touched one memory, or the brain's events; oldest first.
-
-        With `limit`, the newest `limit` entries (still oldest first).
-        """
-        brain = self._brain
-        with brain._lock:
-            view = self._view()
-            fiber_id = None if memory_id is None else view.p.f_id[brain._resolve(view, memory_id)]
-        lo = to_us(since) if since else None
-        hi = to_us(until) if until else None
-        with brain.store.log.reader() as r:
-            if fiber_id is not None:
-                seqs = [s for s in r.refs(brain.id, fiber_id) if s <= view.seq]
-                envs: Iterable[ev.Envelope] = (e for s in seqs if (e := r.event(brain.id, s)))
-            else:
-                envs = r.events(brain.id, 0, view.seq)
-            out = [
-                _entry(e)
-                for e in envs
-                if (lo is None or e.t >= lo)
-                and (hi is None or e.t <= hi)
-                and (not types or _type_name(e) in types)
-            ]
-        return out[-limit:] if limit else out
-
-    def stats(self) -> dict[str, Any]:
-        with self._brain._lock:
-            view = self._view()
-            p = view.p
-            alive = view.alive()
-            kinds = np.bincount(p.f_type.values[: view.fibers][alive], minlength=len(MEMORY_TYPES))
-            return {
-                "brain": p.name,
-                "seq": view.seq,
-                "at": from_us(view.time).isoformat(),
-                "memories": int(alive.sum()),
-                "expired": int((~alive).sum()),
-                "neurons": view.neurons,
-                "synapses": view.synapses,
-                "by_type": {t.value: int(c) for t, c in zip(MEMORY_TYPES, kinds, strict=True) if c},
-            }
+T = TypeVar("T")
+FLUSH_AFTER_RECALLS = 32
 
 
 class Brain(BrainView):
@@ -186,6 +50,10 @@ class Brain(BrainView):
         self._lock = threading.RLock()
         self._p: Projection | None = None
         self._ckpt_seq = 0
+        self._swept = False
+        self._pending: dict[int, int] = {}  # synapse -> times it carried a recall
+        self._pending_fibers: set[str] = set()
+        self._pending_recalls = 0
 
     @property
     def name(self) -> str:
@@ -204,6 +72,11 @@ class Brain(BrainView):
     def checkpoint_dir(self) -> Path:
         return self.store.path / "checkpoints" / self.id
 
+    @property
+    def config(self) -> ev.BrainConfig:
+        with self._lock:
+            return self._refreshed().config
+
     def _view(self) -> View:
         p = self._refreshed()
         return p.view(p.seq, now_us())
@@ -211,15 +84,18 @@ class Brain(BrainView):
     def _projection_view(self, seq: int, time_us: int) -> View:
         return self._refreshed().view(seq, time_us)
 
-    # -- projection lifecycle ------------------------------------------------------------------
+    # -- projection lifecycle ----------------------------------------------------------------------
 
     def _refreshed(self) -> Projection:
         """The projection, caught up with everything committed to the log."""
         if self._p is None:
             self._p = self._load()
         with self.store.log.reader() as r:
-            self._catch_up(r, self._p)
+            apply_all(self._p, r.events(self.id, after=self._p.seq))
         self._maybe_checkpoint()
+        if not self._swept:
+            self._swept = True
+            self._sweep_if_due()
         return self._p
 
     def _load(self) -> Projection:
@@ -229,9 +105,6 @@ class Brain(BrainView):
         p = checkpoint.load_best(self.checkpoint_dir, self.id, head, floor)
         self._ckpt_seq = 0 if p is None else p.seq
         return p or Projection(self.id)
-
-    def _catch_up(self, r: Reader, p: Projection) -> None:
-        apply_all(p, r.events(self.id, after=p.seq))
 
     def _maybe_checkpoint(self) -> None:
         p = self._p
@@ -250,26 +123,46 @@ class Brain(BrainView):
 
     def close(self) -> None:
         with self._lock:
+            self.flush()
             if self._p is not None and self._p.seq - self._ckpt_seq >= 256:
                 self.checkpoint()
             self._p = None
 
     @contextmanager
-    def _writing(self) -> Iterator[tuple[Any, Projection]]:
+    def _writing(self) -> Iterator[tuple[Writer, Projection]]:
         """A write transaction with the projection caught up; any failure drops the projection
         (it may hold events that were never committed) so the next read reloads it."""
         with self._lock:
             p = self._refreshed()
             try:
                 with self.store.log.writer() as w:
-                    self._catch_up(w, p)
+                    apply_all(p, w.events(self.id, after=p.seq))
                     yield w, p
             except BaseException:
                 self._p = None
                 raise
             self._maybe_checkpoint()
 
-    # -- writes ---------------------------------------------------------------------------------
+    def _write(self, decide: Callable[[Writer, Projection], T]) -> T:
+        """Run `decide` in a write transaction, retrying once the map has grown if it was full."""
+        for attempt in range(3):
+            try:
+                with self._writing() as (w, p):
+                    return decide(w, p)
+            except lmdb.MapFullError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _append(
+        self, w: Writer, p: Projection, body: ev.Body, cid: str | None = None
+    ) -> ev.Envelope:
+        env, fresh = w.append(self.id, body, cid=cid, refs=ev.touched(body))
+        if fresh:
+            apply_all(p, (env,))
+        return env
+
+    # -- remembering -------------------------------------------------------------------------------
 
     def remember(self, text: str, **options: Any) -> Remembered:
         """Remember one text; options are the fields of `MemoryInput`."""
@@ -277,38 +170,330 @@ class Brain(BrainView):
 
     def remember_many(self, items: Iterable[MemoryInput]) -> list[Remembered]:
         """Remember many memories in one transaction: one fsync, all or nothing."""
-        batch = [prepare(item) for item in items]
+        with self._lock:
+            p = self._refreshed()
+            policy = p.config.sensitive_policy
+            projects: dict[str, str] = {}
+            batch: list[Prepared] = []
+            for item in items:
+                project = None
+                if item.project is not None:
+                    if item.project not in projects:
+                        found = p.project_by_name(item.project, p.seq)
+                        if found is None:
+                            raise NotFoundError(f"no project named {item.project!r}")
+                        projects[item.project] = found.id
+                    project = projects[item.project]
+                batch.append(prepare(item, policy, project))
         if not batch:
             return []
+        self.flush()
         self.store.log.ensure_room(sum(len(i.text) for i in batch) * 8 + 4096 * len(batch))
-        for attempt in range(3):
-            try:
-                return self._remember_batch(batch)
-            except lmdb.MapFullError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        return self._write(lambda w, p: self._remember_batch(w, p, batch))
 
-    def _remember_batch(self, batch: list[Prepared]) -> list[Remembered]:
+    def _remember_batch(self, w: Writer, p: Projection, batch: list[Prepared]) -> list[Remembered]:
         out: list[Remembered] = []
-        with self._writing() as (w, p):
-            now = now_us()
-            deciding = Batch(p)
-            written: list[ev.Envelope] = []
-            for item in batch:
-                if item.cid is not None:
-                    seq = w.seq_for_cid(self.id, item.cid)
-                    if seq is not None:
-                        stored = w.event(self.id, seq)
-                        assert stored is not None
-                        out.append(_remembered(stored, duplicate=True))
-                        continue
-                body = decide_encode(deciding, item, now)
-                env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,))
-                written.append(env)
-                out.append(_remembered(env, duplicate=False))
-            apply_all(p, written)
+        now = now_us()
+        deciding = Batch(p)
+        written: list[ev.Envelope] = []
+        for item in batch:
+            if item.cid is not None:
+                seq = w.seq_for_cid(self.id, item.cid)
+                if seq is not None:
+                    stored = w.event(self.id, seq)
+                    if stored is None or not isinstance(stored.body, ev.MemoryEncoded):
+                        raise InputError(f"idempotency key {item.cid!r} was used for another write")
+                    out.append(_remembered(stored, duplicate=True))
+                    continue
+            body = decide_encode(deciding, item, now)
+            env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,))
+            written.append(env)
+            out.append(_remembered(env, duplicate=False))
+        apply_all(p, written)
         return out
+
+    # -- changing memories -------------------------------------------------------------------------
+
+    def _on_memory(
+        self,
+        memory_id: str,
+        decide: Callable[[Projection, View, int], ev.Body | None],
+        cid: str | None = None,
+    ) -> Changed:
+        self.flush()
+
+        def run(w: Writer, p: Projection) -> Changed:
+            if cid is not None and (seq := w.seq_for_cid(self.id, cid)) is not None:
+                stored = w.event(self.id, seq)
+                touched = ev.touched(stored.body) if stored else []
+                return Changed(touched[0] if touched else "", seq, _name_of(stored), True)
+            view = p.view(p.seq, now_us())
+            fiber = resolve(view, memory_id, self.name)
+            body = decide(p, view, fiber)
+            if body is None:  # nothing to change: say so without writing
+                return Changed(p.f_id[fiber], p.seq, "unchanged")
+            env = self._append(w, p, body, cid)
+            return Changed(p.f_id[fiber], env.seq, ev.type_name(body))
+
+        return self._write(run)
+
+    def edit(
+        self,
+        memory_id: str,
+        text: str | None = None,
+        *,
+        memory_type: str | None = None,
+        priority: int | None = None,
+        tags: list[str] | None = None,
+        expires_in_days: float | None = None,
+        project: str | bool | None = False,
+        cid: str | None = None,
+    ) -> Changed:
+        """Change a memory's text (re-linked), type, priority, tags, expiry or project.
+        `project`: a project name, None to clear it, False (default) to keep it."""
+        policy = self.config.sensitive_policy
+        project_id = self._project_id(project)
+
+        def run(w: Writer, p: Projection) -> Changed:
+            view = p.view(p.seq, now_us())
+            fiber = resolve(view, memory_id, self.name)
+            _require(p, fiber, not_erased=True)
+            last: Changed | None = None
+            if text is not None:
+                body = lifecycle.decide_edit(p, fiber, text, policy)
+                if body is not None:
+                    last = Changed(
+                        p.f_id[fiber], self._append(w, p, body, cid).seq, "memory_edited"
+                    )
+            retype = lifecycle.decide_retype(
+                p.view(p.seq, now_us()), fiber, kind=memory_type, prio=priority, tags=tags,
+                expires_in_days=expires_in_days, project=project_id, now=now_us(),
+            )  # fmt: skip
+            if retype is not None:
+                seq = self._append(w, p, retype, None if last else cid).seq
+                last = Changed(p.f_id[fiber], seq, "memory_retyped")
+            return last or Changed(p.f_id[fiber], p.seq, "unchanged")
+
+        self.flush()
+        return self._write(run)
+
+    def pin(self, memory_id: str) -> Changed:
+        """Exempt a memory from decay and expiry."""
+        return self._on_memory(memory_id, _flag_change(PINNED, True, ev.MemoryPinned))
+
+    def unpin(self, memory_id: str) -> Changed:
+        return self._on_memory(memory_id, _flag_change(PINNED, False, ev.MemoryUnpinned))
+
+    def forget(self, memory_id: str, *, reason: str = "", hard: bool = False) -> Changed:
+        """Hide a memory from every read (restorable), or with `hard` erase it for good."""
+        if hard:
+            return self.erase(memory_id)
+
+        def decide(p: Projection, view: View, fiber: int) -> ev.Body | None:
+            _require(p, fiber, not_erased=True)
+            if p.f_flags[fiber] & FORGOTTEN:
+                return None
+            return ev.MemoryForgotten(fiber_id=p.f_id[fiber], reason=reason)
+
+        return self._on_memory(memory_id, decide)
+
+    def restore(self, memory_id: str) -> Changed:
+        """Undo a soft forget."""
+        return self._on_memory(memory_id, _flag_change(FORGOTTEN, False, ev.MemoryRestored))
+
+    def erase(self, memory_id: str, *, by: str = "user") -> Changed:
+        """Erase a memory for good: its content is redacted in the log, checkpoints holding it
+        are dropped, and after `Store.compact()` its text is in no file of the store. The log
+        keeps the fact that something was erased, when and by whom."""
+        self.flush()
+
+        def run(w: Writer, p: Projection) -> Changed:
+            fiber = resolve(p.view(p.seq, now_us()), memory_id, self.name)
+            body = lifecycle.decide_erase(p, fiber, by)
+            blank = set(body.neurons)
+            for seq in w.refs(self.id, body.fiber_id):
+                old = w.event(self.id, seq)
+                new = None if old is None else lifecycle.redacted(old.body, blank)
+                if old is not None and new is not None:
+                    w.replace(self.id, msgspec.structs.replace(old, body=new))
+            env = self._append(w, p, body)
+            w.put_meta(self.id, "checkpoint_floor", str(env.seq).encode())
+            return Changed(body.fiber_id, env.seq, "memory_erased")
+
+        done = self._write(run)
+        checkpoint.drop_below(self.checkpoint_dir, done.seq)
+        self._ckpt_seq = 0
+        return done
+
+    # -- recall and its reinforcement --------------------------------------------------------------
+
+    def recall(self, query: str, **options: Any) -> RecallResult:
+        """Recall as of now; the links that led to the best memories are reinforced (batched:
+        written every few recalls, before any other write, and on close)."""
+        result = super().recall(query, **options)
+        if result.links:
+            with self._lock:
+                for syn in result.links:
+                    self._pending[syn] = self._pending.get(syn, 0) + 1
+                self._pending_fibers.update(m.memory.id for m in result.memories[:3])
+                self._pending_recalls += 1
+                due = self._pending_recalls >= FLUSH_AFTER_RECALLS
+            if due:
+                self.flush()
+        return result
+
+    def flush(self) -> None:
+        """Write pending reinforcement now."""
+        with self._lock:
+            if not self._pending:
+                return
+            counts, fibers = self._pending, sorted(self._pending_fibers)
+            self._pending, self._pending_fibers, self._pending_recalls = {}, set(), 0
+
+            def run(w: Writer, p: Projection) -> None:
+                body = lifecycle.decide_reinforce(p, counts, fibers, p.config.reinforce_delta)
+                if body is not None:
+                    self._append(w, p, body)
+
+            self._write(run)
+
+    # -- sweeps ------------------------------------------------------------------------------------
+
+    def decay(self) -> dict[str, Any]:
+        """Sweep decay now: prune the links that have faded below the floor."""
+        self.flush()
+
+        def run(w: Writer, p: Projection) -> dict[str, Any]:
+            body = lifecycle.decide_decay(p.view(p.seq, now_us()), p.config.prune_retention)
+            env = self._append(w, p, body)
+            return {"seq": env.seq, "pruned": len(body.pruned), "memories": len(body.fiber_ids)}
+
+        return self._write(run)
+
+    def _sweep_if_due(self) -> None:
+        p = self._p
+        if p is None or p.seq == 0:
+            return
+        last = p.sweeps[-1][1] if p.sweeps else p.time_of(1)
+        if now_us() - last >= p.config.decay_interval_s * 1_000_000:
+            self.decay()
+
+    def cleanup(self, *, dry_run: bool = False) -> list[str]:
+        """Record the memories past their expiry as expired (their links are pruned)."""
+        self.flush()
+        if dry_run:
+            with self._lock:
+                p = self._refreshed()
+                body = lifecycle.decide_expire(p.view(p.seq, now_us()))
+                return [] if body is None else list(body.fiber_ids)
+
+        def run(w: Writer, p: Projection) -> list[str]:
+            body = lifecycle.decide_expire(p.view(p.seq, now_us()))
+            if body is None:
+                return []
+            self._append(w, p, body)
+            return list(body.fiber_ids)
+
+        return self._write(run)
+
+    # -- projects ----------------------------------------------------------------------------------
+
+    def _project_id(self, name: str | bool | None) -> str | bool | None:
+        if name is None or name is False:
+            return name
+        if not isinstance(name, str):
+            raise InputError("project must be a project name")
+        with self._lock:
+            p = self._refreshed()
+            found = p.project_by_name(name, p.seq)
+        if found is None:
+            raise NotFoundError(f"no project named {name!r} in brain {self.name!r}")
+        return found.id
+
+    def create_project(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        duration_days: float | None = None,
+        tags: list[str] | None = None,
+        priority: float = 1.0,
+    ) -> ev.Project:
+        self.flush()
+
+        def run(w: Writer, p: Projection) -> ev.Project:
+            if p.project_by_name(name, p.seq) is not None:
+                raise InputError(f"project {name.strip()!r} already exists")
+            project = lifecycle.new_project(
+                uuid.uuid4().hex, name, description=description, start=from_us(now_us()),
+                duration_days=duration_days, tags=tags or [], priority_=priority,
+            )  # fmt: skip
+            self._append(w, p, ev.ProjectCreated(project))
+            return project
+
+        return self._write(run)
+
+    def extend_project(self, name: str, days: float) -> ev.Project:
+        """Move a project's end `days` later (an ongoing project has no end to move)."""
+        self.flush()
+
+        def run(w: Writer, p: Projection) -> ev.Project:
+            project = _project(p, name)
+            if project.end is None:
+                raise InputError(f"project {project.name!r} is ongoing: it has no end to extend")
+            if days <= 0:
+                raise InputError(f"extend by a positive number of days, got {days}")
+            changed = msgspec.structs.replace(project, end=project.end + int(days * DAY_US))
+            self._append(w, p, ev.ProjectChanged(changed))
+            return changed
+
+        return self._write(run)
+
+    def delete_project(self, name: str) -> ev.Project:
+        """Delete a project; its memories stay, without a project."""
+        self.flush()
+
+        def run(w: Writer, p: Projection) -> ev.Project:
+            project = _project(p, name)
+            self._append(w, p, ev.ProjectDeleted(project.id))
+            return project
+
+        return self._write(run)
+
+    def projects(self) -> list[ev.Project]:
+        with self._lock:
+            p = self._refreshed()
+            return [pr for pid in p.project_ids if (pr := p.project_at(pid, p.seq))]
+
+    # -- configuration -----------------------------------------------------------------------------
+
+    def configure(self, **changes: Any) -> ev.BrainConfig:
+        """Change configuration values (the names of `BrainConfig`)."""
+        fields = set(ev.BrainConfig.__struct_fields__)
+        unknown = set(changes) - fields
+        if unknown:
+            raise InputError(
+                f"unknown setting(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(fields))}"
+            )
+        if "sensitive_policy" in changes and changes["sensitive_policy"] not in POLICIES:
+            raise InputError(f"sensitive_policy must be one of {', '.join(POLICIES)}")
+        self.flush()
+
+        def run(w: Writer, p: Projection) -> ev.BrainConfig:
+            try:
+                config = msgspec.convert(
+                    {**msgspec.structs.asdict(p.config), **changes}, ev.BrainConfig
+                )
+            except msgspec.ValidationError as exc:
+                raise InputError(f"invalid setting: {exc}") from exc
+            if config != p.config:
+                self._append(w, p, ev.BrainConfigured(config))
+            return config
+
+        return self._write(run)
+
+    # -- time travel -------------------------------------------------------------------------------
 
     def at(self, when: str | int | datetime) -> BrainView:
         """The brain as it was at `when`: a seq number, a datetime, ISO text or "3 days ago"."""
@@ -330,67 +515,46 @@ class Brain(BrainView):
                 raise InputError(f"{from_us(moment).isoformat()} is in the future")
             return BrainView(self, p.seq_at(moment), moment)
 
-    def _resolve(self, view: View, memory_id: str) -> int:
-        p = view.p
-        key = memory_id.strip().lower()
-        fiber = p.ids.get(key)
-        if fiber is None:
-            if len(key) < MIN_PREFIX:
-                raise InputError(f"memory id prefix {memory_id!r} is too short (min {MIN_PREFIX})")
-            ids = p.f_id.slice(0, view.fibers)
-            matches = [i for i, fid in enumerate(ids) if fid.startswith(key)]
-            if len(matches) > 1:
-                raise InputError(
-                    f"memory id prefix {memory_id!r} is ambiguous ({len(matches)} memories)"
-                )
-            fiber = matches[0] if matches else None
-        if fiber is None or fiber >= view.fibers:
-            raise NotFoundError(
-                f"no memory {memory_id!r} in brain {self.name!r}"
-                + (" at that time" if fiber is not None else "")
-            )
-        return fiber
+
+def _require(p: Projection, fiber: int, *, not_erased: bool) -> None:
+    if not_erased and p.f_flags[fiber] & ERASED:
+        raise InputError(f"memory {p.f_id[fiber]} is erased")
+
+
+def _flag_change(
+    bit: int, on: bool, event: type[ev.MemoryPinned | ev.MemoryUnpinned | ev.MemoryRestored]
+) -> Callable[[Projection, View, int], ev.Body | None]:
+    def decide(p: Projection, view: View, fiber: int) -> ev.Body | None:
+        _require(p, fiber, not_erased=True)
+        if bool(p.f_flags[fiber] & bit) == on:
+            return None
+        return event(fiber_id=p.f_id[fiber])
+
+    return decide
+
+
+def _project(p: Projection, name: str) -> ev.Project:
+    project = p.project_by_name(name, p.seq)
+    if project is None:
+        raise NotFoundError(f"no project named {name!r}")
+    return project
+
+
+def _name_of(env: ev.Envelope | None) -> str:
+    return "" if env is None else ev.type_name(env.body)
 
 
 def _remembered(env: ev.Envelope, *, duplicate: bool) -> Remembered:
     b = env.body
     assert isinstance(b, ev.MemoryEncoded)
-    created = 1 + len(b.neurons)
     return Remembered(
         id=b.fiber_id,
         seq=env.seq,
         memory_type=MemoryType(b.memory_type),
         priority=b.priority,
         expires_at=None if b.expires_at in (None, NO_EXPIRY) else from_us(b.expires_at),
-        neurons_created=created,
+        neurons_created=1 + len(b.neurons),
         neurons_linked=sum(1 for t in b.link_targets if t < b.first_neuron),
         synapses_created=len(b.link_targets),
         duplicate=duplicate,
     )
-
-
-def _type_name(env: ev.Envelope) -> str:
-    return type(env.body).__struct_config__.tag  # type: ignore[return-value]
-
-
-def _entry(env: ev.Envelope) -> HistoryEntry:
-    return HistoryEntry(
-        seq=env.seq,
-        recorded_at=from_us(env.t),
-        type=_type_name(env),
-        summary=summarize(env.body),
-        event=ev.to_jsonable(env),
-    )
-
-
-def summarize(body: ev.Body) -> str:
-    """One line a person can read in a history listing."""
-    match body:
-        case ev.MemoryEncoded():
-            text = body.text if len(body.text) <= 70 else body.text[:69] + "…"
-            return f"remembered {body.memory_type} {body.fiber_id[:8]}: {text}"
-        case ev.BrainCreated():
-            return f"brain {body.name!r} created"
-        case ev.BrainConfigured():
-            return "brain configuration changed"
-    return type(body).__name__

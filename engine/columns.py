@@ -116,8 +116,17 @@ class TextColumn:
 
     def slice(self, lo: int, hi: int) -> list[str]:
         """Strings lo..hi-1 (decoded in one pass: for scans such as id-prefix lookups)."""
+        return self.pick(np.arange(lo, min(hi, len(self)), dtype=np.int64))
+
+    def lengths(self) -> npt.NDArray[np.int64]:
         self._flush()
-        starts, ends = self._starts.values[lo:hi].tolist(), self._ends.values[lo:hi].tolist()
+        lengths: npt.NDArray[np.int64] = self._ends.values - self._starts.values
+        return lengths
+
+    def pick(self, rows: npt.NDArray[np.int64]) -> list[str]:
+        """The strings at these rows, decoded in one pass."""
+        self._flush()
+        starts, ends = self._starts.values[rows].tolist(), self._ends.values[rows].tolist()
         blob = self._blob
         return [blob[s:e].decode() for s, e in zip(starts, ends, strict=True)]
 
@@ -139,3 +148,83 @@ class TextColumn:
         parts = [self._blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
         lengths = np.fromiter((len(x) for x in parts), dtype=np.int64, count=len(parts))
         return b"".join(parts), np.cumsum(lengths)
+
+
+class Versioned(Column):
+    """A mutable column that remembers: every change journals (seq, row, old value), so the
+    column as of any earlier sequence is the current one with the later changes undone."""
+
+    __slots__ = ("j_old", "j_row", "j_seq")
+
+    def __init__(self, dtype: npt.DTypeLike, data: npt.ArrayLike | None = None) -> None:
+        super().__init__(dtype, data)
+        self.j_seq = Column(np.int64)
+        self.j_row = Column(np.int64)
+        self.j_old = Column(dtype)
+
+    def change(self, row: int, value: Any, seq: int) -> None:
+        old = self[row]
+        if old != value:
+            self.j_seq.append(seq)
+            self.j_row.append(row)
+            self.j_old.append(old)
+            self.set(row, value)
+
+    def at(self, seq: int, n: int) -> npt.NDArray[Any]:
+        """The first `n` rows as they were after event `seq`."""
+        current = self.values[:n]
+        seqs = self.j_seq.values
+        first = int(np.searchsorted(seqs, seq, side="right"))
+        if first == len(seqs):
+            return current
+        rows = self.j_row.values[first:]
+        olds = self.j_old.values[first:]
+        inside = rows < n
+        rows, olds = rows[inside], olds[inside]
+        uniq, oldest = np.unique(rows, return_index=True)  # the first change after seq wins
+        out = current.copy()
+        out[uniq] = olds[oldest]
+        return out
+
+    def forget_rows(self, rows: npt.NDArray[np.int64], restore: bool) -> None:
+        """Drop the journal of these rows (a hard erase); with `restore`, first put back the
+        value each row had before its first journaled change."""
+        jrows = self.j_row.values
+        mine = np.isin(jrows, rows)
+        if not mine.any():
+            return
+        if restore:
+            hit = np.flatnonzero(mine)
+            uniq, oldest = np.unique(jrows[hit], return_index=True)
+            arr = self.values
+            self._writable(len(arr))
+            self._arr[uniq] = self.j_old.values[hit[oldest]]
+        keep = ~mine
+        self.j_seq = Column(np.int64, self.j_seq.values[keep])
+        self.j_row = Column(np.int64, jrows[keep])
+        self.j_old = Column(self.dtype, self.j_old.values[keep])
+
+
+class VersionedText(TextColumn):
+    """A text column whose changes are journaled like `Versioned` (old strings kept)."""
+
+    __slots__ = ("journal",)
+
+    def __init__(self, blob: bytes = b"", ends: npt.ArrayLike | None = None) -> None:
+        super().__init__(blob, ends)
+        self.journal: list[tuple[int, int, str]] = []  # (seq, row, old text)
+
+    def change(self, row: int, value: str, seq: int) -> None:
+        old = self[row]
+        if old != value:
+            self.journal.append((seq, row, old))
+            self.set(row, value)
+
+    def get_at(self, row: int, seq: int) -> str:
+        for s, r, old in self.journal:
+            if s > seq and r == row:
+                return old
+        return self[row]
+
+    def forget_row(self, row: int) -> None:
+        self.journal = [entry for entry in self.journal if entry[1] != row]

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from . import events as ev
+from . import sensitive
 from .api import MemoryInput
 from .clock import DAY_US, aware, from_us, to_us
 from .errors import InputError
@@ -114,11 +115,36 @@ class Prepared:
     source: str
     meta: ev.Meta
     cid: str | None
+    project: str | None
 
 
-def prepare(inp: MemoryInput) -> Prepared:
-    """Validate one input; a batch is prepared whole before anything is written."""
-    text = validate_text(inp.text)
+POLICIES = ("block", "redact", "allow")
+
+
+def screen(text: str, policy: str) -> str:
+    """Apply the sensitive-content policy: block (refuse, naming what was found, never the
+    secret itself), redact (replace it) or allow."""
+    if policy not in POLICIES:
+        raise InputError(f"sensitive-content policy must be one of {', '.join(POLICIES)}")
+    if policy == "allow":
+        return text
+    findings = sensitive.scan(text, sensitive.Severity.MEDIUM)
+    if not findings:
+        return text
+    if policy == "redact":
+        return sensitive.redact(text)[0]
+    raise InputError(
+        f"{sensitive.describe(findings)}; nothing was stored (allow it with --force / "
+        "sensitive='allow', or store it redacted with --redact / sensitive='redact')"
+    )
+
+
+def prepare(inp: MemoryInput, policy: str = "block", project: str | None = None) -> Prepared:
+    """Validate one input; a batch is prepared whole before anything is written.
+
+    `project` is the id the brain resolved `inp.project` to.
+    """
+    text = screen(validate_text(inp.text), inp.sensitive or policy)
     kind = memory_type(inp.memory_type) if inp.memory_type else detect_memory_type(text)
     if inp.event_time is not None and not isinstance(inp.event_time, datetime):
         raise InputError(f"event_time must be a datetime, got {type(inp.event_time).__name__}")
@@ -136,6 +162,7 @@ def prepare(inp: MemoryInput) -> Prepared:
         source=inp.source,
         meta=validate_meta(inp.meta),
         cid=inp.cid,
+        project=project,
     )
 
 
@@ -170,14 +197,21 @@ class Batch:
         return out
 
 
-def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
-    """Turn one prepared input into the event that records it, linked against the brain."""
-    p = batch.p
-    text = prep.text
-    when = prep.event_time or from_us(now).astimezone()
-    event_us = to_us(when)
-    first = batch.next_neuron
+@dataclass(slots=True)
+class Links:
+    """Neurons to create and links to make, as the event stores them."""
 
+    neurons: list[ev.NeuronSpec]
+    targets: list[int]
+    types: list[int]
+    weights: list[float]
+    entities: int
+
+
+def link_terms(batch: Batch, text: str, when: datetime, first_new: int) -> Links:
+    """Words, names, speakers and times of `text`, as links to existing neurons where the
+    brain has them and to new neurons (numbered from `first_new`) where it does not."""
+    event_us = to_us(when)
     entities = extract_entities(text)
     # (key, content, neuron type, synapse type, weight, start, end) of everything linked to
     wanted: list[tuple[str, str, int, int, float, int, int]] = [
@@ -201,25 +235,33 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
     key, d_start, d_end = day_key(event_us, when.utcoffset() or timedelta(0))
     wanted.append((key, key[6:], _T_TIME, _S_HAPPENED_AT, W_DAY, d_start, d_end))
 
-    known, pending = p.keys, batch.keys
-    new: list[ev.NeuronSpec] = []
-    targets: list[int] = []
-    types: list[int] = []
-    weights: list[float] = []
+    known, pending = batch.p.keys, batch.keys
+    links = Links([], [], [], [], len(entities))
     linked: set[int] = set()
     for key, content, ntype, stype, weight, start, end in wanted:
         idx = known.get(key)
         if idx is None:
             idx = pending.get(key)
         if idx is None:
-            idx = pending[key] = first + 1 + len(new)
-            new.append(ev.NeuronSpec(ntype, key, content, start, end))
+            idx = pending[key] = first_new + len(links.neurons)
+            links.neurons.append(ev.NeuronSpec(ntype, key, content, start, end))
         elif idx in linked:
             continue
         linked.add(idx)
-        targets.append(idx)
-        types.append(stype)
-        weights.append(weight)
+        links.targets.append(idx)
+        links.types.append(stype)
+        links.weights.append(weight)
+    return links
+
+
+def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
+    """Turn one prepared input into the event that records it, linked against the brain."""
+    p = batch.p
+    when = prep.event_time or from_us(now).astimezone()
+    event_us = to_us(when)
+    first = batch.next_neuron
+    links = link_terms(batch, prep.text, when, first + 1)
+    targets, types, weights = links.targets, links.types, links.weights
 
     cfg = p.config
     window = cfg.temporal_link_window_s * 1_000_000
@@ -229,24 +271,25 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
             types.append(_S_AFTER if event_us >= other else _S_BEFORE)
             weights.append(W_NEIGHBOUR)
 
-    batch.next_neuron = first + 1 + len(new)
+    batch.next_neuron = first + 1 + len(links.neurons)
     batch.recent.append((event_us, first))
-    salience = min(1.0, 0.3 + 0.1 * len(entities) + 0.02 * len(targets))
+    salience = min(1.0, 0.3 + 0.1 * links.entities + 0.02 * len(targets))
     return ev.MemoryEncoded(
         fiber_id=os.urandom(16).hex(),
-        text=text,
+        text=prep.text,
         first_neuron=first,
         event_start=event_us,
         event_end=event_us,
         memory_type=prep.kind.value,
         priority=prep.priority,
         salience=round(salience, 4),
-        neurons=new,
+        neurons=links.neurons,
         link_targets=targets,
         link_types=types,
         link_weights=weights,
         tags=prep.tags,
         expires_at=None if prep.expires_days is None else now + int(prep.expires_days * DAY_US),
+        project=prep.project,
         source=prep.source,
         meta=prep.meta,
     )

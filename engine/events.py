@@ -9,6 +9,7 @@ plain dicts before validation, so a new field never breaks an old log.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -24,13 +25,16 @@ Meta = dict[str, str | int | float | bool | None]
 class BrainConfig(msgspec.Struct, frozen=True, gc=False):
     """Per-brain knobs; every field has a default so old logs decode with new fields."""
 
-    activation_threshold: float = 0.05
-    max_spread_hops: int = 4
+    activation_threshold: float = 0.02
     max_context_tokens: int = 1500
     hop_decay: float = 0.5
     temporal_link_window_s: int = 6 * 3600
     temporal_links: int = 2
     checkpoint_every: int = 8192
+    sensitive_policy: str = "block"  # block | redact | allow
+    reinforce_delta: float = 0.05
+    prune_retention: float = 0.05  # a link kept below this share of its weight is pruned
+    decay_interval_s: int = 86_400  # an open brain sweeps decay when the last sweep is older
 
 
 class NeuronSpec(msgspec.Struct, array_like=True, frozen=True, gc=False):
@@ -57,6 +61,7 @@ class MemoryEncoded(msgspec.Struct, tag="memory_encoded", frozen=True, gc=False)
 
     The anchor neuron (the memory itself) is created implicitly at index `first_neuron`;
     `neurons` follow it. Every link starts at the anchor, so only targets are stored.
+    `erased` marks a record whose content was redacted by a later hard erase.
     """
 
     fiber_id: str
@@ -73,11 +78,131 @@ class MemoryEncoded(msgspec.Struct, tag="memory_encoded", frozen=True, gc=False)
     link_weights: list[float] = []
     tags: list[str] = []
     expires_at: int | None = None
+    project: str | None = None
     source: str = "api"
     meta: Meta = {}
+    erased: bool = False
 
 
-Body = BrainCreated | BrainConfigured | MemoryEncoded
+class MemoryEdited(msgspec.Struct, tag="memory_edited", frozen=True, gc=False):
+    """New text for a memory: its old word links are cut (`removed`) and new ones made."""
+
+    fiber_id: str
+    text: str
+    first_neuron: int
+    removed: list[int]
+    neurons: list[NeuronSpec] = []
+    link_targets: list[int] = []
+    link_types: list[int] = []
+    link_weights: list[float] = []
+    erased: bool = False
+
+
+class MemoryRetyped(msgspec.Struct, tag="memory_retyped", frozen=True, gc=False):
+    """New type, priority, expiry, tags or project: every field holds the value after."""
+
+    fiber_id: str
+    memory_type: str
+    priority: int
+    expires_at: int | None
+    tags: list[str]
+    project: str | None = None
+
+
+class MemoryPinned(msgspec.Struct, tag="memory_pinned", frozen=True, gc=False):
+    fiber_id: str
+
+
+class MemoryUnpinned(msgspec.Struct, tag="memory_unpinned", frozen=True, gc=False):
+    fiber_id: str
+
+
+class MemoryForgotten(msgspec.Struct, tag="memory_forgotten", frozen=True, gc=False):
+    """Soft forget: hidden from every read until restored."""
+
+    fiber_id: str
+    reason: str = ""
+
+
+class MemoryRestored(msgspec.Struct, tag="memory_restored", frozen=True, gc=False):
+    fiber_id: str
+
+
+class MemoryErased(msgspec.Struct, tag="memory_erased", frozen=True, gc=False):
+    """Hard erase. The memory's earlier records are redacted in place; this event keeps the
+    fact that it happened, and which neurons and links went with it."""
+
+    fiber_id: str
+    by: str
+    neurons: list[int]
+    synapses: list[int]
+
+
+class SynapsesReinforced(msgspec.Struct, tag="synapses_reinforced", frozen=True, gc=False):
+    """Hebbian strengthening from recall: links that carried activation to recalled memories.
+    Their decay clock restarts at this event's recorded time."""
+
+    synapses: list[int]
+    weights: list[float]
+    fiber_ids: list[str] = []
+
+
+class DecayApplied(msgspec.Struct, tag="decay_applied", frozen=True, gc=False):
+    """A decay sweep: the links whose retained weight fell below the floor are pruned."""
+
+    pruned: list[int]
+    fiber_ids: list[str] = []
+
+
+class MemoriesExpired(msgspec.Struct, tag="memories_expired", frozen=True, gc=False):
+    """An expiry sweep: memories past their expiry, recorded as expired (links pruned)."""
+
+    fiber_ids: list[str]
+    synapses: list[int] = []
+
+
+class Project(msgspec.Struct, frozen=True, gc=False):
+    """A named time window memories can belong to."""
+
+    id: str
+    name: str
+    description: str = ""
+    start: int = 0
+    end: int | None = None  # None: ongoing
+    tags: list[str] = []
+    priority: float = 1.0
+
+
+class ProjectCreated(msgspec.Struct, tag="project_created", frozen=True, gc=False):
+    project: Project
+
+
+class ProjectChanged(msgspec.Struct, tag="project_changed", frozen=True, gc=False):
+    project: Project
+
+
+class ProjectDeleted(msgspec.Struct, tag="project_deleted", frozen=True, gc=False):
+    project_id: str
+
+
+Body = (
+    BrainCreated
+    | BrainConfigured
+    | MemoryEncoded
+    | MemoryEdited
+    | MemoryRetyped
+    | MemoryPinned
+    | MemoryUnpinned
+    | MemoryForgotten
+    | MemoryRestored
+    | MemoryErased
+    | SynapsesReinforced
+    | DecayApplied
+    | MemoriesExpired
+    | ProjectCreated
+    | ProjectChanged
+    | ProjectDeleted
+)
 
 
 class Envelope(msgspec.Struct, frozen=True, gc=False):
@@ -141,6 +266,23 @@ def _upcast(raw: dict[str, Any]) -> Envelope:
         return msgspec.convert(raw, Envelope)
     except msgspec.ValidationError as exc:
         raise DataError(f"corrupt event record after upcast: {exc}") from exc
+
+
+def touched(body: Body) -> list[str]:
+    """Ids of the memories an event touched: the history index of each memory."""
+    if isinstance(body, SynapsesReinforced | DecayApplied | MemoriesExpired):
+        return list(body.fiber_ids)
+    fiber_id = getattr(body, "fiber_id", None)
+    return [fiber_id] if isinstance(fiber_id, str) else []
+
+
+def type_name(body: Body | type) -> str:
+    kind = body if isinstance(body, type) else type(body)
+    tag: str = getattr(kind, "__struct_config__").tag  # noqa: B009 - typed as plain `type`
+    return tag
+
+
+EVENT_TYPES: tuple[str, ...] = tuple(type_name(t) for t in typing.get_args(Body))
 
 
 def to_jsonable(env: Envelope) -> dict[str, Any]:

@@ -299,6 +299,15 @@ class Writer(Reader):
         self._heads[brain_id] = (seq, t)
         return env, True
 
+    def replace(self, brain_id: str, env: ev.Envelope) -> None:
+        """Rewrite a stored event in place (same seq, time and client id): only a hard erase
+        does this, to redact what the erased memory's events held."""
+        key = _seq_key(brain_key(brain_id), env.seq)
+        old = self.txn.get(key, db=self._db("events"))
+        if old is None or ev.decode(old).t != env.t:
+            raise IntegrityError(f"cannot replace seq {env.seq}: no such event")
+        self.txn.put(key, ev.encode(env), db=self._db("events"))
+
     def put_meta(self, brain_id: str | None, name: str, value: bytes) -> None:
         prefix = brain_key(brain_id) if brain_id else b"\x00" * 16
         self.txn.put(prefix + name.encode(), value, db=self._db("meta"))

@@ -1,15 +1,15 @@
-"""The in-memory projection of one brain, and `apply`, the fold that builds it from events.
+"""The in-memory projection of one brain: what `apply` (engine/fold.py) builds from the log.
 
-Live updates, opening a store and time travel all use this one fold. Neurons, synapses and
-memories are appended in log order and the projection records how many of each existed
-after every event, so the state as of any earlier sequence is a prefix of every column: a
-past view is three array lookups, not a replay.
+Neurons, synapses and memories are appended in log order and the projection records how
+many of each existed after every event, so what existed as of an earlier sequence is a
+prefix of every column. What can change after creation (a memory's type, flags, text; a
+link's weight) lives in journaled columns that can be read as of any sequence. A past view
+is therefore a few array operations on the live projection, never a replay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
@@ -17,15 +17,19 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
-from .columns import Column, TextColumn
+from .columns import Column, TextColumn, Versioned, VersionedText
+from .decay import HOUR_US, effective_weights
 from .errors import IntegrityError
 from .graph import Adjacency
-from .model import MEMORY_TYPES, NEURON_TYPES, NeuronType
 
 NO_EXPIRY = np.iinfo(np.int64).max
+ALIVE = np.iinfo(np.int64).max  # s_dead of a live synapse; 0 means never visible (erased)
 TAG_SEP = "\x1f"
-_CONCEPT = NEURON_TYPES.index(NeuronType.CONCEPT)
-_meta_encoder = msgspec.json.Encoder()
+
+# memory flags
+PINNED, FORGOTTEN, ERASED, EXPIRED = 1, 2, 4, 8
+HIDDEN = FORGOTTEN | ERASED | EXPIRED
+
 _meta_decoder = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
 
 
@@ -35,9 +39,12 @@ class Projection:
     def __init__(self, brain_id: str) -> None:
         self.brain_id = brain_id
         self.name = ""
-        self.config = ev.BrainConfig()
         self.seq = 0
+        self.configs: list[tuple[int, ev.BrainConfig]] = [(0, ev.BrainConfig())]
         self.sources: list[str] = []  # provenance names; memories store an index into it
+        self.projects: dict[str, list[tuple[int, ev.Project | None]]] = {}  # id -> versions
+        self.project_ids: list[str] = []  # memories store an index into it
+        self.sweeps: list[tuple[int, int]] = []  # (seq, time) of decay sweeps
         # per event (index seq - 1): recorded time, and how many rows existed after it
         self.times = Column(np.int64)
         self.n_at = Column(np.int64)
@@ -52,10 +59,13 @@ class Projection:
         self.n_content = TextColumn()
         self.keys: dict[str, int] = {}
 
-        self.s_src = Column(np.int32)
+        self.s_src = Column(np.int32)  # always a memory's anchor: the memory that made the link
         self.s_dst = Column(np.int32)
         self.s_type = Column(np.int8)
-        self.s_w = Column(np.float32)
+        self.s_w = Versioned(np.float32)
+        self.s_t = Versioned(np.int64)  # when the link's decay clock (re)started
+        self.s_count = Versioned(np.int32)  # times reinforced
+        self.s_dead = Column(np.int64)  # seq of the event that pruned it, ALIVE, or 0
 
         self.f_id = TextColumn()
         self._ids: dict[str, int] | None = {}
@@ -63,27 +73,22 @@ class Projection:
         self.f_t = Column(np.int64)
         self.f_start = Column(np.int64)
         self.f_end = Column(np.int64)
-        self.f_type = Column(np.int8)
-        self.f_priority = Column(np.int8)
-        self.f_expires = Column(np.int64)
         self.f_salience = Column(np.float32)
         self.f_source = Column(np.int16)
-        self.f_text = TextColumn()
-        self.f_tags = TextColumn()
+        self.f_type = Versioned(np.int8)
+        self.f_priority = Versioned(np.int8)
+        self.f_expires = Versioned(np.int64)
+        self.f_flags = Versioned(np.int8)
+        self.f_project = Versioned(np.int32)
+        self.f_text = VersionedText()
+        self.f_tags = VersionedText()
         self.f_meta = TextColumn()
 
         self.graph = Adjacency()  # every synapse
         self.episodes = Adjacency()  # memory-to-memory synapses only: neighbours in time
+        self._live_weights: tuple[int, int, npt.NDArray[np.float32]] | None = None
 
-    @property
-    def ids(self) -> dict[str, int]:
-        """Memory id -> index, built on first use: opening a brain to recall never needs it."""
-        if self._ids is None:
-            ids = {fid: i for i, fid in enumerate(self.f_id.slice(0, len(self.f_id)))}
-            if len(ids) != self.fiber_count:
-                raise IntegrityError("two memories of this brain share an id")
-            self._ids = ids
-        return self._ids
+    # -- sizes and indexes ------------------------------------------------------------------
 
     @property
     def neuron_count(self) -> int:
@@ -97,6 +102,20 @@ class Projection:
     def fiber_count(self) -> int:
         return len(self.f_anchor)
 
+    @property
+    def config(self) -> ev.BrainConfig:
+        return self.configs[-1][1]
+
+    @property
+    def ids(self) -> dict[str, int]:
+        """Memory id -> index, built on first use: opening a brain to recall never needs it."""
+        if self._ids is None:
+            ids = {fid: i for i, fid in enumerate(self.f_id.slice(0, len(self.f_id)))}
+            if len(ids) != self.fiber_count:
+                raise IntegrityError("two memories of this brain share an id")
+            self._ids = ids
+        return self._ids
+
     def sync_graph(self, *, force: bool = False) -> None:
         src, dst, n = self.s_src.values, self.s_dst.values, self.neuron_count
         self.graph.sync(src, dst, n, force=force)
@@ -107,8 +126,14 @@ class Projection:
         fiber_of = self.n_fiber.values
         return (fiber_of[src] >= 0) & (fiber_of[dst] >= 0)
 
+    def changed(self) -> None:
+        """Called by the fold after anything but appends: cached derived values are stale."""
+        self._live_weights = None
+
+    # -- time ---------------------------------------------------------------------------------
+
     def view(self, seq: int, time_us: int) -> View:
-        """The state as of `seq`, with time-dependent rules (expiry) evaluated at `time_us`."""
+        """The state as of `seq`, with time-dependent rules (expiry, decay) at `time_us`."""
         if seq >= self.seq:
             return View(
                 self, self.seq, time_us, self.neuron_count, self.synapse_count, self.fiber_count
@@ -125,13 +150,19 @@ class Projection:
         """The last seq recorded at or before `time_us`."""
         return int(np.searchsorted(self.times.values, time_us, side="right"))
 
+    def config_at(self, seq: int) -> ev.BrainConfig:
+        config = self.configs[0][1]
+        for at, c in self.configs:
+            if at > seq:
+                break
+            config = c
+        return config
+
+    # -- rows as Python values -------------------------------------------------------------------
+
     def fiber_seq(self, fiber: int) -> int:
         """The seq of the event that created a memory."""
         return int(np.searchsorted(self.f_at.values, fiber, side="right")) + 1
-
-    def tags(self, fiber: int) -> list[str]:
-        joined = self.f_tags[fiber]
-        return joined.split(TAG_SEP) if joined else []
 
     def meta(self, fiber: int) -> ev.Meta:
         raw = self.f_meta[fiber]
@@ -140,10 +171,28 @@ class Projection:
     def source(self, fiber: int) -> str:
         return self.sources[int(self.f_source[fiber])]
 
+    def project_at(self, project_id: str, seq: int) -> ev.Project | None:
+        state = None
+        for at, version in self.projects.get(project_id, []):
+            if at > seq:
+                break
+            state = version
+        return state
+
+    def project_by_name(self, name: str, seq: int) -> ev.Project | None:
+        """A project (not deleted as of `seq`) by case-insensitive name."""
+        wanted = name.strip().lower()
+        for pid in self.project_ids:
+            project = self.project_at(pid, seq)
+            if project is not None and project.name.lower() == wanted:
+                return project
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """A projection seen as of one sequence number: counts cut every column to a prefix."""
+    """A projection seen as of one sequence number: counts cut every column to a prefix and
+    journaled columns are read as of `seq`. Derived arrays are computed once per view."""
 
     p: Projection
     seq: int
@@ -151,182 +200,87 @@ class View:
     neurons: int
     synapses: int
     fibers: int
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def alive(self) -> npt.NDArray[np.bool_]:
-        """Memories visible in this view: not expired at the view's time."""
-        return self.p.f_expires.values[: self.fibers] > self.time
+    @property
+    def live(self) -> bool:
+        return self.seq == self.p.seq
 
+    def col(self, name: str) -> npt.NDArray[Any]:
+        """A journaled fiber or synapse column as of this view."""
+        got = self.cache.get(name)
+        if got is None:
+            column: Versioned = getattr(self.p, name)
+            n = self.fibers if name.startswith("f_") else self.synapses
+            got = self.cache[name] = column.at(self.seq, n)
+        return got
 
-# -- apply -----------------------------------------------------------------------------------
+    def text(self, fiber: int) -> str:
+        return self.p.f_text.get_at(fiber, self.seq)
 
-_RUN = 2048
+    def tags(self, fiber: int) -> list[str]:
+        joined = self.p.f_tags.get_at(fiber, self.seq)
+        return joined.split(TAG_SEP) if joined else []
 
+    def visible(self) -> npt.NDArray[np.bool_]:
+        """Memories a read may return: not forgotten, erased or expired at the view's time
+        (pinned memories never expire)."""
+        got: npt.NDArray[np.bool_] | None = self.cache.get("visible")
+        if got is None:
+            flags = self.col("f_flags")
+            pinned = (flags & PINNED) != 0
+            got = ((flags & HIDDEN) == 0) & (pinned | (self.col("f_expires") > self.time))
+            self.cache["visible"] = got
+        return got
 
-def apply(p: Projection, env: ev.Envelope) -> Projection:
-    """Fold one event into the projection (in place, for speed) and return it."""
-    return apply_all(p, (env,))
+    def expired(self) -> npt.NDArray[np.bool_]:
+        """Memories past their expiry (swept or not) and neither forgotten nor erased."""
+        flags = self.col("f_flags")
+        past = ((flags & PINNED) == 0) & (self.col("f_expires") <= self.time)
+        expired: npt.NDArray[np.bool_] = ((flags & (FORGOTTEN | ERASED)) == 0) & (
+            past | ((flags & EXPIRED) != 0)
+        )
+        return expired
 
+    def weights(self) -> npt.NDArray[np.float32]:
+        """Effective link weights at this view's time: decayed, and 0 for links that are
+        pruned or belong to a memory that is hidden. The live view's array is cached across
+        reads and recomputed when the hour changes or the projection does."""
+        got: npt.NDArray[np.float32] | None = self.cache.get("weights")
+        if got is not None:
+            return got
+        hour = self.time // HOUR_US
+        cached = self.p._live_weights if self.live else None
+        if cached is not None and cached[0] == hour and cached[1] <= self.synapses:
+            got = cached[2]
+            if cached[1] < self.synapses:  # links appended since: only they need computing
+                got = np.concatenate((got, self._compute_weights(cached[1], self.synapses)))
+        else:
+            got = self._compute_weights(0, self.synapses)
+        if self.live:
+            self.p._live_weights = (hour, self.synapses, got)
+        self.cache["weights"] = got
+        return got
 
-def apply_all(p: Projection, envs: Iterable[ev.Envelope]) -> Projection:
-    """Fold events in order. Runs of `memory_encoded` are folded column by column, which is
-    what makes replay fast; the result is the same as folding them one by one."""
-    run: list[ev.Envelope] = []
-    for env in envs:
-        if type(env.body) is ev.MemoryEncoded:
-            run.append(env)
-            if len(run) >= _RUN:
-                _memories_encoded(p, run)
-                run = []
-            continue
-        if run:
-            _memories_encoded(p, run)
-            run = []
-        handler = _HANDLERS.get(type(env.body))
-        if handler is None:
-            raise IntegrityError(f"no apply rule for {type(env.body).__name__}")
-        _check_seq(p, env, 0)
-        handler(p, env)
-        p.seq = env.seq
-        p.times.append(env.t)
-        p.n_at.append(p.neuron_count)
-        p.s_at.append(p.synapse_count)
-        p.f_at.append(p.fiber_count)
-    if run:
-        _memories_encoded(p, run)
-    return p
-
-
-def _check_seq(p: Projection, env: ev.Envelope, offset: int) -> None:
-    if env.seq != p.seq + 1 + offset:
-        raise IntegrityError(f"event seq {env.seq} does not follow projection seq {p.seq + offset}")
-
-
-def _brain_created(p: Projection, env: ev.Envelope) -> None:
-    body = env.body
-    assert isinstance(body, ev.BrainCreated)
-    p.name = body.name
-    p.config = body.config
-
-
-def _brain_configured(p: Projection, env: ev.Envelope) -> None:
-    body = env.body
-    assert isinstance(body, ev.BrainConfigured)
-    p.config = body.config
-
-
-def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
-    """Append a run of memories: validated one by one, copied into the columns in bulk."""
-    n_key: list[str] = []
-    n_content: list[str] = []
-    n_type: list[int] = []
-    n_start: list[int] = []
-    n_end: list[int] = []
-    n_fiber: list[int] = []
-    s_dst: list[int] = []
-    s_src: list[int] = []
-    s_type: list[int] = []
-    s_w: list[float] = []
-    n_at: list[int] = []
-    s_at: list[int] = []
-    neuron = p.neuron_count
-    fiber = p.fiber_count
-    ids = p._ids  # checked here if built, else when it is built
-    new_ids: dict[str, int] = {}
-    bodies: list[ev.MemoryEncoded] = []
-    for i, env in enumerate(envs):
-        b = env.body
-        assert isinstance(b, ev.MemoryEncoded)
-        _check_seq(p, env, i)
-        seq = env.seq
-        if b.first_neuron != neuron:
-            raise IntegrityError(
-                f"seq {seq}: memory expects neuron {b.first_neuron}, projection has {neuron}"
-            )
-        if (ids is not None and b.fiber_id in ids) or b.fiber_id in new_ids:
-            raise IntegrityError(f"seq {seq}: memory id {b.fiber_id} already exists")
-        n_after = neuron + 1 + len(b.neurons)
-        targets = b.link_targets
-        k = len(targets)
-        if k and not (min(targets) >= 0 and max(targets) < n_after):
-            raise IntegrityError(f"seq {seq}: link to an unknown neuron")
-        if not k == len(b.link_types) == len(b.link_weights):
-            raise IntegrityError(f"seq {seq}: link columns differ in length")
-        if b.memory_type not in _TYPE_CODE:
-            raise IntegrityError(f"seq {seq}: unknown memory type {b.memory_type!r}")
-        new_ids[b.fiber_id] = fiber + i
-        bodies.append(b)
-
-        n_key.append("")
-        n_content.append("")
-        n_type.append(_CONCEPT)
-        n_start.append(b.event_start)
-        n_end.append(b.event_end)
-        n_fiber.append(fiber + i)
-        for spec in b.neurons:
-            n_key.append(spec.key)
-            n_content.append(spec.content)
-            n_type.append(spec.type)
-            n_start.append(spec.start)
-            n_end.append(spec.end)
-            n_fiber.append(-1)
-        s_src.extend([neuron] * k)
-        s_dst.extend(targets)
-        s_type.extend(b.link_types)
-        s_w.extend(b.link_weights)
-        neuron = n_after
-        n_at.append(neuron)
-        s_at.append(len(s_src))
-
-    base = p.neuron_count
-    p.keys.update((key, base + j) for j, key in enumerate(n_key) if key)
-    p.n_key.extend(n_key)
-    p.n_content.extend(n_content)
-    p.n_type.extend(n_type)
-    p.n_start.extend(n_start)
-    p.n_end.extend(n_end)
-    p.n_fiber.extend(n_fiber)
-    s_base = p.synapse_count
-    p.s_src.extend(s_src)
-    p.s_dst.extend(s_dst)
-    p.s_type.extend(s_type)
-    p.s_w.extend(s_w)
-
-    if ids is not None:
-        ids.update(new_ids)
-    p.f_id.extend(new_ids)
-    p.f_anchor.extend(b.first_neuron for b in bodies)
-    p.f_t.extend(e.t for e in envs)
-    p.f_start.extend(b.event_start for b in bodies)
-    p.f_end.extend(b.event_end for b in bodies)
-    p.f_type.extend(_TYPE_CODE[b.memory_type] for b in bodies)
-    p.f_priority.extend(b.priority for b in bodies)
-    p.f_expires.extend(NO_EXPIRY if b.expires_at is None else b.expires_at for b in bodies)
-    p.f_salience.extend(b.salience for b in bodies)
-    p.f_source.extend(_source_code(p, b.source) for b in bodies)
-    p.f_text.extend(b.text for b in bodies)
-    p.f_tags.extend(TAG_SEP.join(b.tags) for b in bodies)
-    p.f_meta.extend(_meta_encoder.encode(b.meta).decode() if b.meta else "" for b in bodies)
-
-    p.seq = envs[-1].seq
-    p.times.extend(e.t for e in envs)
-    p.n_at.extend(n_at)
-    p.s_at.extend(s_base + c for c in s_at)
-    p.f_at.extend(range(fiber + 1, fiber + 1 + len(envs)))
-
-
-def _source_code(p: Projection, source: str) -> int:
-    try:
-        return p.sources.index(source)
-    except ValueError:
-        p.sources.append(source)
-        return len(p.sources) - 1
-
-
-_TYPE_CODE = {t.value: i for i, t in enumerate(MEMORY_TYPES)}
-_HANDLERS: dict[type, Callable[[Projection, ev.Envelope], None]] = {
-    ev.BrainCreated: _brain_created,
-    ev.BrainConfigured: _brain_configured,
-}
+    def _compute_weights(self, lo: int, hi: int) -> npt.NDArray[np.float32]:
+        p = self.p
+        owner = p.n_fiber.values[p.s_src.values[lo:hi]]
+        flags = self.col("f_flags")[owner]
+        eff = effective_weights(
+            self.col("s_w")[lo:hi],
+            self.col("s_t")[lo:hi],
+            self.col("s_count")[lo:hi],
+            self.col("f_type")[owner],
+            (flags & PINNED) != 0,
+            self.time,
+        )
+        # links of hidden memories carry nothing; expiry is taken at the hour, like decay, so a
+        # cached live array and a past view computed later agree exactly
+        hour_time = self.time // HOUR_US * HOUR_US
+        expired = ((flags & PINNED) == 0) & (self.col("f_expires")[owner] <= hour_time)
+        hidden = ((flags & HIDDEN) != 0) | expired | (p.s_dead.values[lo:hi] <= self.seq)
+        eff[hidden] = 0.0
+        return eff
 
 
 # -- state as data: checkpoints and equality --------------------------------------------------
@@ -334,34 +288,71 @@ _HANDLERS: dict[type, Callable[[Projection, ev.Envelope], None]] = {
 NUMERIC = (
     "times", "n_at", "s_at", "f_at",
     "n_type", "n_start", "n_end", "n_fiber",
-    "s_src", "s_dst", "s_type", "s_w",
-    "f_anchor", "f_t", "f_start", "f_end", "f_type", "f_priority", "f_expires", "f_salience",
-    "f_source",
+    "s_src", "s_dst", "s_type", "s_w", "s_t", "s_count", "s_dead",
+    "f_anchor", "f_t", "f_start", "f_end", "f_salience", "f_source",
+    "f_type", "f_priority", "f_expires", "f_flags", "f_project",
 )  # fmt: skip
 TEXT = ("n_key", "n_content", "f_id", "f_text", "f_tags", "f_meta")
 
 
+class ProjectVersion(msgspec.Struct, array_like=True, frozen=True):
+    project_id: str
+    seq: int
+    state: ev.Project | None
+
+
 class Header(msgspec.Struct, frozen=True):
-    """The scalar part of a projection's state."""
+    """The scalar and small parts of a projection's state."""
 
     brain_id: str
     name: str
-    config: ev.BrainConfig
     seq: int
+    configs: list[tuple[int, ev.BrainConfig]]
     sources: list[str]
+    project_ids: list[str]
+    projects: list[ProjectVersion]
+    sweeps: list[tuple[int, int]]
+    text_journals: dict[str, list[tuple[int, int, str]]]
 
 
 def to_arrays(p: Projection) -> tuple[Header, dict[str, npt.NDArray[np.generic]]]:
-    """Everything `apply` produced, as plain arrays (text columns in canonical form).
+    """Everything the fold produced, as plain arrays (text columns in canonical form).
 
     Equal states give equal arrays, so this is also how tests compare projections.
     """
-    arrays: dict[str, npt.NDArray[np.generic]] = {n: getattr(p, n).values for n in NUMERIC}
+    arrays: dict[str, npt.NDArray[np.generic]] = {}
+    for name in NUMERIC:
+        column = getattr(p, name)
+        arrays[name] = column.values
+        if isinstance(column, Versioned):
+            arrays[name + ".j_seq"] = column.j_seq.values
+            arrays[name + ".j_row"] = column.j_row.values
+            arrays[name + ".j_old"] = column.j_old.values
+    journals: dict[str, list[tuple[int, int, str]]] = {}
     for name in TEXT:
-        blob, ends = getattr(p, name).canonical()
+        column = getattr(p, name)
+        blob, ends = column.canonical()
         arrays[name + ".blob"] = np.frombuffer(blob, dtype=np.uint8)
         arrays[name + ".ends"] = ends
-    return Header(p.brain_id, p.name, p.config, p.seq, list(p.sources)), arrays
+        if isinstance(column, VersionedText):
+            journals[name] = list(column.journal)
+    projects = [
+        ProjectVersion(pid, seq, state)
+        for pid, versions in p.projects.items()
+        for seq, state in versions
+    ]
+    header = Header(
+        brain_id=p.brain_id,
+        name=p.name,
+        seq=p.seq,
+        configs=list(p.configs),
+        sources=list(p.sources),
+        project_ids=list(p.project_ids),
+        projects=projects,
+        sweeps=list(p.sweeps),
+        text_journals=journals,
+    )
+    return header, arrays
 
 
 def state_bytes(p: Projection) -> bytes:
@@ -373,17 +364,35 @@ def state_bytes(p: Projection) -> bytes:
 
 def from_arrays(header: Header, arrays: dict[str, npt.NDArray[np.generic]]) -> Projection:
     p = Projection(header.brain_id)
-    p.name, p.config, p.seq = header.name, header.config, header.seq
+    p.name, p.seq = header.name, header.seq
+    p.configs = [(int(s), c) for s, c in header.configs]
     p.sources = list(header.sources)
+    p.project_ids = list(header.project_ids)
+    for version in header.projects:
+        p.projects.setdefault(version.project_id, []).append((version.seq, version.state))
+    p.sweeps = [(int(s), int(t)) for s, t in header.sweeps]
     for name in NUMERIC:
-        setattr(p, name, Column(getattr(p, name).dtype, arrays[name]))
+        template = getattr(p, name)
+        if isinstance(template, Versioned):
+            column = Versioned(template.dtype, arrays[name])
+            column.j_seq = Column(np.int64, arrays[name + ".j_seq"])
+            column.j_row = Column(np.int64, arrays[name + ".j_row"])
+            column.j_old = Column(template.dtype, arrays[name + ".j_old"])
+            setattr(p, name, column)
+        else:
+            setattr(p, name, Column(template.dtype, arrays[name]))
     for name in TEXT:
         blob = arrays[name + ".blob"].tobytes()
-        setattr(p, name, TextColumn(blob, arrays[name + ".ends"]))
+        kind = VersionedText if name in header.text_journals else TextColumn
+        text = kind(blob, arrays[name + ".ends"])
+        if isinstance(text, VersionedText):
+            text.journal = [(int(s), int(r), o) for s, r, o in header.text_journals[name]]
+        setattr(p, name, text)
     counts = {len(p.times), len(p.n_at), len(p.s_at), len(p.f_at)}
     if counts != {p.seq} or len(p.n_key) != p.neuron_count or len(p.f_id) != p.fiber_count:
         raise IntegrityError("checkpoint state is inconsistent with itself")
-    keys = p.n_key.slice(0, p.neuron_count)
-    p.keys = {key: i for i, key in enumerate(keys) if key}
+    lengths = p.n_key.lengths()
+    named = np.flatnonzero(lengths > 0)
+    p.keys = dict(zip(p.n_key.pick(named), named.tolist(), strict=True))
     p._ids = None
     return p

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .activation import Activation, SpreadParams, spread
+from . import freshness
+from .activation import Activation, SpreadParams, live_edges, spread
 from .api import Memory, RecalledMemory, RecallResult
 from .clock import DAY_US, from_us, to_us
 from .errors import InputError
@@ -22,7 +23,7 @@ from .extraction.classify import INTENT_DEPTH, detect_intent
 from .extraction.entities import extract_entities
 from .extraction.temporal import extract_time_hints
 from .model import MEMORY_TYPES, NEURON_TYPES, NeuronType, memory_type
-from .projection import NO_EXPIRY, View
+from .projection import ERASED, EXPIRED, FORGOTTEN, NO_EXPIRY, PINNED, View
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -35,6 +36,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 ENTITY_BOOST = 1.5  # a named thing in the question is a stronger cue than a common word
 TIME_WEIGHT = 1.0
 INTERSECTION_BONUS = 0.25
+REINFORCED = 3  # a recall strengthens the links that led to its best few memories
 
 
 def count_tokens(text: str) -> int:
@@ -102,44 +104,65 @@ class Filters:
     tags: frozenset[str] | None = None
     include_expired: bool = False
     min_priority: int = 0
+    project: int | None = None  # index into the projection's project ids
 
 
 def memory_at(view: View, fiber: int) -> Memory:
     return memories_at(view, [fiber])[0]
 
 
+def status_of(flags: int, expired: bool) -> str:
+    if flags & ERASED:
+        return "erased"
+    if flags & FORGOTTEN:
+        return "forgotten"
+    if flags & EXPIRED or expired:
+        return "expired"
+    return "pinned" if flags & PINNED else "active"
+
+
 def memories_at(view: View, fibers: list[int]) -> list[Memory]:
-    """Memories by index, reading each column once for the whole list."""
+    """Memories by index as of the view, reading each column once for the whole list."""
     p = view.p
     idx = np.asarray(fibers, dtype=np.int64)
-    expires = p.f_expires.values[idx].tolist()
     columns = zip(
         fibers,
-        p.f_type.values[idx].tolist(),
-        p.f_priority.values[idx].tolist(),
+        view.col("f_type")[idx].tolist(),
+        view.col("f_priority")[idx].tolist(),
         p.f_start.values[idx].tolist(),
         p.f_t.values[idx].tolist(),
-        expires,
+        view.col("f_expires")[idx].tolist(),
+        view.col("f_flags")[idx].tolist(),
+        view.col("f_project")[idx].tolist(),
         p.f_salience.values[idx].tolist(),
         strict=True,
     )
-    return [
-        Memory(
-            id=p.f_id[f],
-            text=p.f_text[f],
-            memory_type=MEMORY_TYPES[kind],
-            priority=prio,
-            event_time=from_us(start),
-            recorded_at=from_us(t),
-            expires_at=None if exp == NO_EXPIRY else from_us(exp),
-            tags=tuple(p.tags(f)),
-            source=p.source(f),
-            salience=sal,
-            seq=p.fiber_seq(f),
-            meta=p.meta(f),
+    out: list[Memory] = []
+    for f, kind, prio, start, t, exp, flags, project, sal in columns:
+        days = freshness.age_days(start, view.time)
+        pinned = bool(flags & PINNED)
+        state = p.project_at(p.project_ids[project], view.seq) if project >= 0 else None
+        out.append(
+            Memory(
+                id=p.f_id[f],
+                text=view.text(f),
+                memory_type=MEMORY_TYPES[kind],
+                priority=prio,
+                event_time=from_us(start),
+                recorded_at=from_us(t),
+                expires_at=None if exp == NO_EXPIRY else from_us(exp),
+                tags=tuple(view.tags(f)),
+                source=p.source(f),
+                salience=sal,
+                seq=p.fiber_seq(f),
+                meta=p.meta(f),
+                status=status_of(flags, not pinned and exp <= view.time),
+                project=None if state is None else state.name,
+                freshness=freshness.band(days).name,
+                age_days=days,
+            )
         )
-        for f, kind, prio, start, t, exp, sal in columns
-    ]
+    return out
 
 
 def recall(
@@ -160,7 +183,8 @@ def recall(
         raise InputError(f"depth must be 0, 1, 2 or 3, got {depth}")
     if not 1 <= limit <= MAX_LIMIT:
         raise InputError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-    budget = view.p.config.max_context_tokens if max_tokens is None else max_tokens
+    config = view.p.config_at(view.seq)
+    budget = config.max_context_tokens if max_tokens is None else max_tokens
     if budget < 1:
         raise InputError(f"max_tokens must be positive, got {budget}")
 
@@ -169,7 +193,7 @@ def recall(
     intent = detect_intent(query)
     use_depth = INTENT_DEPTH[intent] if depth is None else depth
     anchors = find_anchors(view, query)
-    documents = max(view.fibers, 1)
+    documents = max(int(view.visible().sum()), 1)
     exponent = 1.0
 
     def initial(degree: I64) -> F64:
@@ -178,8 +202,8 @@ def recall(
 
     params = SpreadParams(
         hops=use_depth + 1,
-        hop_decay=p.config.hop_decay,
-        threshold=p.config.activation_threshold,
+        hop_decay=config.hop_decay,
+        threshold=config.activation_threshold,
         fanout_exponent=exponent,
     )
     act = spread(view, anchors.nodes, initial, params)
@@ -189,7 +213,12 @@ def recall(
     cue = anchors.weights * idf(act.anchor_degree, documents)
     confidence = _confidence(view, act, anchors, cue, ranked)
     context = assemble_context(memories, budget)
+    links = _carriers(view, anchors.nodes, [f for f, _ in ranked[:REINFORCED]])
+    warned = (freshness.warning(m.memory.age_days) for m in memories)
+    warnings = list(dict.fromkeys(w for w in warned if w))
     return RecallResult(
+        freshness_warnings=warnings[:3],
+        links=links,
         query=query,
         memories=memories,
         context=context,
@@ -213,13 +242,15 @@ def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tup
     score = act.level[is_memory] * (
         1.0 + INTERSECTION_BONUS * np.maximum(act.hits[is_memory] - 1, 0)
     )
-    ok = np.ones(len(fibers), dtype=bool)
-    if not filters.include_expired:
-        ok &= p.f_expires.values[fibers] > view.time
+    ok = view.visible()[fibers]
+    if filters.include_expired:
+        ok |= view.expired()[fibers]
     if filters.min_priority:
-        ok &= p.f_priority.values[fibers] >= filters.min_priority
+        ok &= view.col("f_priority")[fibers] >= filters.min_priority
     if filters.types is not None:
-        ok &= np.isin(p.f_type.values[fibers], list(filters.types))
+        ok &= np.isin(view.col("f_type")[fibers], list(filters.types))
+    if filters.project is not None:
+        ok &= view.col("f_project")[fibers] == filters.project
     fibers, score = fibers[ok], score[ok]
     # priors move a score by a few percent at most, so a shortlist by activation suffices
     shortlist = max(8 * limit, 64) if filters.tags is None else max(64 * limit, 512)
@@ -229,7 +260,7 @@ def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tup
     if filters.tags is not None:
         wanted = filters.tags
         keep = np.fromiter(
-            (wanted <= set(p.tags(f)) for f in fibers.tolist()), dtype=bool, count=len(fibers)
+            (wanted <= set(view.tags(f)) for f in fibers.tolist()), dtype=bool, count=len(fibers)
         )
         fibers, score = fibers[keep], score[keep]
     if not len(fibers):
@@ -242,12 +273,21 @@ def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tup
 def _priors(view: View, fibers: I64) -> F64:
     """Mild factors beside activation: priority, recency of the event, salience."""
     p = view.p
-    prio = p.f_priority.values[fibers].astype(np.float64)
+    prio = view.col("f_priority")[fibers].astype(np.float64)
     age_days = np.maximum(view.time - p.f_start.values[fibers], 0) / DAY_US
     recency = np.exp(-age_days / 30.0)
     salience = p.f_salience.values[fibers].astype(np.float64)
     prior: F64 = (1.0 + 0.04 * (prio - 5)) * (1.0 + 0.1 * recency) * (0.95 + 0.1 * salience)
     return prior
+
+
+def _carriers(view: View, anchors: I64, fibers: list[int]) -> tuple[int, ...]:
+    """The live links between the question's anchors and these memories."""
+    if not fibers or not len(anchors):
+        return ()
+    memory_nodes = np.unique(view.p.f_anchor.values[np.asarray(fibers, dtype=np.int64)])
+    _, nbr, syn, _ = live_edges(view, memory_nodes.astype(np.int64))
+    return tuple(int(s) for s in syn[np.isin(nbr, anchors)])
 
 
 def _confidence(
@@ -261,11 +301,8 @@ def _confidence(
     """
     if not ranked or not len(anchors.nodes):
         return 0.0
-    p = view.p
-    anchor = int(p.f_anchor[ranked[0][0]])
-    _, nbr, _ = p.graph.gather(
-        np.asarray([anchor], dtype=np.int64), p.s_src.values, p.s_dst.values, view.synapses
-    )
+    anchor = int(view.p.f_anchor[ranked[0][0]])
+    _, nbr, _, _ = live_edges(view, np.asarray([anchor], dtype=np.int64))
     linked = np.isin(anchors.nodes, nbr, kind="sort")
     top_idf = float(cue.max()) if len(cue) else 1.0
     total = float(cue.sum()) + anchors.missing * top_idf

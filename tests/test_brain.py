@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from engine import InputError, MemoryInput, MemoryType, NotFoundError, Store
-from engine.projection import Projection, apply, state_bytes
+from engine.fold import apply
+from engine.projection import Projection, state_bytes
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from engine import Store
-from engine.projection import Projection, apply, state_bytes
+from engine.fold import apply
+from engine.projection import Projection, state_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import MemoryInput, Store
-from engine.projection import Projection, apply, state_bytes
+from engine.fold import apply
+from engine.projection import Projection, state_bytes
 from engine.retrieval import recall
 
 WORDS = [

@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workload
 
 from engine import MemoryInput, Store
-from engine.projection import Projection, apply
+from engine.fold import apply
+from engine.projection import Projection
 
 BATCH = 1000
 OPEN_PROBE = """

@@ -1,0 +1,422 @@
+"""`apply`: the fold of events into a projection. The one code path for live updates,
+opening a brain, and replay.
+
+Handlers validate an event against the projection before changing anything, so a corrupt
+or forged record raises IntegrityError instead of leaving a half-applied state. Changes to
+what existed before are journaled (engine/columns.py) so past views stay exact; a hard erase
+is the exception: it rewrites the past on purpose, exactly as the redacted log replays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import msgspec
+import numpy as np
+
+from . import events as ev
+from .errors import IntegrityError
+from .model import MEMORY_TYPES, NEURON_TYPES, NeuronType
+from .projection import (
+    ALIVE,
+    ERASED,
+    EXPIRED,
+    FORGOTTEN,
+    NO_EXPIRY,
+    PINNED,
+    TAG_SEP,
+    Projection,
+)
+
+_RUN = 2048
+_CONCEPT = NEURON_TYPES.index(NeuronType.CONCEPT)
+_TYPE_CODE = {t.value: i for i, t in enumerate(MEMORY_TYPES)}
+_meta_encoder = msgspec.json.Encoder()
+
+
+def apply(p: Projection, env: ev.Envelope) -> Projection:
+    """Fold one event into the projection (in place, for speed) and return it."""
+    return apply_all(p, (env,))
+
+
+def apply_all(p: Projection, envs: Iterable[ev.Envelope]) -> Projection:
+    """Fold events in order. Runs of `memory_encoded` are folded column by column, which is
+    what makes replay fast; the result is the same as folding them one by one."""
+    run: list[ev.Envelope] = []
+    for env in envs:
+        if type(env.body) is ev.MemoryEncoded:
+            run.append(env)
+            if len(run) >= _RUN:
+                _memories_encoded(p, run)
+                run = []
+            continue
+        if run:
+            _memories_encoded(p, run)
+            run = []
+        handler = _HANDLERS.get(type(env.body))
+        if handler is None:
+            raise IntegrityError(f"no apply rule for {type(env.body).__name__}")
+        _check_seq(p, env, 0)
+        handler(p, env)
+        p.changed()
+        p.seq = env.seq
+        p.times.append(env.t)
+        p.n_at.append(p.neuron_count)
+        p.s_at.append(p.synapse_count)
+        p.f_at.append(p.fiber_count)
+    if run:
+        _memories_encoded(p, run)
+    return p
+
+
+def _check_seq(p: Projection, env: ev.Envelope, offset: int) -> None:
+    if env.seq != p.seq + 1 + offset:
+        raise IntegrityError(f"event seq {env.seq} does not follow projection seq {p.seq + offset}")
+
+
+def _fiber(p: Projection, env: ev.Envelope, fiber_id: str) -> int:
+    fiber = p.ids.get(fiber_id)
+    if fiber is None:
+        raise IntegrityError(f"seq {env.seq}: unknown memory {fiber_id}")
+    return fiber
+
+
+def _erased(p: Projection, fiber: int) -> bool:
+    return bool(p.f_flags[fiber] & ERASED)
+
+
+def _project_code(p: Projection, env: ev.Envelope, project_id: str | None) -> int:
+    if project_id is None:
+        return -1
+    if project_id not in p.projects:
+        raise IntegrityError(f"seq {env.seq}: unknown project {project_id}")
+    return p.project_ids.index(project_id)
+
+
+def _source_code(p: Projection, source: str) -> int:
+    try:
+        return p.sources.index(source)
+    except ValueError:
+        p.sources.append(source)
+        return len(p.sources) - 1
+
+
+def _check_links(
+    env: ev.Envelope, targets: list[int], types: list[int], weights: list[float], n_after: int
+) -> None:
+    k = len(targets)
+    if k and not (min(targets) >= 0 and max(targets) < n_after):
+        raise IntegrityError(f"seq {env.seq}: link to an unknown neuron")
+    if not k == len(types) == len(weights):
+        raise IntegrityError(f"seq {env.seq}: link columns differ in length")
+
+
+# -- brain ------------------------------------------------------------------------------------
+
+
+def _brain_created(p: Projection, env: ev.Envelope) -> None:
+    body = env.body
+    assert isinstance(body, ev.BrainCreated)
+    p.name = body.name
+    p.configs = [(env.seq, body.config)]
+
+
+def _brain_configured(p: Projection, env: ev.Envelope) -> None:
+    body = env.body
+    assert isinstance(body, ev.BrainConfigured)
+    p.configs.append((env.seq, body.config))
+
+
+# -- memories ---------------------------------------------------------------------------------
+
+
+def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
+    """Append a run of memories: validated one by one, copied into the columns in bulk."""
+    n_key: list[str] = []
+    n_content: list[str] = []
+    n_type: list[int] = []
+    n_start: list[int] = []
+    n_end: list[int] = []
+    n_fiber: list[int] = []
+    s_dst: list[int] = []
+    s_src: list[int] = []
+    s_type: list[int] = []
+    s_w: list[float] = []
+    s_t: list[int] = []
+    s_dead: list[int] = []
+    n_at: list[int] = []
+    s_at: list[int] = []
+    neuron = p.neuron_count
+    fiber = p.fiber_count
+    ids = p._ids  # checked here if built, else when it is built
+    new_ids: dict[str, int] = {}
+    bodies: list[ev.MemoryEncoded] = []
+    projects: list[int] = []
+    for i, env in enumerate(envs):
+        b = env.body
+        assert isinstance(b, ev.MemoryEncoded)
+        _check_seq(p, env, i)
+        seq = env.seq
+        if b.first_neuron != neuron:
+            raise IntegrityError(
+                f"seq {seq}: memory expects neuron {b.first_neuron}, projection has {neuron}"
+            )
+        if (ids is not None and b.fiber_id in ids) or b.fiber_id in new_ids:
+            raise IntegrityError(f"seq {seq}: memory id {b.fiber_id} already exists")
+        n_after = neuron + 1 + len(b.neurons)
+        _check_links(env, b.link_targets, b.link_types, b.link_weights, n_after)
+        if b.memory_type not in _TYPE_CODE:
+            raise IntegrityError(f"seq {seq}: unknown memory type {b.memory_type!r}")
+        projects.append(_project_code(p, env, b.project))
+        new_ids[b.fiber_id] = fiber + i
+        bodies.append(b)
+
+        n_key.append("")
+        n_content.append("")
+        n_type.append(_CONCEPT)
+        n_start.append(b.event_start)
+        n_end.append(b.event_end)
+        n_fiber.append(fiber + i)
+        for spec in b.neurons:
+            n_key.append(spec.key)
+            n_content.append(spec.content)
+            n_type.append(spec.type)
+            n_start.append(spec.start)
+            n_end.append(spec.end)
+            n_fiber.append(-1)
+        k = len(b.link_targets)
+        s_src.extend([neuron] * k)
+        s_dst.extend(b.link_targets)
+        s_type.extend(b.link_types)
+        s_w.extend(b.link_weights)
+        s_t.extend([env.t] * k)
+        s_dead.extend([0 if b.erased else ALIVE] * k)
+        neuron = n_after
+        n_at.append(neuron)
+        s_at.append(len(s_src))
+
+    base = p.neuron_count
+    p.keys.update((key, base + j) for j, key in enumerate(n_key) if key)
+    p.n_key.extend(n_key)
+    p.n_content.extend(n_content)
+    p.n_type.extend(n_type)
+    p.n_start.extend(n_start)
+    p.n_end.extend(n_end)
+    p.n_fiber.extend(n_fiber)
+    s_base = p.synapse_count
+    p.s_src.extend(s_src)
+    p.s_dst.extend(s_dst)
+    p.s_type.extend(s_type)
+    p.s_w.extend(s_w)
+    p.s_t.extend(s_t)
+    p.s_count.extend([0] * len(s_src))
+    p.s_dead.extend(s_dead)
+
+    if ids is not None:
+        ids.update(new_ids)
+    p.f_id.extend(new_ids)
+    p.f_anchor.extend(b.first_neuron for b in bodies)
+    p.f_t.extend(e.t for e in envs)
+    p.f_start.extend(b.event_start for b in bodies)
+    p.f_end.extend(b.event_end for b in bodies)
+    p.f_type.extend(_TYPE_CODE[b.memory_type] for b in bodies)
+    p.f_priority.extend(b.priority for b in bodies)
+    p.f_expires.extend(NO_EXPIRY if b.expires_at is None else b.expires_at for b in bodies)
+    p.f_flags.extend(ERASED if b.erased else 0 for b in bodies)
+    p.f_project.extend(projects)
+    p.f_salience.extend(b.salience for b in bodies)
+    p.f_source.extend(_source_code(p, b.source) for b in bodies)
+    p.f_text.extend(b.text for b in bodies)
+    p.f_tags.extend(TAG_SEP.join(b.tags) for b in bodies)
+    p.f_meta.extend(_meta_encoder.encode(b.meta).decode() if b.meta else "" for b in bodies)
+
+    p.seq = envs[-1].seq
+    p.times.extend(e.t for e in envs)
+    p.n_at.extend(n_at)
+    p.s_at.extend(s_base + c for c in s_at)
+    p.f_at.extend(range(fiber + 1, fiber + 1 + len(envs)))
+
+
+def _memory_edited(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.MemoryEdited)
+    fiber = _fiber(p, env, b.fiber_id)
+    first = p.neuron_count
+    if b.first_neuron != first:
+        raise IntegrityError(f"seq {env.seq}: edit expects neuron {b.first_neuron}, have {first}")
+    n_after = first + len(b.neurons)
+    _check_links(env, b.link_targets, b.link_types, b.link_weights, n_after)
+    anchor = int(p.f_anchor[fiber])
+    if b.removed and (min(b.removed) < 0 or max(b.removed) >= p.synapse_count):
+        raise IntegrityError(f"seq {env.seq}: edit removes an unknown link")
+    erased = b.erased or _erased(p, fiber)
+    for spec in b.neurons:
+        if spec.key:
+            p.keys[spec.key] = p.neuron_count
+        p.n_key.append(spec.key)
+        p.n_content.append(spec.content)
+        p.n_type.append(spec.type)
+        p.n_start.append(spec.start)
+        p.n_end.append(spec.end)
+        p.n_fiber.append(-1)
+    _prune(p, b.removed, 0 if erased else env.seq)
+    k = len(b.link_targets)
+    p.s_src.extend([anchor] * k)
+    p.s_dst.extend(b.link_targets)
+    p.s_type.extend(b.link_types)
+    p.s_w.extend(b.link_weights)
+    p.s_t.extend([env.t] * k)
+    p.s_count.extend([0] * k)
+    p.s_dead.extend([0 if erased else ALIVE] * k)
+    if not erased:
+        p.f_text.change(fiber, b.text, env.seq)
+
+
+def _memory_retyped(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.MemoryRetyped)
+    fiber = _fiber(p, env, b.fiber_id)
+    if b.memory_type not in _TYPE_CODE:
+        raise IntegrityError(f"seq {env.seq}: unknown memory type {b.memory_type!r}")
+    project = _project_code(p, env, b.project)
+    if _erased(p, fiber):
+        return
+    seq = env.seq
+    p.f_type.change(fiber, _TYPE_CODE[b.memory_type], seq)
+    p.f_priority.change(fiber, b.priority, seq)
+    p.f_expires.change(fiber, NO_EXPIRY if b.expires_at is None else b.expires_at, seq)
+    p.f_tags.change(fiber, TAG_SEP.join(b.tags), seq)
+    p.f_project.change(fiber, project, seq)
+
+
+def _flag(set_bits: int, clear_bits: int) -> Callable[[Projection, ev.Envelope], None]:
+    def handler(p: Projection, env: ev.Envelope) -> None:
+        fiber = _fiber(p, env, env.body.fiber_id)  # type: ignore[union-attr]
+        if not _erased(p, fiber):
+            flags = int(p.f_flags[fiber])
+            p.f_flags.change(fiber, (flags | set_bits) & ~clear_bits, env.seq)
+
+    return handler
+
+
+def _memory_erased(p: Projection, env: ev.Envelope) -> None:
+    """Erase rewrites the past: the memory is erased in every view, its journal entries are
+    dropped, its links are invisible everywhere, and the neurons that only it used lose
+    their text. The redacted log replays to exactly this state."""
+    b = env.body
+    assert isinstance(b, ev.MemoryErased)
+    fiber = _fiber(p, env, b.fiber_id)
+    if b.neurons and (min(b.neurons) < 0 or max(b.neurons) >= p.neuron_count):
+        raise IntegrityError(f"seq {env.seq}: erase of an unknown neuron")
+    if b.synapses and (min(b.synapses) < 0 or max(b.synapses) >= p.synapse_count):
+        raise IntegrityError(f"seq {env.seq}: erase of an unknown link")
+    rows = np.asarray([fiber], dtype=np.int64)
+    for name in ("f_type", "f_priority", "f_expires", "f_flags", "f_project"):
+        getattr(p, name).forget_rows(rows, restore=True)
+    p.f_flags.set(fiber, ERASED)
+    for text in (p.f_text, p.f_tags):
+        text.forget_row(fiber)
+        text.set(fiber, "")
+    p.f_meta.set(fiber, "")
+    for neuron in b.neurons:
+        key = p.n_key[neuron]
+        if key and p.keys.get(key) == neuron:
+            del p.keys[key]
+        p.n_key.set(neuron, "")
+        p.n_content.set(neuron, "")
+    synapses = np.asarray(b.synapses, dtype=np.int64)
+    for name in ("s_w", "s_t", "s_count"):
+        getattr(p, name).forget_rows(synapses, restore=True)
+    _prune(p, b.synapses, 0)
+
+
+def _prune(p: Projection, synapses: Iterable[int], seq: int) -> None:
+    """Mark links dead from `seq` on (0: never visible); an earlier death stands."""
+    dead = p.s_dead
+    for syn in synapses:
+        if dead[syn] > seq:
+            dead.set(syn, seq)
+
+
+def _synapses_reinforced(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.SynapsesReinforced)
+    if len(b.synapses) != len(b.weights):
+        raise IntegrityError(f"seq {env.seq}: reinforcement columns differ in length")
+    if b.synapses and (min(b.synapses) < 0 or max(b.synapses) >= p.synapse_count):
+        raise IntegrityError(f"seq {env.seq}: reinforcement of an unknown link")
+    seq = env.seq
+    for syn, weight in zip(b.synapses, b.weights, strict=True):
+        if p.s_dead[syn] <= seq:  # pruned or erased since it was recalled
+            continue
+        p.s_w.change(syn, weight, seq)
+        p.s_t.change(syn, env.t, seq)
+        p.s_count.change(syn, int(p.s_count[syn]) + 1, seq)
+
+
+def _decay_applied(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.DecayApplied)
+    if b.pruned and (min(b.pruned) < 0 or max(b.pruned) >= p.synapse_count):
+        raise IntegrityError(f"seq {env.seq}: decay prunes an unknown link")
+    _prune(p, b.pruned, env.seq)
+    p.sweeps.append((env.seq, env.t))
+
+
+def _memories_expired(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.MemoriesExpired)
+    fibers = [_fiber(p, env, fid) for fid in b.fiber_ids]
+    if b.synapses and (min(b.synapses) < 0 or max(b.synapses) >= p.synapse_count):
+        raise IntegrityError(f"seq {env.seq}: expiry prunes an unknown link")
+    for fiber in fibers:
+        if not _erased(p, fiber):
+            p.f_flags.change(fiber, int(p.f_flags[fiber]) | EXPIRED, env.seq)
+    _prune(p, b.synapses, env.seq)
+
+
+# -- projects -----------------------------------------------------------------------------------
+
+
+def _project_created(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.ProjectCreated)
+    if b.project.id in p.projects:
+        raise IntegrityError(f"seq {env.seq}: project {b.project.id} already exists")
+    p.projects[b.project.id] = [(env.seq, b.project)]
+    p.project_ids.append(b.project.id)
+
+
+def _project_changed(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.ProjectChanged)
+    if b.project.id not in p.projects:
+        raise IntegrityError(f"seq {env.seq}: unknown project {b.project.id}")
+    p.projects[b.project.id].append((env.seq, b.project))
+
+
+def _project_deleted(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.ProjectDeleted)
+    if b.project_id not in p.projects:
+        raise IntegrityError(f"seq {env.seq}: unknown project {b.project_id}")
+    p.projects[b.project_id].append((env.seq, None))
+
+
+_HANDLERS: dict[type, Callable[[Projection, ev.Envelope], None]] = {
+    ev.BrainCreated: _brain_created,
+    ev.BrainConfigured: _brain_configured,
+    ev.MemoryEdited: _memory_edited,
+    ev.MemoryRetyped: _memory_retyped,
+    ev.MemoryPinned: _flag(PINNED, 0),
+    ev.MemoryUnpinned: _flag(0, PINNED),
+    ev.MemoryForgotten: _flag(FORGOTTEN, 0),
+    ev.MemoryRestored: _flag(0, FORGOTTEN),
+    ev.MemoryErased: _memory_erased,
+    ev.SynapsesReinforced: _synapses_reinforced,
+    ev.DecayApplied: _decay_applied,
+    ev.MemoriesExpired: _memories_expired,
+    ev.ProjectCreated: _project_created,
+    ev.ProjectChanged: _project_changed,
+    ev.ProjectDeleted: _project_deleted,
+}

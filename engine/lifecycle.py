@@ -1,0 +1,232 @@
+"""Decisions on memories over time: edit, retype, erase, reinforce, decay, expire.
+
+Each function reads the projection and returns the event that records its result (the
+links cut, the weights reached, the ids pruned), so replay repeats the result instead of
+re-deciding it. Nothing here writes; `Brain` appends what these return.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from . import events as ev
+from .clock import DAY_US, from_us
+from .decay import retention
+from .encoder import Batch, link_terms, screen, validate_tags, validate_text
+from .errors import InputError
+from .model import MEMORY_TYPES, memory_type, priority
+from .projection import (
+    ERASED,
+    EXPIRED,
+    FORGOTTEN,
+    NO_EXPIRY,
+    PINNED,
+    TAG_SEP,
+    Projection,
+    View,
+)
+
+I64 = npt.NDArray[np.int64]
+
+
+def links_of(p: Projection, fiber: int, *, limit: int | None = None) -> tuple[I64, I64]:
+    """All synapses touching a memory's anchor (dead ones too) and their other ends."""
+    anchor = np.asarray([p.f_anchor[fiber]], dtype=np.int64)
+    _, nbr, syn = p.graph.gather(
+        anchor, p.s_src.values, p.s_dst.values, p.synapse_count if limit is None else limit
+    )
+    return syn.astype(np.int64), nbr.astype(np.int64)
+
+
+def decide_edit(p: Projection, fiber: int, text: str, policy: str) -> ev.MemoryEdited | None:
+    """New text: cut the memory's word links, link the new words. None if the text is the same."""
+    text = screen(validate_text(text), policy)
+    if text == p.f_text[fiber]:
+        return None
+    syn, other = links_of(p, fiber)
+    anchor = int(p.f_anchor[fiber])
+    own_words = (p.s_src.values[syn] == anchor) & (p.n_fiber.values[other] < 0)
+    removed = syn[own_words & (p.s_dead.values[syn] == np.iinfo(np.int64).max)]
+    when = from_us(int(p.f_start[fiber])).astimezone()
+    first = p.neuron_count
+    links = link_terms(Batch(p), text, when, first)
+    return ev.MemoryEdited(
+        fiber_id=p.f_id[fiber],
+        text=text,
+        first_neuron=first,
+        removed=sorted(int(s) for s in removed),
+        neurons=links.neurons,
+        link_targets=links.targets,
+        link_types=links.types,
+        link_weights=links.weights,
+    )
+
+
+def decide_retype(
+    view: View,
+    fiber: int,
+    *,
+    kind: str | None,
+    prio: int | None,
+    tags: list[str] | None,
+    expires_in_days: float | None,
+    project: str | bool | None,
+    now: int,
+) -> ev.MemoryRetyped | None:
+    """New values for what is given, the current ones for the rest; None if nothing changes.
+    `project` is a project id, None to clear it, or False to keep it."""
+    p = view.p
+    current_type = MEMORY_TYPES[int(view.col("f_type")[fiber])].value
+    current_expiry = int(view.col("f_expires")[fiber])
+    current_project = int(view.col("f_project")[fiber])
+    new_type = current_type if kind is None else memory_type(kind).value
+    new_priority = int(view.col("f_priority")[fiber]) if prio is None else priority(prio)
+    new_tags = view.tags(fiber) if tags is None else validate_tags(tags)
+    if expires_in_days is None:
+        expires = None if current_expiry == NO_EXPIRY else current_expiry
+    elif expires_in_days <= 0:
+        raise InputError(f"expiry must be a positive number of days, got {expires_in_days}")
+    else:
+        expires = now + int(expires_in_days * DAY_US)
+    project_id: str | None
+    if project is False or project is True:
+        project_id = None if current_project < 0 else p.project_ids[current_project]
+    else:
+        project_id = project or None
+    body = ev.MemoryRetyped(
+        fiber_id=p.f_id[fiber],
+        memory_type=new_type,
+        priority=new_priority,
+        expires_at=expires,
+        tags=new_tags,
+        project=project_id,
+    )
+    unchanged = (
+        new_type == current_type
+        and new_priority == int(view.col("f_priority")[fiber])
+        and (expires or NO_EXPIRY) == current_expiry
+        and TAG_SEP.join(new_tags) == TAG_SEP.join(view.tags(fiber))
+        and project_id == (None if current_project < 0 else p.project_ids[current_project])
+    )
+    return None if unchanged else body
+
+
+def decide_erase(p: Projection, fiber: int, by: str) -> ev.MemoryErased:
+    """Erase a memory: every link touching it, and the neurons no other memory uses."""
+    if p.f_flags[fiber] & ERASED:
+        raise InputError(f"memory {p.f_id[fiber]} is already erased")
+    syn, other = links_of(p, fiber)
+    anchor = int(p.f_anchor[fiber])
+    fiber_of = p.n_fiber.values
+    words = np.unique(other[(fiber_of[other] < 0) & (p.s_src.values[syn] == anchor)])
+    unique: list[int] = []
+    if len(words):
+        owner, _, w_syn = p.graph.gather(words, p.s_src.values, p.s_dst.values, p.synapse_count)
+        shared = np.bincount(owner[p.s_src.values[w_syn] != anchor], minlength=len(words)) > 0
+        unique = sorted(int(n) for n in words[~shared])
+    return ev.MemoryErased(
+        fiber_id=p.f_id[fiber], by=by, neurons=unique, synapses=sorted(int(s) for s in syn)
+    )
+
+
+def redacted(body: ev.Body, neurons: set[int]) -> ev.Body | None:
+    """An erased memory's earlier record without its content, or None if it holds none.
+
+    Neuron slots are kept (later events refer to them by index) but lose their text."""
+
+    def blank(first: int, specs: list[ev.NeuronSpec]) -> list[ev.NeuronSpec]:
+        return [
+            ev.NeuronSpec(s.type, "", "", s.start, s.end) if first + i in neurons else s
+            for i, s in enumerate(specs)
+        ]
+
+    match body:
+        case ev.MemoryEncoded():
+            return msgspec.structs.replace(
+                body, text="", tags=[], meta={}, erased=True,
+                neurons=blank(body.first_neuron + 1, body.neurons),
+            )  # fmt: skip
+        case ev.MemoryEdited():
+            return msgspec.structs.replace(
+                body, text="", erased=True, neurons=blank(body.first_neuron, body.neurons)
+            )
+        case ev.MemoryRetyped():
+            return msgspec.structs.replace(body, tags=[])
+        case ev.MemoryForgotten():
+            return msgspec.structs.replace(body, reason="")
+    return None
+
+
+def decide_reinforce(
+    p: Projection, counts: dict[int, int], fiber_ids: list[str], delta: float
+) -> ev.SynapsesReinforced | None:
+    """Hebbian strengthening: each use moves a link's weight a step `delta` towards 1."""
+    alive = [s for s in sorted(counts) if s < p.synapse_count and p.s_dead[s] > p.seq]
+    if not alive:
+        return None
+    weights = [round(1.0 - (1.0 - float(p.s_w[s])) * (1.0 - delta) ** counts[s], 6) for s in alive]
+    return ev.SynapsesReinforced(synapses=alive, weights=weights, fiber_ids=sorted(fiber_ids))
+
+
+def decide_decay(view: View, floor: float) -> ev.DecayApplied:
+    """Prune the links that have kept less than `floor` of their weight (pinned exempt)."""
+    p, m = view.p, view.synapses
+    owner = p.n_fiber.values[p.s_src.values[:m]]
+    flags = view.col("f_flags")[owner]
+    kept = retention(
+        view.col("s_t"), view.col("s_count"), view.col("f_type")[owner], (flags & PINNED) != 0,
+        view.time,
+    )  # fmt: skip
+    weak = np.flatnonzero((kept < floor) & (p.s_dead.values[:m] > view.seq))
+    fibers = np.unique(owner[weak])
+    return ev.DecayApplied(pruned=weak.tolist(), fiber_ids=p.f_id.pick(fibers.astype(np.int64)))
+
+
+def decide_expire(view: View) -> ev.MemoriesExpired | None:
+    """Record as expired the memories past their expiry, and prune their links."""
+    p = view.p
+    flags = view.col("f_flags")
+    due = np.flatnonzero(
+        ((flags & PINNED) == 0)
+        & (view.col("f_expires") <= view.time)
+        & ((flags & (FORGOTTEN | ERASED | EXPIRED)) == 0)
+    )
+    if not len(due):
+        return None
+    synapses: list[int] = []
+    for fiber in due.tolist():
+        syn, _ = links_of(p, fiber)
+        synapses.extend(int(s) for s in syn if p.s_dead[int(s)] > p.seq)
+    return ev.MemoriesExpired(fiber_ids=p.f_id.pick(due.astype(np.int64)),
+                              synapses=sorted(set(synapses)))  # fmt: skip
+
+
+def new_project(
+    project_id: str,
+    name: str,
+    *,
+    description: str,
+    start: datetime,
+    duration_days: float | None,
+    tags: list[str],
+    priority_: float,
+) -> ev.Project:
+    clean = name.strip()
+    if not clean or len(clean) > 100:
+        raise InputError("a project name has 1-100 characters")
+    if duration_days is not None and duration_days <= 0:
+        raise InputError(f"duration must be a positive number of days, got {duration_days}")
+    start_us = int(start.timestamp() * 1_000_000)
+    return ev.Project(
+        id=project_id,
+        name=clean,
+        description=description,
+        start=start_us,
+        end=None if duration_days is None else start_us + int(duration_days * DAY_US),
+        tags=validate_tags(tags),
+        priority=float(priority_),
+    )
