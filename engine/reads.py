@@ -21,6 +21,7 @@ from .errors import InputError, NotFoundError
 from .model import MEMORY_TYPES
 from .projection import ERASED, FORGOTTEN, PINNED, View
 from .retrieval import Filters, memories_at, parse_types, recall
+from .snapshot import snapshot
 
 if TYPE_CHECKING:
     from .brain import Brain
@@ -237,6 +238,12 @@ class BrainView:
                 out[name] = list(dict.fromkeys(ids))
             out["weights"] = _weight_moves(old, new, top)
             return out
+
+    def snapshot(self) -> dict[str, Any]:
+        """The brain's state as of this view, in the original NeuralMemory's snapshot shape
+        (JSON-able): memories with their typed-memory fields, neurons, live links, projects."""
+        with self._brain._lock:
+            return snapshot(self._view())
 
     def _project_code(self, view: View, name: str) -> int:
         project = view.p.project_by_name(name, view.seq)
