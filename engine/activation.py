@@ -35,6 +35,7 @@ class SpreadParams:
     # matching one is often the answer; the turn before it, its context (half as strongly)
     episodic: float = 3.0
     backward: float = 0.5
+    include_expired: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class Activation:
 
 
 def live_edges(
-    view: View, nodes: I64, *, episodes: bool = False
+    view: View, nodes: I64, *, episodes: bool = False, include_expired: bool = False
 ) -> tuple[I64, I32, I32, npt.NDArray[np.float32]]:
     """Live edges of `nodes`: (position in `nodes`, neighbour, synapse, effective weight)."""
     p = view.p
@@ -55,7 +56,7 @@ def live_edges(
         owner, nbr, syn = p.episodes.gather(nodes, src, dst, view.synapses, p.between_memories)
     else:
         owner, nbr, syn = p.graph.gather(nodes, src, dst, view.synapses)
-    weight = view.weights()[syn]
+    weight = view.weights(include_expired=include_expired)[syn]
     live = weight > 0
     if not live.all():
         owner, nbr, syn, weight = owner[live], nbr[live], syn[live], weight[live]
@@ -79,7 +80,7 @@ def spread(
     if not len(anchors):
         return Activation(empty, np.empty(0), empty, empty)
 
-    owner, nbr, _, weight = live_edges(view, anchors)
+    owner, nbr, _, weight = live_edges(view, anchors, include_expired=params.include_expired)
     anchor_degree = np.bincount(owner, minlength=len(anchors))
     level = initial(anchor_degree)
     total = np.zeros(n, dtype=np.float64)
@@ -125,17 +126,21 @@ def _hop(
     if last and sender_is_memory.any():
         words = np.flatnonzero(~sender_is_memory)
         memories = np.flatnonzero(sender_is_memory)
-        owner, nbr, _, weight = live_edges(view, frontier[words])
+        owner, nbr, _, weight = live_edges(
+            view, frontier[words], include_expired=params.include_expired
+        )
         fanout = np.bincount(owner, minlength=len(words)).astype(np.float64)
         carried = (level[words] / fanout**params.fanout_exponent)[owner] * weight
-        m_owner, m_nbr, m_syn, m_weight = live_edges(view, frontier[memories], episodes=True)
+        m_owner, m_nbr, m_syn, m_weight = live_edges(
+            view, frontier[memories], episodes=True, include_expired=params.include_expired
+        )
         m_owner = memories[m_owner]
         episodic = _episodic(frontier, level, m_owner, m_syn, m_weight, src, params)
         return (
             np.concatenate((nbr, m_nbr)),
             np.concatenate((carried * params.hop_decay, episodic)),
         )
-    owner, nbr, syn, weight = live_edges(view, frontier)
+    owner, nbr, syn, weight = live_edges(view, frontier, include_expired=params.include_expired)
     episodic_edge = (fiber_of[nbr] >= 0) & sender_is_memory[owner]
     channel = owner * 2 + episodic_edge
     fanout = np.bincount(channel, minlength=2 * len(frontier)).astype(np.float64)

@@ -22,7 +22,7 @@ import msgspec
 from . import checkpoint, lifecycle
 from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
-from .clock import DAY_US, from_us, now_us
+from .clock import DAY_US, from_us
 from .encoder import POLICIES, Batch, Prepared, decide_encode, prepare
 from .errors import InputError, NotFoundError
 from .fold import apply_all
@@ -66,7 +66,7 @@ class Brain(BrainView):
 
     @property
     def time(self) -> datetime:
-        return from_us(now_us())
+        return from_us(self.store.now())
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -79,7 +79,7 @@ class Brain(BrainView):
 
     def _view(self) -> View:
         p = self._refreshed()
-        return p.view(p.seq, now_us())
+        return p.view(p.seq, self.store.now())
 
     def _projection_view(self, seq: int, time_us: int) -> View:
         return self._refreshed().view(seq, time_us)
@@ -157,7 +157,7 @@ class Brain(BrainView):
     def _append(
         self, w: Writer, p: Projection, body: ev.Body, cid: str | None = None
     ) -> ev.Envelope:
-        env, fresh = w.append(self.id, body, cid=cid, refs=ev.touched(body))
+        env, fresh = w.append(self.id, body, cid=cid, refs=ev.touched(body), t_us=self.store.now())
         if fresh:
             apply_all(p, (env,))
         return env
@@ -193,7 +193,7 @@ class Brain(BrainView):
 
     def _remember_batch(self, w: Writer, p: Projection, batch: list[Prepared]) -> list[Remembered]:
         out: list[Remembered] = []
-        now = now_us()
+        now = self.store.now()
         deciding = Batch(p)
         written: list[ev.Envelope] = []
         for item in batch:
@@ -206,7 +206,7 @@ class Brain(BrainView):
                     out.append(_remembered(stored, duplicate=True))
                     continue
             body = decide_encode(deciding, item, now)
-            env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,))
+            env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,), t_us=now)
             written.append(env)
             out.append(_remembered(env, duplicate=False))
         apply_all(p, written)
@@ -227,7 +227,7 @@ class Brain(BrainView):
                 stored = w.event(self.id, seq)
                 touched = ev.touched(stored.body) if stored else []
                 return Changed(touched[0] if touched else "", seq, _name_of(stored), True)
-            view = p.view(p.seq, now_us())
+            view = p.view(p.seq, self.store.now())
             fiber = resolve(view, memory_id, self.name)
             body = decide(p, view, fiber)
             if body is None:  # nothing to change: say so without writing
@@ -255,7 +255,7 @@ class Brain(BrainView):
         project_id = self._project_id(project)
 
         def run(w: Writer, p: Projection) -> Changed:
-            view = p.view(p.seq, now_us())
+            view = p.view(p.seq, self.store.now())
             fiber = resolve(view, memory_id, self.name)
             _require(p, fiber, not_erased=True)
             last: Changed | None = None
@@ -266,8 +266,8 @@ class Brain(BrainView):
                         p.f_id[fiber], self._append(w, p, body, cid).seq, "memory_edited"
                     )
             retype = lifecycle.decide_retype(
-                p.view(p.seq, now_us()), fiber, kind=memory_type, prio=priority, tags=tags,
-                expires_in_days=expires_in_days, project=project_id, now=now_us(),
+                p.view(p.seq, self.store.now()), fiber, kind=memory_type, prio=priority, tags=tags,
+                expires_in_days=expires_in_days, project=project_id, now=self.store.now(),
             )  # fmt: skip
             if retype is not None:
                 seq = self._append(w, p, retype, None if last else cid).seq
@@ -308,7 +308,7 @@ class Brain(BrainView):
         self.flush()
 
         def run(w: Writer, p: Projection) -> Changed:
-            fiber = resolve(p.view(p.seq, now_us()), memory_id, self.name)
+            fiber = resolve(p.view(p.seq, self.store.now()), memory_id, self.name)
             body = lifecycle.decide_erase(p, fiber, by)
             blank = set(body.neurons)
             for seq in w.refs(self.id, body.fiber_id):
@@ -364,7 +364,7 @@ class Brain(BrainView):
         self.flush()
 
         def run(w: Writer, p: Projection) -> dict[str, Any]:
-            body = lifecycle.decide_decay(p.view(p.seq, now_us()), p.config.prune_retention)
+            body = lifecycle.decide_decay(p.view(p.seq, self.store.now()), p.config.prune_retention)
             env = self._append(w, p, body)
             return {"seq": env.seq, "pruned": len(body.pruned), "memories": len(body.fiber_ids)}
 
@@ -375,7 +375,7 @@ class Brain(BrainView):
         if p is None or p.seq == 0:
             return
         last = p.sweeps[-1][1] if p.sweeps else p.time_of(1)
-        if now_us() - last >= p.config.decay_interval_s * 1_000_000:
+        if self.store.now() - last >= p.config.decay_interval_s * 1_000_000:
             self.decay()
 
     def cleanup(self, *, dry_run: bool = False) -> list[str]:
@@ -384,11 +384,11 @@ class Brain(BrainView):
         if dry_run:
             with self._lock:
                 p = self._refreshed()
-                body = lifecycle.decide_expire(p.view(p.seq, now_us()))
+                body = lifecycle.decide_expire(p.view(p.seq, self.store.now()))
                 return [] if body is None else list(body.fiber_ids)
 
         def run(w: Writer, p: Projection) -> list[str]:
-            body = lifecycle.decide_expire(p.view(p.seq, now_us()))
+            body = lifecycle.decide_expire(p.view(p.seq, self.store.now()))
             if body is None:
                 return []
             self._append(w, p, body)
@@ -425,7 +425,7 @@ class Brain(BrainView):
             if p.project_by_name(name, p.seq) is not None:
                 raise InputError(f"project {name.strip()!r} already exists")
             project = lifecycle.new_project(
-                uuid.uuid4().hex, name, description=description, start=from_us(now_us()),
+                uuid.uuid4().hex, name, description=description, start=from_us(self.store.now()),
                 duration_days=duration_days, tags=tags or [], priority_=priority,
             )  # fmt: skip
             self._append(w, p, ev.ProjectCreated(project))
@@ -499,7 +499,7 @@ class Brain(BrainView):
         """The brain as it was at `when`: a seq number, a datetime, ISO text or "3 days ago"."""
         with self._lock:
             p = self._refreshed()
-            now = now_us()
+            now = self.store.now()
             if isinstance(when, bool):
                 raise InputError(f"cannot read {when!r} as a time")
             if isinstance(when, str) and when.strip().isdigit():

@@ -155,10 +155,10 @@ class DecayApplied(msgspec.Struct, tag="decay_applied", frozen=True, gc=False):
 
 
 class MemoriesExpired(msgspec.Struct, tag="memories_expired", frozen=True, gc=False):
-    """An expiry sweep: memories past their expiry, recorded as expired (links pruned)."""
+    """An expiry sweep: memories past their expiry, recorded as expired. Their links stay, so
+    `include_expired` still reaches them and a new expiry brings them back."""
 
     fiber_ids: list[str]
-    synapses: list[int] = []
 
 
 class Project(msgspec.Struct, frozen=True, gc=False):

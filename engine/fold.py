@@ -366,13 +366,9 @@ def _decay_applied(p: Projection, env: ev.Envelope) -> None:
 def _memories_expired(p: Projection, env: ev.Envelope) -> None:
     b = env.body
     assert isinstance(b, ev.MemoriesExpired)
-    fibers = [_fiber(p, env, fid) for fid in b.fiber_ids]
-    if b.synapses and (min(b.synapses) < 0 or max(b.synapses) >= p.synapse_count):
-        raise IntegrityError(f"seq {env.seq}: expiry prunes an unknown link")
-    for fiber in fibers:
+    for fiber in [_fiber(p, env, fid) for fid in b.fiber_ids]:
         if not _erased(p, fiber):
             p.f_flags.change(fiber, int(p.f_flags[fiber]) | EXPIRED, env.seq)
-    _prune(p, b.synapses, env.seq)
 
 
 # -- projects -----------------------------------------------------------------------------------

@@ -187,7 +187,7 @@ def decide_decay(view: View, floor: float) -> ev.DecayApplied:
 
 
 def decide_expire(view: View) -> ev.MemoriesExpired | None:
-    """Record as expired the memories past their expiry, and prune their links."""
+    """Record as expired the memories past their expiry."""
     p = view.p
     flags = view.col("f_flags")
     due = np.flatnonzero(
@@ -197,12 +197,7 @@ def decide_expire(view: View) -> ev.MemoriesExpired | None:
     )
     if not len(due):
         return None
-    synapses: list[int] = []
-    for fiber in due.tolist():
-        syn, _ = links_of(p, fiber)
-        synapses.extend(int(s) for s in syn if p.s_dead[int(s)] > p.seq)
-    return ev.MemoriesExpired(fiber_ids=p.f_id.pick(due.astype(np.int64)),
-                              synapses=sorted(set(synapses)))  # fmt: skip
+    return ev.MemoriesExpired(fiber_ids=p.f_id.pick(due.astype(np.int64)))
 
 
 def new_project(

@@ -168,9 +168,41 @@ class EventLog:
             self.env.set_mapsize(info["map_size"] * 2)
             info = self.env.info()
 
-    def compact_to(self, dest: Path) -> None:
-        """Write a compacted copy (free pages, and so overwritten bytes, left out)."""
-        self.env.copy(str(dest), compact=True)
+    def compact(self) -> tuple[int, int]:
+        """Rewrite the data file without its free pages, so bytes that were overwritten or
+        deleted (a hard erase, a deleted brain) leave the store. The caller must hold the
+        store exclusively. Returns the file size before and after."""
+        with _open_lock:
+            env, users = _open_envs[self.path]
+            if users > 1:
+                raise OperationalError("the store is open more than once in this process")
+            data = self.path / "data.mdb"
+            before = data.stat().st_size
+            tmp = self.path.with_name(self.path.name + ".compact")
+            tmp.mkdir(exist_ok=True)
+            env.copy(str(tmp), compact=True)
+            env.close()
+            del _open_envs[self.path]
+            os.replace(tmp / "data.mdb", data)
+            for leftover in tmp.iterdir():
+                leftover.unlink()
+            tmp.rmdir()
+            self._closed = True
+        reopened = EventLog(self.path)
+        self.env, self._dbs, self._closed = reopened.env, reopened._dbs, False
+        return before, data.stat().st_size
+
+    def delete_brain(self, name: str, brain_id: str) -> None:
+        """Remove every record of one brain (its bytes stay in free pages until compaction)."""
+        bkey = brain_key(brain_id)
+        with self.writer() as w:
+            for db in ("events", "times", "cids", "refs", "meta"):
+                cur = w.txn.cursor(self._dbs[db])
+                if cur.set_range(bkey):
+                    while bytes(cur.key()).startswith(bkey):
+                        if not cur.delete():
+                            break
+            w.txn.delete(name.encode(), db=self._dbs["brains"])
 
     def sync(self) -> None:
         self.env.sync(True)

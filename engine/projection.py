@@ -242,13 +242,22 @@ class View:
         )
         return expired
 
-    def weights(self) -> npt.NDArray[np.float32]:
+    def weights(self, *, include_expired: bool = False) -> npt.NDArray[np.float32]:
         """Effective link weights at this view's time: decayed, and 0 for links that are
-        pruned or belong to a memory that is hidden. The live view's array is cached across
-        reads and recomputed when the hour changes or the projection does."""
-        got: npt.NDArray[np.float32] | None = self.cache.get("weights")
-        if got is not None:
+        pruned or belong to a hidden memory (expired ones count as hidden unless asked for).
+        The live view's array is cached across reads and recomputed when the hour changes
+        or the projection does."""
+        got: npt.NDArray[np.float32] | None
+        if include_expired:
+            got = self.cache.get("weights+expired")
+            if got is None:
+                got = self.cache["weights+expired"] = self._compute_weights(
+                    0, self.synapses, include_expired=True
+                )
             return got
+        got = self.cache.get("weights")
+        if got is not None:
+            return got  # type: ignore[no-any-return]
         hour = self.time // HOUR_US
         cached = self.p._live_weights if self.live else None
         if cached is not None and cached[0] == hour and cached[1] <= self.synapses:
@@ -262,7 +271,9 @@ class View:
         self.cache["weights"] = got
         return got
 
-    def _compute_weights(self, lo: int, hi: int) -> npt.NDArray[np.float32]:
+    def _compute_weights(
+        self, lo: int, hi: int, *, include_expired: bool = False
+    ) -> npt.NDArray[np.float32]:
         p = self.p
         owner = p.n_fiber.values[p.s_src.values[lo:hi]]
         flags = self.col("f_flags")[owner]
@@ -274,11 +285,13 @@ class View:
             (flags & PINNED) != 0,
             self.time,
         )
-        # links of hidden memories carry nothing; expiry is taken at the hour, like decay, so a
-        # cached live array and a past view computed later agree exactly
-        hour_time = self.time // HOUR_US * HOUR_US
-        expired = ((flags & PINNED) == 0) & (self.col("f_expires")[owner] <= hour_time)
-        hidden = ((flags & HIDDEN) != 0) | expired | (p.s_dead.values[lo:hi] <= self.seq)
+        hidden = ((flags & (FORGOTTEN | ERASED)) != 0) | (p.s_dead.values[lo:hi] <= self.seq)
+        if not include_expired:
+            # expiry is taken at the hour, like decay, so a cached live array and a past view
+            # computed later agree exactly
+            hour_time = self.time // HOUR_US * HOUR_US
+            past = ((flags & PINNED) == 0) & (self.col("f_expires")[owner] <= hour_time)
+            hidden |= past | ((flags & EXPIRED) != 0)
         eff[hidden] = 0.0
         return eff
 

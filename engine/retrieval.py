@@ -204,6 +204,7 @@ def recall(
         hops=use_depth + 1,
         hop_decay=config.hop_decay,
         threshold=config.activation_threshold,
+        include_expired=filters.include_expired,
         fanout_exponent=exponent,
     )
     act = spread(view, anchors.nodes, initial, params)
