@@ -180,6 +180,8 @@ def _next_frontier(
     """
     p = view.p
     nodes = np.flatnonzero(arrived > 0)
+    if not len(nodes):
+        return nodes, arrived[nodes]
     levels = arrived[nodes]
     strong = np.flatnonzero(levels >= params.threshold * levels.max())
     nodes, levels = nodes[strong], levels[strong]

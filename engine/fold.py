@@ -285,6 +285,8 @@ def _memory_retyped(p: Projection, env: ev.Envelope) -> None:
     p.f_type.change(fiber, _TYPE_CODE[b.memory_type], seq)
     p.f_priority.change(fiber, b.priority, seq)
     p.f_expires.change(fiber, NO_EXPIRY if b.expires_at is None else b.expires_at, seq)
+    if b.expires_at is None or b.expires_at > env.t:  # a new expiry revives an expired memory
+        p.f_flags.change(fiber, int(p.f_flags[fiber]) & ~EXPIRED, seq)
     p.f_tags.change(fiber, TAG_SEP.join(b.tags), seq)
     p.f_project.change(fiber, project, seq)
 
@@ -404,7 +406,7 @@ _HANDLERS: dict[type, Callable[[Projection, ev.Envelope], None]] = {
     ev.BrainConfigured: _brain_configured,
     ev.MemoryEdited: _memory_edited,
     ev.MemoryRetyped: _memory_retyped,
-    ev.MemoryPinned: _flag(PINNED, 0),
+    ev.MemoryPinned: _flag(PINNED, EXPIRED),  # pinned memories do not expire: back it comes
     ev.MemoryUnpinned: _flag(0, PINNED),
     ev.MemoryForgotten: _flag(FORGOTTEN, 0),
     ev.MemoryRestored: _flag(0, FORGOTTEN),

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from helpers import Clock
 
-from engine import InputError, MemoryInput, NotFoundError, Store
-from engine.clock import DAY_US, to_us
+from engine import InputError, NotFoundError, Store
+from engine.clock import DAY_US
 from engine.fold import apply
 from engine.projection import Projection, state_bytes
-
-
-class Clock:
-    """A settable clock, so tests can let days pass."""
-
-    def __init__(self) -> None:
-        self.t = to_us(datetime(2026, 5, 4, 9, 0, tzinfo=UTC))
-
-    def __call__(self) -> int:
-        self.t += 1
-        return self.t
-
-    def advance(self, days: float) -> None:
-        self.t += int(days * DAY_US)
 
 
 @pytest.fixture

@@ -1,0 +1,154 @@
+"""Random lifecycles (hypothesis state machine): whatever happens, the invariants hold.
+
+- forgotten and erased memories are never recalled; expired ones only when asked for;
+- pinned memories never expire and their links are never pruned;
+- a view at the moment of an earlier recall gives that recall's answer again (until a hard
+  erase, which rewrites the past on purpose);
+- replaying the log gives the live projection, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from helpers import Clock
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+
+from engine import InputError, Store
+from engine.fold import apply
+from engine.projection import Projection, state_bytes
+
+WORDS = (
+    "alice bob payments invoices postgresql redis deploy release crash office lisbon "
+    "tuesday webhook retries migration roadmap vault ledger"
+).split()
+QUERIES = ["alice payments", "redis crash", "lisbon office", "release roadmap", "vault ledger"]
+texts = st.lists(st.sampled_from([*WORDS, "Alice", "Bob", "Lisbon"]), min_size=2, max_size=7).map(
+    " ".join
+)
+
+
+class BrainLifecycle(RuleBasedStateMachine):
+    memories = Bundle("memories")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.clock = Clock()
+        self.store = Store(Path(self.tmp.name) / "s", clock=self.clock)
+        self.brain = self.store.brain("m")
+        self.answers: list[tuple[datetime, str, list[tuple[str, float]]]] = []
+
+    def teardown(self) -> None:
+        self.store.close()
+        self.tmp.cleanup()
+
+    def _status(self, memory_id: str) -> str:
+        return self.brain.get(memory_id).status
+
+    @initialize(target=memories, text=texts)
+    def first_memory(self, text: str) -> str:
+        return self.brain.remember(text).id
+
+    @rule(target=memories, text=texts,
+          kind=st.sampled_from([None, "context", "todo", "fact", "decision"]),
+          days=st.one_of(st.none(), st.floats(min_value=0.5, max_value=20)))  # fmt: skip
+    def remember(self, text: str, kind: str | None, days: float | None) -> str:
+        return self.brain.remember(text, memory_type=kind, expires_in_days=days).id
+
+    @rule(query=st.sampled_from(QUERIES), expired=st.booleans())
+    def recall(self, query: str, expired: bool) -> None:
+        result = self.brain.recall(query, limit=10, include_expired=expired)
+        for item in result.memories:
+            status = item.memory.status
+            assert status not in ("forgotten", "erased"), status
+            assert expired or status != "expired", "an expired memory was recalled"
+        if not expired:
+            self.answers.append(
+                (result.at, query, [(m.memory.id, round(m.score, 9)) for m in result.memories])
+            )
+
+    @rule(memory=memories, text=texts)
+    def edit(self, memory: str, text: str) -> None:
+        if self._status(memory) == "erased":
+            try:
+                self.brain.edit(memory, text)
+            except InputError:
+                return
+            raise AssertionError("editing an erased memory must fail")
+        self.brain.edit(memory, text)
+
+    @rule(memory=memories, action=st.sampled_from(["pin", "unpin", "forget", "restore"]))
+    def flag(self, memory: str, action: str) -> None:
+        if self._status(memory) == "erased":
+            return
+        getattr(self.brain, action)(memory)
+
+    @rule(memory=memories)
+    def erase(self, memory: str) -> None:
+        if self._status(memory) == "erased":
+            return
+        self.brain.erase(memory)
+        self.answers.clear()  # a hard erase rewrites the past on purpose
+
+    @rule(days=st.floats(min_value=0.1, max_value=60))
+    def time_passes(self, days: float) -> None:
+        self.clock.advance(days)
+
+    @rule()
+    def decay(self) -> None:
+        pinned = {m.id for m in self.brain.memories(status="pinned", limit=1000)}
+        self.brain.decay()
+        sweep = self.brain.history(types=["decay_applied"])[-1].event["body"]
+        assert not pinned & set(sweep["fiber_ids"]), "a pinned memory lost links to decay"
+
+    @rule()
+    def cleanup(self) -> None:
+        for memory_id in self.brain.cleanup():
+            assert self._status(memory_id) == "expired"
+
+    @rule()
+    def flush(self) -> None:
+        self.brain.flush()
+
+    @invariant()
+    def pinned_never_expire(self) -> None:
+        for memory in self.brain.memories(status="pinned", limit=1000):
+            assert memory.status == "pinned"
+
+    @precondition(lambda self: bool(self.answers))
+    @invariant()
+    def past_answers_are_reproduced(self) -> None:
+        at, query, answer = self.answers[-1]
+        again = self.brain.at(at).recall(query, limit=10)
+        assert [(m.memory.id, round(m.score, 9)) for m in again.memories] == answer
+
+    @invariant()
+    def replay_equals_live(self) -> None:
+        live = self.brain._refreshed()
+        replay = Projection(self.brain.id)
+        with self.store.log.reader() as r:
+            for env in r.events(self.brain.id):
+                apply(replay, env)
+        assert state_bytes(replay) == state_bytes(live)
+
+
+BrainLifecycle.TestCase.settings = settings(
+    max_examples=int(os.environ.get("NMEM_STATEFUL_EXAMPLES", "40")),
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestBrainLifecycle = BrainLifecycle.TestCase
