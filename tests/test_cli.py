@@ -128,3 +128,71 @@ def test_demo_runs_twice_with_the_same_sequence_numbers(tmp_path: Path) -> None:
     assert a["recall_past"]["memories"]
     assert all("PostgreSQL 16" not in m["text"] for m in a["recall_past"]["memories"])
     assert a["history_of_memory"][0]["type"] == "memory_encoded"
+
+
+def test_lifecycle_commands_end_to_end(tmp_path: Path) -> None:
+    def j(*args: str) -> dict:  # type: ignore[type-arg]
+        done = nmem(tmp_path, *args, "--json")
+        assert done.returncode == 0, (args, done.stderr)
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    todo = j("todo", "add retries to the webhook sender", "-p", "8")
+    assert (todo["memory_type"], todo["priority"]) == ("todo", 8)
+    fact = j("remember", "Alice owns the payments roadmap", "-t", "payments")
+    assert [m["id"] for m in j("list")["memories"]] == [todo["id"], fact["id"]]
+    assert j("show", fact["id"][:8])["tags"] == ["payments"]
+
+    assert j("edit", todo["id"], "--text", "add retries and backoff to webhooks")["event"] == (
+        "memory_edited"
+    )
+    assert "backoff" in j("show", todo["id"])["text"]
+    assert j("pin", todo["id"])["event"] == "memory_pinned"
+    assert j("pin", todo["id"])["event"] == "unchanged"
+    assert j("forget", fact["id"], "--reason", "old")["event"] == "memory_forgotten"
+    assert nmem(tmp_path, "recall", "payments roadmap").returncode == 1
+    assert [m["id"] for m in j("list", "--status", "forgotten")["memories"]] == [fact["id"]]
+    j("restore", fact["id"])
+    assert j("recall", "payments roadmap")["memories"][0]["id"] == fact["id"]
+
+    project = j("project", "create", "Payments Q4", "--duration", "30")
+    assert project["name"] == "Payments Q4"
+    j("remember", "Ledger migration starts Monday", "-P", "payments q4")
+    assert j("project", "list")["projects"][0]["memories"] == 1
+    assert j("project", "extend", "Payments Q4", "5")["end"] > project["end"]
+
+    stats = j("stats")
+    assert stats["memories"] == 3
+    assert stats["pinned"] == 1
+    diff = j("diff", "--from", str(fact["seq"]))
+    assert diff["forgotten"] == [fact["id"]]
+    assert j("decay")["pruned"] == 0
+    assert j("cleanup", "--dry-run")["expired"] == []
+
+    assert j("brain", "create", "scratch")["created"] == "scratch"
+    assert "scratch" in j("brain", "list")["brains"]
+    assert j("brain", "config", "sensitive_policy=redact")["sensitive_policy"] == "redact"
+    redacted = j("remember", "the db password=hunter2-Xy9z")
+    assert "hunter2" not in j("show", redacted["id"])["text"]
+    assert nmem(tmp_path, "brain", "delete", "scratch").returncode == 2  # needs --force
+    assert j("brain", "delete", "scratch", "--force")["deleted"] == "scratch"
+
+    erased = j("forget", todo["id"], "--hard")
+    assert erased["event"] == "memory_erased"
+    assert j("show", todo["id"])["status"] == "erased"
+    assert j("compact")["bytes_after"] > 0
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"backoff to webhooks" not in path.read_bytes(), path
+
+
+def test_check_reports_sensitive_content(tmp_path: Path) -> None:
+    clean = nmem(tmp_path, "check", "Alice met Bob about the API design")
+    assert clean.returncode == 0
+    assert "No sensitive content" in clean.stdout
+    dirty = nmem(tmp_path, "check", "aws_access_key_id=AKIAIOSFODNN7EXAMPLE", "--json")
+    assert dirty.returncode == 1
+    assert json.loads(dirty.stdout)["findings"][0]["kind"] == "aws_key"
+    blocked = nmem(tmp_path, "remember", "card 4111 1111 1111 1111 please")
+    assert blocked.returncode == 2
+    assert "credit card" in blocked.stderr
+    assert "4111" not in blocked.stderr

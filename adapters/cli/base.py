@@ -12,7 +12,6 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 
 Handler = Callable[[argparse.Namespace], int]
-AddCommand = Callable[[str, str, Handler, str], argparse.ArgumentParser]
 
 
 class UsageError(Exception):
@@ -22,6 +21,38 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+class Commands:
+    """Registers subcommands; called like a function for one command, `group` for a family
+    (`nmem brain list`). Every command gets the common options (--store, --brain, --json)."""
+
+    def __init__(self, sub: Any, common: argparse.ArgumentParser) -> None:
+        self._sub = sub
+        self._common = common
+
+    def __call__(
+        self, name: str, help_text: str, handler: Handler, example: str
+    ) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = self._sub.add_parser(
+            name,
+            parents=[self._common],
+            help=help_text,
+            description=help_text,
+            epilog=example,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(handler=handler)
+        return p
+
+    def group(self, name: str, help_text: str) -> Commands:
+        p = self._sub.add_parser(name, help=help_text, description=help_text)
+        sub = p.add_subparsers(dest=f"{name}_command", metavar="COMMAND", parser_class=Parser)
+        sub.required = True
+        return Commands(sub, self._common)
+
+
+AddCommand = Commands
 
 
 def open_store(args: argparse.Namespace) -> Store:

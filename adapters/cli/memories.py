@@ -1,93 +1,147 @@
-"""Commands on memories: remember, recall, history, demo."""
+"""Commands on memories: remember, todo, recall, context, list, show, history, edit, forget,
+restore, pin, unpin, demo."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .base import (
     EXIT_NOT_FOUND,
     EXIT_OK,
-    AddCommand,
+    Commands,
     UsageError,
+    add_at,
     moment,
     open_brain,
     open_store,
     view_of,
 )
 
+if TYPE_CHECKING:
+    from engine import Brain
 
-def register(command: AddCommand) -> None:
+
+def register(command: Commands) -> None:
     p = command(
         "remember",
-        "Remember a text (a fact, decision, todo, ...).",
+        "Remember a text (a fact, decision, todo, ...). Sensitive content (keys, passwords, "
+        "card numbers...) is refused unless --redact or --force.",
         cmd_remember,
         'example: nmem remember "Alice moved payments to PostgreSQL 16" -t payments',
     )
     p.add_argument("text", help="what to remember; '-' reads standard input")
     p.add_argument("--type", "-T", help="memory type (default: detected from the text)")
-    p.add_argument("--priority", "-p", type=int, default=5, help="priority 0-10 (default 5)")
-    p.add_argument("--tag", "-t", action="append", default=[], help="tag (repeatable)")
-    p.add_argument(
-        "--expires",
-        "-e",
-        type=float,
-        metavar="DAYS",
-        help="expire after DAYS (default: per type; context 7, todo 30, ...)",
+    _write_options(p, default_priority=5)
+    p.set_defaults(kind=None)
+
+    p = command(
+        "todo",
+        "Remember a task (type todo, expires in 30 days unless --expires).",
+        cmd_remember,
+        'example: nmem todo "add retries to the webhook sender" -p 7',
     )
-    p.add_argument(
-        "--time", metavar="WHEN", help="when it happened: ISO time or '2 days ago' (default: now)"
-    )
-    p.add_argument(
-        "--id",
-        dest="cid",
-        metavar="KEY",
-        help="idempotency key: remembering with the same key again stores nothing",
-    )
+    p.add_argument("text", help="the task; '-' reads standard input")
+    _write_options(p, default_priority=5)
+    p.set_defaults(kind="todo", type=None)
 
     p = command(
         "recall",
-        "Recall the memories that answer a query.",
+        "Recall the memories that answer a query, as a Markdown context for an LLM.",
         cmd_recall,
         'example: nmem recall "what database do payments use?" --at "3 days ago"',
     )
     p.add_argument("query")
-    p.add_argument(
-        "--at",
-        metavar="WHEN",
-        help="answer as the brain would have then: seq, ISO time or '3 days ago'",
-    )
-    p.add_argument(
-        "--depth",
-        "-d",
-        type=int,
-        choices=range(4),
-        help="how far activation spreads, 0-3 (default: from the question)",
-    )
-    p.add_argument(
-        "--max-tokens",
-        "-m",
-        type=int,
-        default=500,
-        help="token budget of the context (default 500)",
-    )
+    add_at(p)
+    p.add_argument("--depth", "-d", type=int, choices=range(4),
+                   help="how far activation spreads, 0-3 (default: from the question)")  # fmt: skip
+    p.add_argument("--max-tokens", "-m", type=int, default=500,
+                   help="token budget of the context (default 500)")  # fmt: skip
     p.add_argument("--limit", "-n", type=int, default=10, help="memories to return (default 10)")
     p.add_argument("--type", "-T", action="append", help="only these memory types")
     p.add_argument("--tag", "-t", action="append", help="only memories with all these tags")
+    p.add_argument("--project", "-P", help="only memories of this project")
+    p.add_argument("--min-priority", type=int, default=0, help="only this priority or higher")
     p.add_argument("--include-expired", action="store_true", help="also expired memories")
+
+    p = command(
+        "context",
+        "The newest memories: what an agent should know when a session starts.",
+        cmd_context,
+        "example: nmem context --limit 5 --fresh-only",
+    )
+    add_at(p)
+    p.add_argument("--limit", "-l", type=int, default=10, help="how many (default 10)")
+    p.add_argument("--fresh-only", action="store_true", help="only fresh and recent memories")
+
+    p = command(
+        "list",
+        "List memories, highest priority first.",
+        cmd_list,
+        "example: nmem list --type todo --min-priority 7",
+    )
+    add_at(p)
+    p.add_argument("--type", "-T", action="append", help="only these memory types")
+    p.add_argument("--project", "-P", help="only memories of this project")
+    p.add_argument("--min-priority", "-p", type=int, default=0, help="only this priority or higher")
+    p.add_argument("--status", default="visible",
+                   choices=("visible", "expired", "forgotten", "pinned", "erased", "all"),
+                   help="which memories (default: visible ones)")  # fmt: skip
+    p.add_argument("--limit", "-l", type=int, default=20, help="how many (default 20)")
+
+    p = command("show", "Show one memory in full.", cmd_show, "example: nmem show 3fa2c1d0")
+    p.add_argument("memory_id", help="memory id or unique prefix")
+    add_at(p)
 
     p = command(
         "history",
         "Every event of one memory, or of the whole brain.",
         cmd_history,
-        "example: nmem history 3fa2c1d0   (or: nmem history --limit 20)",
+        "example: nmem history 3fa2c1d0   (or: nmem history --type memory_forgotten)",
     )
     p.add_argument("memory_id", nargs="?", help="memory id or unique prefix (default: the brain)")
-    p.add_argument("--at", metavar="WHEN", help="history up to that moment")
+    add_at(p)
     p.add_argument("--type", action="append", help="only these event types")
     p.add_argument("--since", metavar="WHEN", help="events recorded at or after")
     p.add_argument("--until", metavar="WHEN", help="events recorded at or before")
     p.add_argument("--limit", "-n", type=int, help="only the last N events")
+
+    p = command(
+        "edit",
+        "Change a memory: its text (re-linked), type, priority, tags, expiry or project.",
+        cmd_edit,
+        'example: nmem edit 3fa2c1d0 --text "Payments run on PostgreSQL 16" --priority 8',
+    )
+    p.add_argument("memory_id", help="memory id or unique prefix")
+    p.add_argument("--text", help="new text")
+    p.add_argument("--type", "-T", help="new memory type")
+    p.add_argument("--priority", "-p", type=int, help="new priority 0-10")
+    p.add_argument("--tag", "-t", action="append", help="new tags (replace the old ones)")
+    p.add_argument("--expires", "-e", type=float, metavar="DAYS", help="expire DAYS from now")
+    p.add_argument("--project", "-P", help="move to this project ('' to clear)")
+
+    p = command(
+        "forget",
+        "Forget a memory: hidden from every read, restorable with 'restore'. With --hard it "
+        "is erased for good (its text redacted from the log; run 'compact' to purge it "
+        "from disk).",
+        cmd_forget,
+        "example: nmem forget 3fa2c1d0 --reason outdated   |   nmem forget 3fa2c1d0 --hard",
+    )
+    p.add_argument("memory_id", help="memory id or unique prefix")
+    p.add_argument("--reason", default="", help="why (kept in the history)")
+    p.add_argument("--hard", action="store_true", help="erase for good: cannot be undone")
+
+    for name, help_text, example in (
+        ("restore", "Bring back a forgotten memory.", "example: nmem restore 3fa2c1d0"),
+        ("pin", "Pin a memory: it never decays or expires.", "example: nmem pin 3fa2c1d0"),
+        ("unpin", "Unpin a memory.", "example: nmem unpin 3fa2c1d0"),
+    ):
+        p = command(name, help_text, cmd_flag, example)
+        p.add_argument("memory_id", help="memory id or unique prefix")
+        p.set_defaults(action=name)
 
     command(
         "demo",
@@ -97,45 +151,67 @@ def register(command: AddCommand) -> None:
     )
 
 
+def _write_options(p: argparse.ArgumentParser, *, default_priority: int) -> None:
+    p.add_argument("--priority", "-p", type=int, default=default_priority,
+                   help=f"priority 0-10 (default {default_priority})")  # fmt: skip
+    p.add_argument("--tag", "-t", action="append", default=[], help="tag (repeatable)")
+    p.add_argument("--expires", "-e", type=float, metavar="DAYS",
+                   help="expire after DAYS (default: per type: context 7, todo 30...)")  # fmt: skip
+    p.add_argument("--time", metavar="WHEN",
+                   help="when it happened: ISO time or '2 days ago' (default: now)")  # fmt: skip
+    p.add_argument("--project", "-P", help="project name (see 'nmem project')")
+    p.add_argument("--id", dest="cid", metavar="KEY",
+                   help="idempotency key: the same key again stores nothing")  # fmt: skip
+    policy = p.add_mutually_exclusive_group()
+    policy.add_argument("--force", "-f", dest="sensitive", action="store_const", const="allow",
+                        help="store even if sensitive content is detected")  # fmt: skip
+    policy.add_argument("--redact", "-r", dest="sensitive", action="store_const", const="redact",
+                        help="store with the sensitive parts replaced by [REDACTED]")  # fmt: skip
+
+
+def _with_brain(args: argparse.Namespace, run: Callable[[Brain], int]) -> int:
+    with open_store(args) as store:
+        return run(open_brain(store, args))
+
+
 def cmd_remember(args: argparse.Namespace) -> int:
     from engine import MemoryInput
 
     from .output import emit_json, say
 
     text = sys.stdin.read() if args.text == "-" else args.text
-    with open_store(args) as store:
-        brain = open_brain(store, args)
-        done = brain.remember_many(
-            [
-                MemoryInput(
-                    text=text,
-                    event_time=moment(args.time),
-                    memory_type=args.type,
-                    priority=args.priority,
-                    tags=args.tag,
-                    expires_in_days=args.expires,
-                    source="cli",
-                    cid=args.cid,
-                )
-            ]
-        )[0]
+    item = MemoryInput(
+        text=text,
+        event_time=moment(args.time),
+        memory_type=args.kind or args.type,
+        priority=args.priority,
+        tags=args.tag,
+        expires_in_days=args.expires,
+        project=args.project,
+        source="cli",
+        cid=args.cid,
+        sensitive=args.sensitive,
+    )
+
+    def run(brain: Brain) -> int:
+        done = brain.remember_many([item])[0]
         if args.json:
             emit_json({**done.to_dict(), "brain": brain.name})
         else:
             note = " (already stored: same --id)" if done.duplicate else ""
             expiry = f", expires {done.expires_at.date()}" if done.expires_at else ""
-            say(
-                f"Remembered {done.id[:8]} [{done.memory_type.value}, priority "
-                f"{done.priority}{expiry}] in brain {brain.name!r}{note}"
-            )
-    return EXIT_OK
+            label = "TODO" if done.memory_type.value == "todo" else "Remembered"
+            say(f"{label} {done.id[:8]} [{done.memory_type.value}, priority "
+                f"{done.priority}{expiry}] in brain {brain.name!r}{note}")  # fmt: skip
+        return EXIT_OK
+
+    return _with_brain(args, run)
 
 
 def cmd_recall(args: argparse.Namespace) -> int:
     from .output import emit_json, recall_text, say
 
-    with open_store(args) as store:
-        brain = open_brain(store, args)
+    def run(brain: Brain) -> int:
         result = view_of(brain, args.at).recall(
             args.query,
             depth=args.depth,
@@ -143,6 +219,8 @@ def cmd_recall(args: argparse.Namespace) -> int:
             max_tokens=args.max_tokens,
             types=args.type,
             tags=args.tag,
+            project=args.project,
+            min_priority=args.min_priority,
             include_expired=args.include_expired,
         )
         if args.json:
@@ -151,7 +229,56 @@ def cmd_recall(args: argparse.Namespace) -> int:
             say(recall_text(result))
         else:
             say("No memories found.")
-    return EXIT_OK if result.memories else EXIT_NOT_FOUND
+        return EXIT_OK if result.memories else EXIT_NOT_FOUND
+
+    return _with_brain(args, run)
+
+
+def _memory_list(args: argparse.Namespace, memories: list[Any], empty: str) -> int:
+    from .output import emit_json, memory_line, say
+
+    if args.json:
+        emit_json({"memories": [m.to_dict() for m in memories], "count": len(memories)})
+    elif memories:
+        for m in memories:
+            say(memory_line(m))
+    else:
+        say(empty)
+    return EXIT_OK if memories else EXIT_NOT_FOUND
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise UsageError("--limit must be positive")
+    return _with_brain(args, lambda brain: _memory_list(
+        args, view_of(brain, args.at).context(limit=args.limit, fresh_only=args.fresh_only),
+        "No memories stored yet.",
+    ))  # fmt: skip
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    return _with_brain(args, lambda brain: _memory_list(
+        args,
+        view_of(brain, args.at).memories(
+            types=args.type, project=args.project, min_priority=args.min_priority,
+            limit=args.limit, status=args.status,
+        ),
+        "No memories match.",
+    ))  # fmt: skip
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .output import emit_json, memory_detail, say
+
+    def run(brain: Brain) -> int:
+        memory = view_of(brain, args.at).get(args.memory_id)
+        if args.json:
+            emit_json(memory.to_dict())
+        else:
+            say(memory_detail(memory))
+        return EXIT_OK
+
+    return _with_brain(args, run)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -159,8 +286,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be positive")
-    with open_store(args) as store:
-        brain = open_brain(store, args)
+
+    def run(brain: Brain) -> int:
         entries = view_of(brain, args.at).history(
             args.memory_id,
             types=args.type,
@@ -169,17 +296,50 @@ def cmd_history(args: argparse.Namespace) -> int:
             limit=args.limit,
         )
         if args.json:
-            emit_json(
-                {
-                    "brain": brain.name,
-                    "memory_id": args.memory_id,
-                    "events": [e.to_dict() for e in entries],
-                }
-            )
+            emit_json({"brain": brain.name, "memory_id": args.memory_id,
+                       "events": [e.to_dict() for e in entries]})  # fmt: skip
         else:
             for entry in entries:
                 say(history_line(entry))
-    return EXIT_OK if entries else EXIT_NOT_FOUND
+        return EXIT_OK if entries else EXIT_NOT_FOUND
+
+    return _with_brain(args, run)
+
+
+def _changed(args: argparse.Namespace, done: Any) -> int:
+    from .output import emit_json, say
+
+    if args.json:
+        emit_json(done.to_dict())
+    elif done.event == "unchanged":
+        say(f"{done.id[:8]}: nothing to change")
+    else:
+        say(f"{done.id[:8]}: {done.event.replace('_', ' ')} (event #{done.seq})")
+    return EXIT_OK
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    changes = (args.text, args.type, args.priority, args.tag, args.expires, args.project)
+    if all(c is None for c in changes):
+        raise UsageError("nothing to change: give --text, --type, --priority, --tag, "
+                         "--expires or --project")  # fmt: skip
+    project: str | bool | None = False if args.project is None else (args.project or None)
+    return _with_brain(args, lambda brain: _changed(args, brain.edit(
+        args.memory_id, args.text, memory_type=args.type, priority=args.priority,
+        tags=args.tag, expires_in_days=args.expires, project=project,
+    )))  # fmt: skip
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    return _with_brain(args, lambda brain: _changed(
+        args, brain.forget(args.memory_id, reason=args.reason, hard=args.hard)
+    ))  # fmt: skip
+
+
+def cmd_flag(args: argparse.Namespace) -> int:
+    return _with_brain(
+        args, lambda brain: _changed(args, getattr(brain, args.action)(args.memory_id))
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

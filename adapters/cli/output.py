@@ -34,14 +34,22 @@ def say(line: str = "") -> None:
     sys.stdout.write(line + "\n")
 
 
+_INDICATOR = {"fresh": "[+]", "recent": "[+]", "aging": "[~]", "stale": "[!]", "ancient": "[!!]"}
+
+
 def memory_line(m: Memory) -> str:
     when = m.event_time.astimezone().strftime("%Y-%m-%d %H:%M")
     tags = f" #{' #'.join(m.tags)}" if m.tags else ""
-    return f"{dim(m.id[:8])} {dim(when)} [{m.memory_type.value}] {m.text}{dim(tags)}"
+    status = "" if m.status == "active" else f" ({m.status})"
+    return (
+        f"{_INDICATOR[m.freshness]} {dim(m.id[:8])} {dim(when)} [{m.memory_type.value} "
+        f"p{m.priority}]{status} {m.text}{dim(tags)}"
+    )
 
 
 def recall_text(result: RecallResult) -> str:
     lines = [result.context] if result.context else []
+    lines.extend(dim(w) for w in result.freshness_warnings)
     at = result.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     lines.append(
         dim(
@@ -56,3 +64,30 @@ def recall_text(result: RecallResult) -> str:
 def history_line(entry: HistoryEntry) -> str:
     when = entry.recorded_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     return f"{dim(f'#{entry.seq:<6}')} {dim(when)} {bold(entry.type)}  {entry.summary}"
+
+
+def memory_detail(m: Memory) -> str:
+    rows = [
+        ("id", m.id),
+        ("text", m.text),
+        ("type", m.memory_type.value),
+        ("priority", str(m.priority)),
+        ("status", m.status),
+        ("happened", m.event_time.astimezone().isoformat(timespec="seconds")),
+        ("recorded", m.recorded_at.astimezone().isoformat(timespec="seconds")),
+        (
+            "expires",
+            m.expires_at.astimezone().isoformat(timespec="seconds") if m.expires_at else "never",
+        ),
+        ("freshness", f"{m.freshness} ({m.age_days:.1f} days)"),
+        ("tags", ", ".join(m.tags) or "-"),
+        ("project", m.project or "-"),
+        ("source", m.source),
+        ("event", f"#{m.seq}"),
+    ]
+    return "\n".join(f"{bold(name + ':'):<12} {value}" for name, value in rows)
+
+
+def table(rows: list[tuple[str, str]]) -> str:
+    width = max((len(k) for k, _ in rows), default=0)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

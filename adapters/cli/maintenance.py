@@ -1,0 +1,197 @@
+"""Commands that look after a brain: stats, check, decay, cleanup, compact, diff."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from .base import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    Commands,
+    UsageError,
+    add_at,
+    open_brain,
+    open_store,
+    view_of,
+)
+
+
+def register(command: Commands) -> None:
+    p = command(
+        "stats",
+        "Counts by type, priority and freshness; expired, forgotten, pinned; log size; "
+        "last decay sweep.",
+        cmd_stats,
+        "example: nmem stats --at '1 week ago'",
+    )
+    add_at(p)
+
+    p = command(
+        "check",
+        "Check a text for sensitive content (keys, passwords, tokens, card numbers...).",
+        cmd_check,
+        'example: nmem check "deploy with API_KEY=..."   (exit 1 when something is found)',
+    )
+    p.add_argument("text", help="the text to check; '-' reads standard input")
+
+    command(
+        "decay",
+        "Sweep decay now: prune links that have faded below the floor (pinned memories are "
+        "exempt). Also runs by itself when a brain opens and the last sweep is a day old.",
+        cmd_decay,
+        "example: nmem decay",
+    )
+
+    p = command(
+        "cleanup",
+        "Record memories past their expiry as expired (they are already hidden from recall).",
+        cmd_cleanup,
+        "example: nmem cleanup --dry-run",
+    )
+    p.add_argument("--dry-run", "-n", action="store_true", help="only list them")
+
+    command(
+        "compact",
+        "Rewrite the store without free space and stale checkpoints; after 'forget --hard' "
+        "this removes the erased text from every file. Needs the store to itself.",
+        cmd_compact,
+        "example: nmem compact",
+    )
+
+    p = command(
+        "diff",
+        "What changed between two moments: memories added, changed, forgotten, erased, "
+        "expired; links whose weight moved most.",
+        cmd_diff,
+        "example: nmem diff --from '1 week ago' --to now   (or --from 40 --to 95: seqs)",
+    )
+    p.add_argument("--from", dest="since", required=True, metavar="WHEN",
+                   help="seq, ISO time or phrase")  # fmt: skip
+    p.add_argument("--to", dest="until", metavar="WHEN", help="seq, ISO time or phrase "
+                   "(default: now)")  # fmt: skip
+    p.add_argument("--top", type=int, default=10, help="weight changes to show (default 10)")
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .output import emit_json, say, table
+
+    with open_store(args) as store:
+        stats = view_of(open_brain(store, args), args.at).stats()
+        stats["store_bytes"] = sum(f.stat().st_size for f in store.path.rglob("*") if f.is_file())
+    if args.json:
+        emit_json(stats)
+        return EXIT_OK
+    rows = [
+        ("brain", stats["brain"]),
+        ("memories", str(stats["memories"])),
+        ("by type", _counts(stats["by_type"])),
+        ("by priority", _counts(stats["by_priority"])),
+        ("by freshness", _counts(stats["by_freshness"])),
+        ("expired", str(stats["expired"]) + ("  (run 'nmem cleanup')" if stats["expired"] else "")),
+        ("forgotten", str(stats["forgotten"])),
+        ("erased", str(stats["erased"])),
+        ("pinned", str(stats["pinned"])),
+        ("neurons / links", f"{stats['neurons']} / {stats['synapses']}"),
+        ("events", str(stats["events"])),
+        ("projects", str(stats["projects"])),
+        ("last decay sweep", stats["last_decay_sweep"] or "never"),
+        ("store size", f"{stats['store_bytes'] / 2**20:.1f} MiB"),
+    ]
+    say(table(rows))
+    return EXIT_OK
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items() if v) or "-"
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from engine.sensitive import describe, scan
+
+    from .output import emit_json, say
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    findings = scan(text)
+    if args.json:
+        emit_json({
+            "sensitive": bool(findings),
+            "findings": [
+                {"kind": f.kind, "pattern": f.pattern, "severity": f.severity.name.lower(),
+                 "start": f.start, "end": f.end, "masked": f.masked(text)}
+                for f in findings
+            ],
+        })  # fmt: skip
+    elif findings:
+        say(describe(findings))
+        for f in findings:
+            say(f"  [{f.severity.name}] {f.pattern} at {f.start}-{f.end}: {f.masked(text)}")
+    else:
+        say("[OK] No sensitive content detected")
+    return EXIT_NOT_FOUND if findings else EXIT_OK
+
+
+def cmd_decay(args: argparse.Namespace) -> int:
+    from .output import emit_json, say
+
+    with open_store(args) as store:
+        done = open_brain(store, args).decay()
+    if args.json:
+        emit_json(done)
+    else:
+        say(f"Decay sweep (event #{done['seq']}): pruned {done['pruned']} links of "
+            f"{done['memories']} memories")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from .output import emit_json, say
+
+    with open_store(args) as store:
+        ids = open_brain(store, args).cleanup(dry_run=args.dry_run)
+    if args.json:
+        emit_json({"expired": ids, "dry_run": args.dry_run})
+    else:
+        verb = "would expire" if args.dry_run else "expired"
+        say(f"{verb} {len(ids)} memories" + (": " + ", ".join(i[:8] for i in ids) if ids else ""))
+    return EXIT_OK
+
+
+def cmd_compact(args: argparse.Namespace) -> int:
+    from .output import emit_json, say
+
+    with open_store(args) as store:
+        report = store.compact()
+    if args.json:
+        emit_json(report)
+    else:
+        say(f"Compacted the log: {report['bytes_before'] / 2**20:.1f} MiB -> "
+            f"{report['bytes_after'] / 2**20:.1f} MiB; dropped "
+            f"{report['checkpoints_dropped']} stale checkpoints")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .output import emit_json, say
+
+    if args.top < 0:
+        raise UsageError("--top must not be negative")
+    with open_store(args) as store:
+        brain = open_brain(store, args)
+        since = brain.at(args.since)
+        until = brain if args.until in (None, "now") else brain.at(args.until)
+        diff: dict[str, Any] = until.diff(since, top=args.top)
+    if args.json:
+        emit_json(diff)
+        return EXIT_OK
+    say(f"From event #{diff['from']['seq']} ({diff['from']['at']}) "
+        f"to #{diff['to']['seq']} ({diff['to']['at']}):")  # fmt: skip
+    for key in ("added", "changed", "forgotten", "restored", "erased", "expired", "pinned",
+                "unpinned"):  # fmt: skip
+        if diff[key]:
+            say(f"  {key:<9} {len(diff[key]):>4}: " + ", ".join(i[:8] for i in diff[key][:12]))
+    for move in diff["weights"]:
+        say(f"  weight {move['before']:.3f} -> {move['after']:.3f}  "
+            f"{move['memory'][:8]} -> {move['to']}")  # fmt: skip
+    return EXIT_OK
