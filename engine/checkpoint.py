@@ -20,7 +20,7 @@ import numpy as np
 from .errors import DataError, IntegrityError
 from .projection import Header, Projection, from_arrays, to_arrays
 
-PROJECTION_VERSION: Final = 4
+PROJECTION_VERSION: Final = 5
 _MAGIC: Final = b"NMCKPT"
 # magic, projection version, crc32 of the rest, index length, payload length
 _HEADER: Final = struct.Struct(">6sHIIQ")

@@ -41,6 +41,14 @@ class Column:
     def extend(self, values: Iterable[Any]) -> None:
         self._pending.extend(values)
 
+    def extend_array(self, values: npt.NDArray[Any]) -> None:
+        """Append a whole array in one copy (what replay uses for link columns)."""
+        self._flush()
+        need = self._n + len(values)
+        self._writable(need)
+        self._arr[self._n : need] = values
+        self._n = need
+
     def _writable(self, need: int) -> None:
         if need > len(self._arr) or not self._arr.flags.writeable:
             grown = np.empty(max(need, 2 * len(self._arr), 64), dtype=self.dtype)

@@ -131,43 +131,43 @@ def _brain_configured(p: Projection, env: ev.Envelope) -> None:
 
 
 def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
-    """Append a run of memories: validated one by one, copied into the columns in bulk."""
+    """Append a run of memories: per-event checks in one pass, links validated and copied
+    into the columns as whole arrays."""
     n_key: list[str] = []
     n_content: list[str] = []
     n_type: list[int] = []
     n_start: list[int] = []
     n_end: list[int] = []
     n_fiber: list[int] = []
-    s_dst: list[int] = []
-    s_src: list[int] = []
-    s_type: list[int] = []
-    s_w: list[float] = []
-    s_t: list[int] = []
-    s_dead: list[int] = []
-    n_at: list[int] = []
-    s_at: list[int] = []
+    targets: list[int] = []
+    types: list[int] = []
+    weights: list[float] = []
+    counts: list[int] = []  # links per memory, and the same from the other two link columns
+    other_counts: list[int] = []
+    anchors: list[int] = []
+    limits: list[int] = []  # neurons that exist once each memory is folded
     neuron = p.neuron_count
     fiber = p.fiber_count
     ids = p._ids  # checked here if built, else when it is built
     new_ids: dict[str, int] = {}
     bodies: list[ev.MemoryEncoded] = []
     projects: list[int] = []
+    expect = p.seq + 1
     for i, env in enumerate(envs):
         b = env.body
         assert isinstance(b, ev.MemoryEncoded)
-        _check_seq(p, env, i)
         seq = env.seq
+        if seq != expect + i:
+            raise IntegrityError(f"event seq {seq} does not follow projection seq {seq - 1}")
         if b.first_neuron != neuron:
             raise IntegrityError(
                 f"seq {seq}: memory expects neuron {b.first_neuron}, projection has {neuron}"
             )
         if (ids is not None and b.fiber_id in ids) or b.fiber_id in new_ids:
             raise IntegrityError(f"seq {seq}: memory id {b.fiber_id} already exists")
-        n_after = neuron + 1 + len(b.neurons)
-        _check_links(env, b.link_targets, b.link_types, b.link_weights, n_after)
         if b.memory_type not in _TYPE_CODE:
             raise IntegrityError(f"seq {seq}: unknown memory type {b.memory_type!r}")
-        projects.append(_project_code(p, env, b.project))
+        projects.append(-1 if b.project is None else _project_code(p, env, b.project))
         new_ids[b.fiber_id] = fiber + i
         bodies.append(b)
 
@@ -184,16 +184,24 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
             n_start.append(spec.start)
             n_end.append(spec.end)
             n_fiber.append(-1)
-        k = len(b.link_targets)
-        s_src.extend([neuron] * k)
-        s_dst.extend(b.link_targets)
-        s_type.extend(b.link_types)
-        s_w.extend(b.link_weights)
-        s_t.extend([env.t] * k)
-        s_dead.extend([0 if b.erased else ALIVE] * k)
-        neuron = n_after
-        n_at.append(neuron)
-        s_at.append(len(s_src))
+        targets.extend(b.link_targets)
+        types.extend(b.link_types)
+        weights.extend(b.link_weights)
+        counts.append(len(b.link_targets))
+        other_counts.append(len(b.link_types) + len(b.link_weights))
+        anchors.append(neuron)
+        neuron += 1 + len(b.neurons)
+        limits.append(neuron)
+
+    count = np.asarray(counts, dtype=np.int64)
+    if not np.array_equal(2 * count, np.asarray(other_counts, dtype=np.int64)):
+        bad = envs[int(np.flatnonzero(2 * count != np.asarray(other_counts))[0])].seq
+        raise IntegrityError(f"seq {bad}: link columns differ in length")
+    dst = np.asarray(targets, dtype=np.int64)
+    wrong = (dst < 0) | (dst >= np.repeat(np.asarray(limits, dtype=np.int64), count))
+    if wrong.any():
+        owner = int(np.searchsorted(np.cumsum(count), np.flatnonzero(wrong)[0], side="right"))
+        raise IntegrityError(f"seq {envs[owner].seq}: link to an unknown neuron")
 
     base = p.neuron_count
     p.keys.update((key, base + j) for j, key in enumerate(n_key) if key)
@@ -204,18 +212,19 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     p.n_end.extend(n_end)
     p.n_fiber.extend(n_fiber)
     s_base = p.synapse_count
-    p.s_src.extend(s_src)
-    p.s_dst.extend(s_dst)
-    p.s_type.extend(s_type)
-    p.s_w.extend(s_w)
-    p.s_t.extend(s_t)
-    p.s_count.extend([0] * len(s_src))
-    p.s_dead.extend(s_dead)
+    dead = [0 if b.erased else ALIVE for b in bodies]
+    p.s_src.extend_array(np.repeat(np.asarray(anchors, dtype=np.int64), count))
+    p.s_dst.extend_array(dst)
+    p.s_type.extend_array(np.asarray(types, dtype=np.int64))
+    p.s_w.extend_array(np.asarray(weights, dtype=np.float64))
+    p.s_t.extend_array(np.repeat(np.asarray([e.t for e in envs], dtype=np.int64), count))
+    p.s_count.extend_array(np.zeros(len(dst), dtype=np.int64))
+    p.s_dead.extend_array(np.repeat(np.asarray(dead, dtype=np.int64), count))
 
     if ids is not None:
         ids.update(new_ids)
     p.f_id.extend(new_ids)
-    p.f_anchor.extend(b.first_neuron for b in bodies)
+    p.f_anchor.extend(anchors)
     p.f_t.extend(e.t for e in envs)
     p.f_start.extend(b.event_start for b in bodies)
     p.f_end.extend(b.event_end for b in bodies)
@@ -232,8 +241,8 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
 
     p.seq = envs[-1].seq
     p.times.extend(e.t for e in envs)
-    p.n_at.extend(n_at)
-    p.s_at.extend(s_base + c for c in s_at)
+    p.n_at.extend(limits)
+    p.s_at.extend_array(s_base + np.cumsum(count))
     p.f_at.extend(range(fiber + 1, fiber + 1 + len(envs)))
 
 
