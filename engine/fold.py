@@ -58,7 +58,6 @@ def apply_all(p: Projection, envs: Iterable[ev.Envelope]) -> Projection:
             raise IntegrityError(f"no apply rule for {type(env.body).__name__}")
         _check_seq(p, env, 0)
         handler(p, env)
-        p.changed()
         p.seq = env.seq
         p.times.append(env.t)
         p.n_at.append(p.neuron_count)
@@ -269,6 +268,7 @@ def _memory_edited(p: Projection, env: ev.Envelope) -> None:
         p.n_end.append(spec.end)
         p.n_fiber.append(-1)
     _prune(p, b.removed, 0 if erased else env.seq)
+    p.relinked(b.removed)
     k = len(b.link_targets)
     p.s_src.extend([anchor] * k)
     p.s_dst.extend(b.link_targets)
@@ -291,6 +291,7 @@ def _memory_retyped(p: Projection, env: ev.Envelope) -> None:
     if _erased(p, fiber):
         return
     seq = env.seq
+    p.changed()
     p.f_type.change(fiber, _TYPE_CODE[b.memory_type], seq)
     p.f_priority.change(fiber, b.priority, seq)
     p.f_expires.change(fiber, NO_EXPIRY if b.expires_at is None else b.expires_at, seq)
@@ -306,6 +307,7 @@ def _flag(set_bits: int, clear_bits: int) -> Callable[[Projection, ev.Envelope],
         if not _erased(p, fiber):
             flags = int(p.f_flags[fiber])
             p.f_flags.change(fiber, (flags | set_bits) & ~clear_bits, env.seq)
+            p.changed()
 
     return handler
 
@@ -321,6 +323,7 @@ def _memory_erased(p: Projection, env: ev.Envelope) -> None:
         raise IntegrityError(f"seq {env.seq}: erase of an unknown neuron")
     if b.synapses and (min(b.synapses) < 0 or max(b.synapses) >= p.synapse_count):
         raise IntegrityError(f"seq {env.seq}: erase of an unknown link")
+    p.changed()
     rows = np.asarray([fiber], dtype=np.int64)
     for name in ("f_type", "f_priority", "f_expires", "f_flags", "f_project"):
         getattr(p, name).forget_rows(rows, restore=True)
@@ -363,6 +366,7 @@ def _synapses_reinforced(p: Projection, env: ev.Envelope) -> None:
         p.s_w.change(syn, weight, seq)
         p.s_t.change(syn, env.t, seq)
         p.s_count.change(syn, int(p.s_count[syn]) + 1, seq)
+    p.relinked(b.synapses)
 
 
 def _decay_applied(p: Projection, env: ev.Envelope) -> None:
@@ -371,12 +375,14 @@ def _decay_applied(p: Projection, env: ev.Envelope) -> None:
     if b.pruned and (min(b.pruned) < 0 or max(b.pruned) >= p.synapse_count):
         raise IntegrityError(f"seq {env.seq}: decay prunes an unknown link")
     _prune(p, b.pruned, env.seq)
+    p.relinked(b.pruned)
     p.sweeps.append((env.seq, env.t))
 
 
 def _memories_expired(p: Projection, env: ev.Envelope) -> None:
     b = env.body
     assert isinstance(b, ev.MemoriesExpired)
+    p.changed()
     for fiber in [_fiber(p, env, fid) for fid in b.fiber_ids]:
         if not _erased(p, fiber):
             p.f_flags.change(fiber, int(p.f_flags[fiber]) | EXPIRED, env.seq)

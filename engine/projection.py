@@ -87,6 +87,7 @@ class Projection:
         self.graph = Adjacency()  # every synapse
         self.episodes = Adjacency()  # memory-to-memory synapses only: neighbours in time
         self._live_weights: tuple[int, int, npt.NDArray[np.float32]] | None = None
+        self._relinked: list[int] = []  # links whose weight changed since the cache was made
 
     # -- sizes and indexes ------------------------------------------------------------------
 
@@ -127,8 +128,14 @@ class Projection:
         return (fiber_of[src] >= 0) & (fiber_of[dst] >= 0)
 
     def changed(self) -> None:
-        """Called by the fold after anything but appends: cached derived values are stale."""
+        """Called by the fold when a memory's state changed: cached weights are stale."""
         self._live_weights = None
+        self._relinked.clear()
+
+    def relinked(self, synapses: list[int]) -> None:
+        """Called by the fold when only these links changed: the cache is patched, not redone."""
+        if self._live_weights is not None:
+            self._relinked.extend(synapses)
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -252,7 +259,7 @@ class View:
             got = self.cache.get("weights+expired")
             if got is None:
                 got = self.cache["weights+expired"] = self._compute_weights(
-                    0, self.synapses, include_expired=True
+                    np.arange(self.synapses), include_expired=True
                 )
             return got
         got = self.cache.get("weights")
@@ -263,29 +270,36 @@ class View:
         if cached is not None and cached[0] == hour and cached[1] <= self.synapses:
             got = cached[2]
             if cached[1] < self.synapses:  # links appended since: only they need computing
-                got = np.concatenate((got, self._compute_weights(cached[1], self.synapses)))
+                fresh = np.arange(cached[1], self.synapses)
+                got = np.concatenate((got, self._compute_weights(fresh)))
+            if self.p._relinked:
+                stale = np.unique(np.asarray(self.p._relinked, dtype=np.int64))
+                stale = stale[stale < cached[1]]
+                got[stale] = self._compute_weights(stale)
+                self.p._relinked.clear()
         else:
-            got = self._compute_weights(0, self.synapses)
+            got = self._compute_weights(np.arange(self.synapses))
         if self.live:
             self.p._live_weights = (hour, self.synapses, got)
+            self.p._relinked.clear()
         self.cache["weights"] = got
         return got
 
     def _compute_weights(
-        self, lo: int, hi: int, *, include_expired: bool = False
+        self, rows: npt.NDArray[np.int64], *, include_expired: bool = False
     ) -> npt.NDArray[np.float32]:
         p = self.p
-        owner = p.n_fiber.values[p.s_src.values[lo:hi]]
+        owner = p.n_fiber.values[p.s_src.values[rows]]
         flags = self.col("f_flags")[owner]
         eff = effective_weights(
-            self.col("s_w")[lo:hi],
-            self.col("s_t")[lo:hi],
-            self.col("s_count")[lo:hi],
+            self.col("s_w")[rows],
+            self.col("s_t")[rows],
+            self.col("s_count")[rows],
             self.col("f_type")[owner],
             (flags & PINNED) != 0,
             self.time,
         )
-        hidden = ((flags & (FORGOTTEN | ERASED)) != 0) | (p.s_dead.values[lo:hi] <= self.seq)
+        hidden = ((flags & (FORGOTTEN | ERASED)) != 0) | (p.s_dead.values[rows] <= self.seq)
         if not include_expired:
             # expiry is taken at the hour, like decay, so a cached live array and a past view
             # computed later agree exactly
