@@ -134,8 +134,8 @@ def screen(text: str, policy: str) -> str:
     if policy == "redact":
         return sensitive.redact(text)[0]
     raise InputError(
-        f"{sensitive.describe(findings)}; nothing was stored (allow it with --force / "
-        "sensitive='allow', or store it redacted with --redact / sensitive='redact')"
+        f"{sensitive.describe(findings)}; nothing was stored (the 'allow' policy stores it "
+        "anyway, 'redact' stores it with the secret replaced; nmem: --force / --redact)"
     )
 
 

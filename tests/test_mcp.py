@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +18,7 @@ from typing import Any
 
 import anyio
 import pytest
+from anyio.streams.buffered import BufferedByteReceiveStream
 
 mcp = pytest.importorskip("mcp")
 
@@ -45,21 +45,27 @@ def anyio_backend() -> str:
 
 @asynccontextmanager
 async def server(
-    store: Path, *args: str, command: str | None = None, env: dict[str, str] | None = None
+    store: Path,
+    *args: str,
+    command: str | None = None,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
 ) -> AsyncIterator[ClientSession]:
-    """An initialized client session with `nmem mcp --store <store>` (or the given command)."""
+    """An initialized client session with `nmem mcp --store <store>` (or the given command);
+    the server's stderr goes to `<store>-server.log`."""
     assert NMEM is not None
     params = StdioServerParameters(
         command=command or NMEM,
         args=list(args) if command else ["mcp", "--store", str(store), *args],
         env=env,
     )
-    store.mkdir(parents=True, exist_ok=True)
-    with (store.parent / f"{store.name}-server.log").open("a") as errlog:
-        async with stdio_client(params, errlog=errlog) as (read, write):
-            async with ClientSession(read, write, read_timeout_seconds=CALL_TIMEOUT) as session:
-                await session.initialize()
-                yield session
+    with (log or log_path(store)).open("a") as errlog:
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write, read_timeout_seconds=CALL_TIMEOUT) as session,
+        ):
+            await session.initialize()
+            yield session
 
 
 async def ok(session: ClientSession, tool: str, **arguments: Any) -> dict[str, Any]:
@@ -68,7 +74,8 @@ async def ok(session: ClientSession, tool: str, **arguments: Any) -> dict[str, A
     assert not result.is_error, f"{tool}({arguments}) failed: {text}"
     assert result.structured_content is not None
     assert json.loads(text) == result.structured_content  # the text block carries the same JSON
-    return result.structured_content
+    content: dict[str, Any] = result.structured_content
+    return content
 
 
 async def fails(session: ClientSession, tool: str, **arguments: Any) -> str:
@@ -76,7 +83,8 @@ async def fails(session: ClientSession, tool: str, **arguments: Any) -> str:
     assert result.is_error, f"{tool}({arguments}) should have failed: {result.content}"
     assert len(result.content) == 1
     text: str = result.content[0].text  # type: ignore[union-attr]
-    assert text and "\n" not in text, f"not one line: {text!r}"
+    assert text
+    assert "\n" not in text, f"not one line: {text!r}"
     assert "Traceback" not in text
     return text
 
@@ -90,8 +98,12 @@ async def cli(store: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     )
 
 
+def log_path(store: Path) -> Path:
+    return store.parent / f"{store.name}-server.log"
+
+
 def server_log(store: Path) -> str:
-    path = store.parent / f"{store.name}-server.log"
+    path = log_path(store)
     return path.read_text() if path.exists() else ""
 
 
@@ -102,7 +114,7 @@ def test_literal_memory_types_match_the_engine() -> None:
     from adapters.mcp_server import MEMORY_TYPES
     from engine import MemoryType
 
-    assert MEMORY_TYPES == tuple(t.value for t in MemoryType)
+    assert tuple(t.value for t in MemoryType) == MEMORY_TYPES
 
 
 async def test_initialize_and_list_tools_with_their_schemas(tmp_path: Path) -> None:
@@ -114,13 +126,15 @@ async def test_initialize_and_list_tools_with_their_schemas(tmp_path: Path) -> N
         assert info is not None
         assert info.server_info.name == "neuralmemory"
         assert info.capabilities.tools is not None
-        assert info.instructions and "nmem_recall" in info.instructions
+        assert info.instructions
+        assert "nmem_recall" in info.instructions
         tools = {t.name: t for t in (await session.list_tools()).tools}
 
     assert set(tools) == TOOLS
     schema = {name: t.input_schema for name, t in tools.items()}
     for name, tool in tools.items():
-        assert tool.description and len(tool.description) > 60, name
+        assert tool.description
+        assert len(tool.description) > 60, name
         assert schema[name]["type"] == "object"
     remember = schema["nmem_remember"]
     assert remember["required"] == ["content"]
@@ -152,9 +166,11 @@ async def test_initialize_and_list_tools_with_their_schemas(tmp_path: Path) -> N
     for name in ("nmem_recall", "nmem_context", "nmem_stats", "nmem_history", "nmem_export"):
         assert "at" in schema[name]["properties"], name
         annotations = tools[name].annotations
-        assert annotations is not None and annotations.read_only_hint is True, name
+        assert annotations is not None
+        assert annotations.read_only_hint is True, name
     forget = tools["nmem_forget"].annotations
-    assert forget is not None and forget.destructive_hint is True
+    assert forget is not None
+    assert forget.destructive_hint is True
 
 
 # -- every tool ----------------------------------------------------------------------------------
@@ -208,7 +224,8 @@ async def test_every_tool_round_trip(tmp_path: Path) -> None:
         assert "min_confidence" in picky["message"]
 
         past = await ok(session, "nmem_recall", query="payments PostgreSQL", at=done["seq"] - 1)
-        assert past["memories"] == [] and past["seq"] == done["seq"] - 1
+        assert past["memories"] == []
+        assert past["seq"] == done["seq"] - 1
         then = await ok(session, "nmem_recall", query="payments PostgreSQL", at=str(done["seq"]))
         assert [m["id"] for m in then["memories"]] == [done["id"]]
         before = await ok(session, "nmem_recall", query="payments", at="1 hour ago")
@@ -250,7 +267,8 @@ async def test_every_tool_round_trip(tmp_path: Path) -> None:
         assert "PostgreSQL 16" in json.dumps(old)
 
         gone = await ok(session, "nmem_forget", memory_id=done["id"], reason="superseded")
-        assert gone["id"] == done["id"] and gone["event"] == "memory_forgotten"
+        assert gone["id"] == done["id"]
+        assert gone["event"] == "memory_forgotten"
         after = await ok(session, "nmem_recall", query="which database do payments use?")
         assert done["id"] not in [m["id"] for m in after["memories"]]
         assert (await ok(session, "nmem_stats"))["memories"] == 2
@@ -258,7 +276,8 @@ async def test_every_tool_round_trip(tmp_path: Path) -> None:
         assert trail["events"][-1]["type"] == "memory_forgotten"
 
         erased = await ok(session, "nmem_forget", memory_id=plain["id"], hard=True)
-        assert erased["hard"] is True and erased["event"] == "memory_erased"
+        assert erased["hard"] is True
+        assert erased["event"] == "memory_erased"
         assert "dark mode" not in json.dumps(await ok(session, "nmem_export"))
         assert "Traceback" not in server_log(store)
 
@@ -279,7 +298,9 @@ async def test_bad_arguments_are_one_line_tool_errors(tmp_path: Path) -> None:
         assert "memory_id" in await fails(session, "nmem_forget")
 
         message = await fails(session, "nmem_remember", content="x is y", priority=42)
-        assert "priority" in message and "10" in message and "42" in message
+        assert "priority" in message
+        assert "10" in message
+        assert "42" in message
         assert "priority" in await fails(session, "nmem_todo", task="t", priority=-1)
         assert "priority" in await fails(session, "nmem_remember", content="a b", priority="high")
         assert "content" in await fails(session, "nmem_remember", content=123)
@@ -290,6 +311,8 @@ async def test_bad_arguments_are_one_line_tool_errors(tmp_path: Path) -> None:
         assert "min_confidence" in await fails(session, "nmem_recall", query="q", min_confidence=2)
         assert "limit" in await fails(session, "nmem_context", limit=0)
         assert "hard" in await fails(session, "nmem_forget", memory_id="abcd", hard=[1])
+        assert "boolean" in await fails(session, "nmem_todo", task="t", priority=True)
+        assert "boolean" in await fails(session, "nmem_stats", at=True)
         assert "empty" in await fails(session, "nmem_remember", content="   ")
 
         # unknown ids, prefixes, moments: the engine's own message
@@ -302,11 +325,17 @@ async def test_bad_arguments_are_one_line_tool_errors(tmp_path: Path) -> None:
 
         # secrets are refused by the engine: the kinds are named, the secret is not echoed
         blocked = await fails(session, "nmem_remember", content="my password=hunter2-Xy9z")
-        assert "password" in blocked and "nothing was stored" in blocked
+        assert "password" in blocked
+        assert "nothing was stored" in blocked
         assert "hunter2" not in blocked
-        assert "api" in (
-            await fails(session, "nmem_todo", task="use key sk-ant-api03-abcdefghijklmnopqrstuvwx")
-        ).lower()
+        assert (
+            "api"
+            in (
+                await fails(
+                    session, "nmem_todo", task="use key sk-ant-api03-abcdefghijklmnopqrstuvwx"
+                )
+            ).lower()
+        )
 
         # nothing was stored, and the server is still serving
         stats = await ok(session, "nmem_stats")
@@ -348,6 +377,23 @@ async def test_cli_and_mcp_see_each_others_writes(tmp_path: Path) -> None:
         history = await cli(store, "history", stored["id"], "--json")
         assert json.loads(history.stdout)["events"][-1]["seq"] == forgotten["seq"]
 
+        # many calls in flight at once, while the CLI writes too: each is answered, none lost
+        answers: dict[str, dict[str, Any]] = {}
+
+        async def remember_then_recall(i: int) -> None:
+            text = f"Service s{i}x listens on port {8100 + i}"
+            answers[f"w{i}"] = await ok(session, "nmem_remember", content=text)
+            answers[f"r{i}"] = await ok(session, "nmem_recall", query=f"service s{i}x port")
+
+        async with anyio.create_task_group() as tasks:
+            for i in range(8):
+                tasks.start_soon(remember_then_recall, i)
+            tasks.start_soon(cli, store, "remember", "Frank audits the payroll service")
+        assert len(answers) == 16
+        for i in range(8):
+            assert answers[f"r{i}"]["memories"][0]["id"] == answers[f"w{i}"]["id"]
+        assert (await ok(session, "nmem_stats"))["memories"] == 1 + 8 + 1
+
 
 # -- configuration and process behaviour ----------------------------------------------------------
 
@@ -382,63 +428,84 @@ def test_mcp_config_prints_a_working_client_block(tmp_path: Path) -> None:
         async with server(store, *entry["args"], command=entry["command"], env=entry["env"]) as s:
             done = await ok(s, "nmem_remember", content="Configured through mcp-config")
             stats = await ok(s, "nmem_stats")
-            assert stats["brain"] == "work" and stats["memories"] == 1
+            assert stats["brain"] == "work"
+            assert stats["memories"] == 1
             assert done["brain"] == "work"
 
     anyio.run(use_it, backend="asyncio")
 
 
-def test_stdout_is_only_protocol_and_eof_stops_the_server(tmp_path: Path) -> None:
-    """Raw JSON-RPC lines in, then end of input: every stdout line is a JSON-RPC message
-    (logs go to stderr), each request is answered, and the server exits cleanly at once."""
+async def test_stdout_is_only_protocol_and_end_of_input_stops_the_server(tmp_path: Path) -> None:
+    """Raw JSON-RPC over the pipes: every stdout line is a JSON-RPC message (logs go to
+    stderr); when the client closes stdin the server exits at once, cleanly, having written
+    what recall reinforced."""
     assert NMEM is not None
     store = tmp_path / "store"
-    requests = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "raw", "version": "0"}}},
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
-            "name": "nmem_remember", "arguments": {"content": "Eve owns the release checklist"}}},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
-            "name": "nmem_forget", "arguments": {"memory_id": "ffffffff"}}},
-        {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {
-            "name": "nmem_recall", "arguments": {"query": "release checklist"}}},
-    ]  # fmt: skip
-    started = time.monotonic()
-    done = subprocess.run(
-        [NMEM, "mcp", "--store", str(store)],
-        input="".join(json.dumps(r) + "\n" for r in requests),
-        capture_output=True, text=True, timeout=30, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert time.monotonic() - started < 15
-    replies = [json.loads(line) for line in done.stdout.splitlines()]
-    assert all(r.get("jsonrpc") == "2.0" for r in replies)
-    by_id = {r["id"]: r for r in replies if "id" in r}
-    assert set(by_id) == {1, 2, 3, 4}
-    assert by_id[2]["result"]["isError"] is False
-    assert by_id[3]["result"]["isError"] is True
-    assert "ffffffff" in by_id[3]["result"]["content"][0]["text"]
-    assert "Eve owns" in by_id[4]["result"]["structuredContent"]["answer"]
-    # the recall's reinforcement was written when the server shut down
-    history = subprocess.run(
-        [NMEM, "history", "--json", "--store", str(store)],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    calls: list[dict[str, Any]] = [
+        {"name": "nmem_remember", "arguments": {"content": "Eve owns the release checklist"}},
+        {"name": "nmem_forget", "arguments": {"memory_id": "ffffffff"}},
+        {"name": "nmem_recall", "arguments": {"query": "who owns the release checklist?"}},
+    ]
+    replies: dict[int, dict[str, Any]] = {}
+    with anyio.fail_after(30):
+        process = await anyio.open_process([NMEM, "mcp", "--store", str(store)])
+        async with process:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            lines = BufferedByteReceiveStream(process.stdout)
+
+            async def send(message: dict[str, Any]) -> None:
+                assert process.stdin is not None
+                await process.stdin.send((json.dumps(message) + "\n").encode())
+
+            async def answer(request_id: int) -> dict[str, Any]:
+                while True:
+                    message = json.loads(await lines.receive_until(b"\n", 10_000_000))
+                    assert message["jsonrpc"] == "2.0"
+                    if message.get("id") == request_id:
+                        return dict(message)
+
+            await send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"}}})  # fmt: skip
+            replies[1] = await answer(1)
+            await send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+            for request_id, params in enumerate(calls, start=2):
+                await send({"jsonrpc": "2.0", "id": request_id, "method": "tools/call",
+                            "params": params})  # fmt: skip
+                replies[request_id] = await answer(request_id)
+            await process.stdin.aclose()
+            started = time.monotonic()
+            assert await process.wait() == 0
+            assert time.monotonic() - started < 5
+            with pytest.raises(anyio.IncompleteRead):  # stdout ended, with nothing more on it
+                await lines.receive_until(b"\n", 10_000_000)
+            assert lines.buffer == b""
+            assert process.stderr is not None
+            errors = b"".join([chunk async for chunk in process.stderr]).decode()
+    assert "Traceback" not in errors, errors
+    assert f"serving brain 'default' of store {store}" in errors  # logs go to stderr
+
+    assert replies[1]["result"]["serverInfo"]["name"] == "neuralmemory"
+    assert replies[2]["result"]["isError"] is False
+    assert replies[3]["result"]["isError"] is True
+    assert "ffffffff" in replies[3]["result"]["content"][0]["text"]
+    assert "Eve owns" in replies[4]["result"]["structuredContent"]["answer"]
+    # the recall's reinforcement, batched in memory, was written when the server stopped
+    history = await cli(store, "history", "--json")
     types = [e["type"] for e in json.loads(history.stdout)["events"]]
     assert types[-1] == "synapses_reinforced", types
 
 
-def test_missing_store_directory_is_created_and_bad_store_is_a_tool_error(tmp_path: Path) -> None:
+def test_an_unusable_store_is_a_tool_error_not_a_dead_server(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-dir"
-    blocker.write_text("a file where the store should be")
+    blocker.write_text("a file where the store's directory should be")
 
     async def check() -> None:
-        async with server(blocker / "store") as session:
+        async with server(blocker / "store", log=tmp_path / "server.log") as session:
             message = await fails(session, "nmem_stats")
-            assert "store" in message.lower()
-            assert (await session.list_tools()).tools  # still serving
+            assert "cannot use the store" in message
+            assert "Not a directory" in message
+            assert len((await session.list_tools()).tools) == 8  # still serving
 
     anyio.run(check, backend="asyncio")
-    assert sys.platform != "win32" or True

@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import memories
-from .base import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, Handler, Parser, UsageError
+from . import maintenance, memories, organize, serve
+from .base import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, Commands, Parser, UsageError
 
-COMMAND_MODULES = (memories,)
+COMMAND_MODULES = (memories, maintenance, organize, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,15 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
-    def command(
-        name: str, help_text: str, handler: Handler, example: str
-    ) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = sub.add_parser(
-            name, parents=[common], help=help_text, description=help_text, epilog=example
-        )
-        p.set_defaults(handler=handler)
-        return p
-
+    command = Commands(sub, common)
     for module in COMMAND_MODULES:
         module.register(command)
     return parser

@@ -1,6 +1,6 @@
 """Speed of the sensitive-content scan on ordinary and pathological inputs.
 
-    python tools/bench/sensitive.py
+python tools/bench/sensitive.py
 """
 
 from __future__ import annotations

@@ -47,15 +47,17 @@ def run_ours(conversations: list[Conversation], limit_questions: int | None) -> 
                 started = time.perf_counter()
                 result = brain.recall(q.question, limit=TOP, max_tokens=4000)
                 latency = (time.perf_counter() - started) * 1000
-                rows.append({
-                    "sample_id": conv.sample_id,
-                    "question": q.question,
-                    "category": q.category,
-                    "evidence": list(q.evidence),
-                    "ranked": [dia_of[m.memory.id] for m in result.memories],
-                    "confidence": result.confidence,
-                    "latency_ms": latency,
-                })
+                rows.append(
+                    {
+                        "sample_id": conv.sample_id,
+                        "question": q.question,
+                        "category": q.category,
+                        "evidence": list(q.evidence),
+                        "ranked": [dia_of[m.memory.id] for m in result.memories],
+                        "confidence": result.confidence,
+                        "latency_ms": latency,
+                    }
+                )
     return rows
 
 
@@ -66,14 +68,16 @@ def run_bm25(conversations: list[Conversation], limit_questions: int | None) -> 
         for q in conv.questions[:limit_questions]:
             started = time.perf_counter()
             top = index.top(q.question, TOP)
-            rows.append({
-                "sample_id": conv.sample_id,
-                "question": q.question,
-                "category": q.category,
-                "evidence": list(q.evidence),
-                "ranked": [conv.turns[i].dia_id for i in top],
-                "latency_ms": (time.perf_counter() - started) * 1000,
-            })
+            rows.append(
+                {
+                    "sample_id": conv.sample_id,
+                    "question": q.question,
+                    "category": q.category,
+                    "evidence": list(q.evidence),
+                    "ranked": [conv.turns[i].dia_id for i in top],
+                    "latency_ms": (time.perf_counter() - started) * 1000,
+                }
+            )
     return rows
 
 
