@@ -17,6 +17,7 @@ from typing import Final
 import msgspec
 import numpy as np
 
+from . import logs
 from .errors import DataError, IntegrityError
 from .projection import Header, Projection, from_arrays, to_arrays
 
@@ -172,9 +173,5 @@ def drop_below(folder: Path, seq: int) -> None:
 
 
 def _remove(path: Path, why: str) -> None:
-    import structlog  # only on this rare path: it costs tens of ms at start-up
-
-    structlog.get_logger("neuralmemory.checkpoint").warning(
-        "checkpoint_skipped", file=str(path), reason=why
-    )
+    logs.warning("checkpoint_skipped", file=str(path), reason=why)
     path.unlink(missing_ok=True)

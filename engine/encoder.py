@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from . import events as ev
-from . import sensitive
 from .api import MemoryInput
 from .clock import DAY_US, aware, from_us, to_us
 from .errors import InputError
@@ -128,6 +127,8 @@ def screen(text: str, policy: str) -> str:
         raise InputError(f"sensitive-content policy must be one of {', '.join(POLICIES)}")
     if policy == "allow":
         return text
+    from . import sensitive  # only writes need it: keeps read-only start-up fast
+
     findings = sensitive.scan(text, sensitive.Severity.MEDIUM)
     if not findings:
         return text

@@ -196,3 +196,22 @@ def test_check_reports_sensitive_content(tmp_path: Path) -> None:
     assert blocked.returncode == 2
     assert "credit card" in blocked.stderr
     assert "4111" not in blocked.stderr
+
+
+def test_completion_script_names_the_commands(tmp_path: Path) -> None:
+    done = nmem(tmp_path, "completion", "bash")
+    assert done.returncode == 0
+    assert "_shtab_nmem" in done.stdout
+    for name in ("remember", "recall", "forget", "project"):
+        assert name in done.stdout
+    check = subprocess.run(["bash", "-n"], input=done.stdout, text=True, capture_output=True,
+                           check=False)  # fmt: skip
+    assert check.returncode == 0, check.stderr
+
+
+def test_help_explains_each_command_with_an_example(tmp_path: Path) -> None:
+    for name in ("remember", "recall", "history", "forget", "diff", "stats", "list"):
+        done = nmem(tmp_path, name, "--help")
+        assert done.returncode == 0
+        assert "example:" in done.stdout, name
+        assert "--json" in done.stdout, name

@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import maintenance, memories, organize, serve
+from . import completion, maintenance, memories, organize, serve
 from .base import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, Commands, Parser, UsageError
 
-COMMAND_MODULES = (memories, maintenance, organize, serve)
+COMMAND_MODULES = (memories, maintenance, organize, serve, completion)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +42,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from engine.errors import DatabaseError, InputError, NotFoundError
 
-    _quiet_logs()
     try:
         args = build_parser().parse_args(argv)
         code: int = args.handler(args)
@@ -64,18 +63,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(message: str, code: int) -> int:
     sys.stderr.write(f"nmem: error: {message}\n")
     return code
-
-
-def _quiet_logs() -> None:
-    """Engine logs go to stderr, so stdout stays clean for --json and pipes."""
-    import logging
-
-    import structlog
-
-    structlog.configure(
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-    )
 
 
 if __name__ == "__main__":

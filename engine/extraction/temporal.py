@@ -15,6 +15,7 @@ are settled afterwards: the longest wins ("yesterday morning" over "yesterday").
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -522,7 +523,15 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
 
 # The left word boundary is checked in Python: a leading lookbehind would stop the regex engine
 # from jumping to the pattern's first character.
-_PATTERNS: Final = tuple(re.compile(rf"(?:{pattern})(?!\w)") for _, pattern, _ in _RULE_SPECS)
+# Compiled on first use: most texts trigger few rules, and start-up time matters to the CLI.
+_PATTERNS: Final = tuple(rf"(?:{pattern})(?!\w)" for _, pattern, _ in _RULE_SPECS)
+
+
+@functools.cache
+def _pattern(order: int) -> re.Pattern[str]:
+    return re.compile(_PATTERNS[order])
+
+
 _RESOLVERS: Final = tuple(resolve for _, _, resolve in _RULE_SPECS)
 _RULES_BY_TRIGGER: Final = {
     t: tuple(i for i, (ts, _, _) in enumerate(_RULE_SPECS) if t in ts)
@@ -605,7 +614,7 @@ def extract_time_hints(text: str, ref: datetime) -> list[TimeHint]:
         return []
     matches: list[tuple[int, int, int, re.Match[str]]] = []
     for order in sorted({i for t in hits for i in _RULES_BY_TRIGGER[t]}):
-        rx, pos = _PATTERNS[order], 0
+        rx, pos = _pattern(order), 0
         while (m := rx.search(low, pos)) is not None:
             if _word_start(low, m.start()):
                 matches.append((m.start() - m.end(), m.start(), order, m))
