@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from .model import SYNAPSE_TYPES, SynapseType
 from .projection import View
 
+_AFTER = SYNAPSE_TYPES.index(SynapseType.AFTER)
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
@@ -120,7 +122,6 @@ def _hop(
     memories can change the ranking, so memories send along their time channel alone.
     """
     p = view.p
-    src = p.s_src.values
     fiber_of = p.n_fiber.values
     sender_is_memory = fiber_of[frontier] >= 0
     if last and sender_is_memory.any():
@@ -135,7 +136,7 @@ def _hop(
             view, frontier[memories], episodes=True, include_expired=params.include_expired
         )
         m_owner = memories[m_owner]
-        episodic = _episodic(frontier, level, m_owner, m_syn, m_weight, src, params)
+        episodic = _episodic(view, frontier, level, m_owner, m_syn, m_weight, params)
         return (
             np.concatenate((nbr, m_nbr)),
             np.concatenate((carried * params.hop_decay, episodic)),
@@ -147,7 +148,7 @@ def _hop(
     flow: F64 = level[owner] / fanout[channel] ** params.fanout_exponent * weight
     flow *= params.hop_decay
     ep = np.flatnonzero(episodic_edge)
-    flow[ep] = _episodic(frontier, level, owner[ep], syn[ep], weight[ep], src, params)
+    flow[ep] = _episodic(view, frontier, level, owner[ep], syn[ep], weight[ep], params)
     if last:
         keep = np.flatnonzero(fiber_of[nbr] >= 0)
         nbr, flow = nbr[keep], flow[keep]
@@ -155,16 +156,22 @@ def _hop(
 
 
 def _episodic(
+    view: View,
     frontier: I64,
     level: F64,
     owner: I64,
     syn: I32,
     weight: npt.NDArray[np.float32],
-    src: I32,
     params: SpreadParams,
 ) -> F64:
-    """Activation a memory passes to a neighbour in time: unsplit, weaker backward."""
-    backward = src[syn] == frontier[owner]  # the sender made the link: it is the later memory
+    """Activation a memory passes to a neighbour in time: unsplit, weaker backward.
+
+    An `after` link says its source happened after its target (`before`, the reverse), so the
+    receiver is earlier than the sender when the sender is the source of an `after` link or
+    the target of a `before` one."""
+    src, link_type = view.p.s_src.values, view.p.s_type.values
+    sender_is_source = src[syn] == frontier[owner]
+    backward = sender_is_source == (link_type[syn] == _AFTER)
     gain = np.where(backward, params.backward, 1.0) * (params.episodic * params.hop_decay)
     carried: F64 = level[owner] * weight * gain
     return carried

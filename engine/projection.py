@@ -275,6 +275,7 @@ class View:
             if self.p._relinked:
                 stale = np.unique(np.asarray(self.p._relinked, dtype=np.int64))
                 stale = stale[stale < cached[1]]
+                got = got.copy()  # views made earlier keep the array they were given
                 got[stale] = self._compute_weights(stale)
                 self.p._relinked.clear()
         else:

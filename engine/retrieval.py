@@ -193,7 +193,8 @@ def recall(
     intent = detect_intent(query)
     use_depth = INTENT_DEPTH[intent] if depth is None else depth
     anchors = find_anchors(view, query)
-    documents = max(int(view.visible().sum()), 1)
+    reachable = view.visible() | view.expired() if filters.include_expired else view.visible()
+    documents = max(int(reachable.sum()), 1)
     exponent = 1.0
 
     def initial(degree: I64) -> F64:

@@ -1,0 +1,253 @@
+"""`Adjacency` (engine/graph.py) against a brute-force scan of the synapse list (hypothesis).
+
+The adjacency holds each synapse in both endpoints' rows, in a CSR merged from time to time
+plus an unsorted tail; a gather below `limit` must return exactly the edges of the first
+`limit` synapses, whatever has been merged, with or without a `select` filter. Past views
+rely on that: a view at an earlier seq gathers with `limit = view.synapses`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine import events as ev
+from engine.fold import apply
+from engine.graph import I32, TAIL_LIMIT, Adjacency, Select
+from engine.model import NEURON_TYPES, SYNAPSE_TYPES, NeuronType, SynapseType
+from engine.projection import Projection
+
+Triple = tuple[int, int, int]  # (node, neighbour, synapse)
+PySelect = Callable[[int, int], bool]
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def parity(s: int, d: int) -> bool:
+    return (s + d) % 2 == 0
+
+
+SELECTS: dict[str, PySelect | None] = {"all": None, "parity": parity}
+
+
+def vectorised(select: PySelect | None) -> Select:
+    """The same selection as the adjacency takes it: over arrays of endpoints."""
+    if select is None:
+        return None
+    return lambda s, d: (s.astype(np.int64) + d) % 2 == 0
+
+
+def brute_edges(
+    src: list[int], dst: list[int], nodes: list[int], limit: int, select: PySelect | None
+) -> list[Triple]:
+    """Every synapse below `limit` seen from each of its endpoints that is in `nodes`."""
+    wanted = set(nodes)
+    out: list[Triple] = []
+    for syn in range(min(limit, len(src))):
+        s, d = src[syn], dst[syn]
+        if select is not None and not select(s, d):
+            continue
+        if s in wanted:
+            out.append((s, d, syn))
+        if d in wanted:
+            out.append((d, s, syn))
+    return sorted(out)
+
+
+def gathered(
+    adj: Adjacency, src: I32, dst: I32, nodes: list[int], limit: int, select: Select
+) -> list[Triple]:
+    arr = np.asarray(nodes, dtype=np.int64)
+    owner, nbr, syn = adj.gather(arr, src, dst, limit, select)
+    assert len(owner) == len(nbr) == len(syn)
+    return sorted(zip(arr[owner].tolist(), nbr.tolist(), syn.tolist(), strict=True))
+
+
+def check(
+    adj: Adjacency, src: I32, dst: I32, nodes: list[int], limit: int, select: PySelect | None
+) -> None:
+    want = brute_edges(src.tolist(), dst.tolist(), nodes, limit, select)
+    assert gathered(adj, src, dst, nodes, limit, vectorised(select)) == want
+    degree = adj.degree(np.asarray(nodes, dtype=np.int64), src, dst, limit, vectorised(select))
+    counts = Counter(node for node, _, _ in want)
+    assert degree.tolist() == [counts[n] for n in nodes]
+
+
+def rows_sorted(adj: Adjacency) -> bool:
+    """Each CSR row is ordered by synapse: what the binary search for `limit` needs."""
+    return all(
+        np.all(np.diff(adj.syn[adj.indptr[i] : adj.indptr[i + 1]]) >= 0) for i in range(adj.nodes)
+    )
+
+
+@st.composite
+def growing_graphs(draw: st.DrawFn) -> tuple[I32, I32, list[int], list[bool]]:
+    """Synapses over a node set that grows as they are added (as neurons do in a brain),
+    with the points where the adjacency is synced and whether each sync is forced."""
+    n_syn = draw(st.integers(0, 120))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    # node count when each synapse is added: non-decreasing, self-loops allowed
+    nodes_at = np.maximum(1, np.sort(rng.integers(1, 40, size=n_syn)))
+    src = (rng.random(n_syn) * nodes_at).astype(np.int32)
+    dst = (rng.random(n_syn) * nodes_at).astype(np.int32)
+    cuts = sorted(draw(st.lists(st.integers(0, n_syn), max_size=5)))
+    forced = draw(st.lists(st.booleans(), min_size=len(cuts) + 1, max_size=len(cuts) + 1))
+    return src, dst, [*cuts, n_syn], forced
+
+
+def node_count(src: I32, dst: I32, extra: int = 0) -> int:
+    return int(max(src.max(initial=-1), dst.max(initial=-1))) + 1 + extra
+
+
+@SETTINGS
+@given(
+    graph=growing_graphs(),
+    select_name=st.sampled_from(sorted(SELECTS)),
+    data=st.data(),
+)
+def test_gather_and_degree_match_brute_force(
+    graph: tuple[I32, I32, list[int], list[bool]], select_name: str, data: st.DataObject
+) -> None:
+    src_all, dst_all, cuts, forced = graph
+    select = SELECTS[select_name]
+    adj = Adjacency()
+    for cut, force in zip(cuts, forced, strict=True):
+        src, dst = src_all[:cut], dst_all[:cut]  # the live columns at this moment
+        n = max(node_count(src, dst, extra=data.draw(st.integers(0, 3))), adj.nodes, 1)
+        adj.sync(src, dst, n, vectorised(select), force=force)
+        if force:
+            assert adj.synapses == cut
+            assert adj.nodes == n
+        assert rows_sorted(adj)
+        nodes = data.draw(st.lists(st.integers(0, n - 1), unique=True, max_size=n).map(sorted))
+        # limits below, at and above the CSR, and above every synapse
+        limits = {0, adj.synapses, max(adj.synapses - 1, 0), cut, cut + 3}
+        limits.add(data.draw(st.integers(0, max(cut, 0))))
+        for limit in sorted(limits):
+            check(adj, src, dst, nodes, limit, select)
+
+
+@pytest.mark.parametrize("select_name", sorted(SELECTS))
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), data=st.data())
+def test_tail_merges_past_the_limit_without_force(
+    select_name: str, seed: int, data: st.DataObject
+) -> None:
+    select = SELECTS[select_name]
+    rng = np.random.default_rng(seed)
+    total = 3 * (TAIL_LIMIT // 2 + 100)
+    n_nodes = 300
+    src_all = rng.integers(0, n_nodes, total).astype(np.int32)
+    dst_all = rng.integers(0, n_nodes, total).astype(np.int32)
+    adj = Adjacency()
+    step = total // 3  # above half the tail limit: every second sync merges
+    expected_csr = [0, 2 * step, 2 * step]
+    for k in range(3):
+        cut = (k + 1) * step
+        src, dst = src_all[:cut], dst_all[:cut]
+        adj.sync(src, dst, n_nodes, vectorised(select))
+        assert adj.synapses == expected_csr[k]
+        nodes = sorted(set(rng.integers(0, n_nodes, 25).tolist()))
+        limits = {adj.synapses, cut, data.draw(st.integers(0, cut))}
+        limits.add(max(adj.synapses - 1, 0))
+        limits.add(data.draw(st.integers(0, max(adj.synapses, 1))))
+        for limit in sorted(limits):
+            check(adj, src, dst, nodes, limit, select)
+    assert rows_sorted(adj)
+
+
+def test_gather_of_no_nodes_and_empty_graph() -> None:
+    adj = Adjacency()
+    empty = np.empty(0, dtype=np.int32)
+    owner, nbr, syn = adj.gather(np.empty(0, dtype=np.int64), empty, empty, 10)
+    assert len(owner) == len(nbr) == len(syn) == 0
+    adj.sync(empty, empty, 5, force=True)
+    nodes = np.arange(5, dtype=np.int64)
+    assert adj.degree(nodes, empty, empty, 10).tolist() == [0] * 5
+    assert len(adj.gather(nodes, empty, empty, 10)[0]) == 0
+
+
+# -- through the projection: a view's gathers stop at its own synapse count -------------------
+
+CONCEPT = NEURON_TYPES.index(NeuronType.CONCEPT)
+RELATED = SYNAPSE_TYPES.index(SynapseType.RELATED_TO)
+AFTER = SYNAPSE_TYPES.index(SynapseType.AFTER)
+
+memories = st.lists(
+    st.tuples(
+        st.lists(st.integers(0, 11), unique=True, max_size=4),  # words (of 12)
+        st.lists(st.integers(1, 3), unique=True, max_size=2),  # neighbours: k memories back
+        st.booleans(),  # sync the adjacency (forced) after this memory
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@SETTINGS
+@given(history=memories, data=st.data())
+def test_projection_views_gather_only_their_own_links(
+    history: list[tuple[list[int], list[int], bool]], data: st.DataObject
+) -> None:
+    p = Projection("g")
+    apply(p, ev.Envelope(1, 1, "c", ev.BrainCreated("g")))
+    anchors: list[int] = []
+    for i, (words, back, sync) in enumerate(history):
+        first = p.neuron_count
+        neurons: list[ev.NeuronSpec] = []
+        targets: list[int] = []
+        for w in words:
+            idx = p.keys.get(f"k:w{w}")
+            if idx is None:
+                idx = first + 1 + len(neurons)
+                neurons.append(ev.NeuronSpec(CONCEPT, f"k:w{w}", f"w{w}"))
+            targets.append(idx)
+        types = [RELATED] * len(targets)
+        for k in back:
+            if k <= len(anchors):
+                targets.append(anchors[-k])
+                types.append(AFTER)
+        body = ev.MemoryEncoded(
+            fiber_id=f"m{i}",
+            text=f"m{i}",
+            first_neuron=first,
+            event_start=0,
+            event_end=0,
+            memory_type="fact",
+            priority=5,
+            salience=0.5,
+            neurons=neurons,
+            link_targets=targets,
+            link_types=types,
+            link_weights=[1.0] * len(targets),
+        )
+        apply(p, ev.Envelope(p.seq + 1, 1, "c", body))
+        anchors.append(first)
+        if sync:
+            p.sync_graph(force=True)
+    p.sync_graph(force=data.draw(st.booleans()))
+
+    src, dst = p.s_src.values, p.s_dst.values
+    fiber_of = p.n_fiber.values
+
+    def between(s: int, d: int) -> bool:
+        return bool(fiber_of[s] >= 0 and fiber_of[d] >= 0)
+
+    for seq in range(1, p.seq + 1):
+        view = p.view(seq, 1)
+        nodes = list(range(view.neurons))
+        arr = np.asarray(nodes, dtype=np.int64)
+        want = brute_edges(src.tolist(), dst.tolist(), nodes, view.synapses, None)
+        assert gathered(p.graph, src, dst, nodes, view.synapses, None) == want
+        assert all(nbr < view.neurons for _, nbr, _ in want)
+        want_ep = brute_edges(src.tolist(), dst.tolist(), nodes, view.synapses, between)
+        got_ep = gathered(p.episodes, src, dst, nodes, view.synapses, p.between_memories)
+        assert got_ep == want_ep
+        degree = p.graph.degree(arr, src, dst, view.synapses)
+        assert int(degree.sum()) == 2 * view.synapses  # each link counted at both ends
