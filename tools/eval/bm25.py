@@ -3,29 +3,17 @@
 Tokens: lowercased ``[a-z0-9]+`` runs, English stop words removed, no stemming.
 IDF: ``ln(1 + (N - df + 0.5) / (df + 0.5))`` (never negative).
 
-CLI: the LoCoMo protocol with BM25 over each conversation's turns::
-
-    python tools/eval/bm25.py --data /work/shared/datasets/locomo/locomo_dev.json \
-        --out tools/eval/results/bm25_locomo.json
+tools/eval/locomo.py runs it on LoCoMo beside our engine (``--bm25-out`` keeps its results).
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
-import json
 import re
-import sys
-import time
 from collections import Counter
-from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-DEFAULT_DATA = Path("/work/shared/datasets/locomo/locomo_dev.json")
 K1 = 1.5
 B = 0.75
 
@@ -86,59 +74,3 @@ class BM25:
         """Indices of the ``k`` best documents, best first, ties broken by lower index."""
         order = np.argsort(-self.scores(query), kind="stable")
         return [int(i) for i in order[: max(k, 0)]]
-
-
-def _load_score() -> ModuleType:
-    """Import ``score.py`` from beside this file (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("score", Path(__file__).with_name("score.py"))
-    if spec is None or spec.loader is None:
-        raise ImportError("score.py not found beside bm25.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("score", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-def run_locomo(
-    data: Path, k: int, limit_conversations: int | None, limit_questions: int | None
-) -> dict[str, Any]:
-    """Run the LoCoMo retrieval protocol with BM25; return the results document."""
-    score = _load_score()
-    results: list[dict[str, Any]] = []
-    for conv in score.load_locomo(data)[:limit_conversations]:
-        index = BM25([t.text for t in conv.turns])
-        for q in conv.questions[:limit_questions]:
-            t0 = time.perf_counter()
-            top = index.top(q.question, k)
-            latency = (time.perf_counter() - t0) * 1e3
-            results.append(
-                {
-                    "sample_id": conv.sample_id,
-                    "question": q.question,
-                    "category": q.category,
-                    "evidence": list(q.evidence),
-                    "ranked": [conv.turns[i].dia_id for i in top],
-                    "latency_ms": round(latency, 3),
-                }
-            )
-    return {"system": "bm25", "params": {"k1": K1, "b": B, "k": k}, "results": results}
-
-
-def main() -> None:
-    """CLI: run BM25 on LoCoMo, write the results JSON and print the score table."""
-    ap = argparse.ArgumentParser(description="BM25 baseline on LoCoMo.")
-    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--k", type=int, default=50, help="ranked list length to store")
-    ap.add_argument("--limit-conversations", type=int)
-    ap.add_argument("--limit-questions", type=int, help="per conversation")
-    args = ap.parse_args()
-    doc = run_locomo(args.data, args.k, args.limit_conversations, args.limit_questions)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(doc, indent=1) + "\n")
-    score = _load_score()
-    print(score.format_table(score.score(doc), f"bm25 ({args.out.name})"))
-
-
-if __name__ == "__main__":
-    main()

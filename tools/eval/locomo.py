@@ -88,13 +88,17 @@ def main() -> None:
     ap.add_argument("--limit-conversations", type=int)
     ap.add_argument("--limit-questions", type=int, help="per conversation")
     ap.add_argument("--no-bm25", action="store_true")
+    ap.add_argument("--bm25-out", type=Path, help="write BM25's per-question results here")
     args = ap.parse_args()
     conversations = load_locomo(args.data)[: args.limit_conversations]
     ours = run_ours(conversations, args.limit_questions)
     print(format_table(score(ours), "neuralmemory (this repo)"))
     if not args.no_bm25:
+        baseline = run_bm25(conversations, args.limit_questions)
         print()
-        print(format_table(score(run_bm25(conversations, args.limit_questions)), "BM25"))
+        print(format_table(score(baseline), "BM25 (k1 1.5, b 0.75, stop words removed)"))
+        if args.bm25_out:
+            args.bm25_out.write_text(json.dumps({"system": "bm25", "results": baseline}, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"system": "neuralmemory", "results": ours}, indent=1))

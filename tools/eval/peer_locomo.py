@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import neural_memory
@@ -36,17 +33,6 @@ from neural_memory.core.memory_types import TypedMemory, suggest_memory_type
 from neural_memory.unified_config import get_config, get_shared_storage
 
 MAX_TOKENS = 4000  # generous context budget (default 1500); fibers stay capped at 10
-
-
-def load_score() -> ModuleType:
-    """Import ``score.py`` (stdlib-only protocol helpers) from beside this script."""
-    spec = importlib.util.spec_from_file_location("score", Path(__file__).with_name("score.py"))
-    if spec is None or spec.loader is None:
-        raise ImportError("score.py not found beside peer_locomo.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("score", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def naive_utc(when: datetime) -> datetime:
@@ -158,7 +144,8 @@ async def run_conversation(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the protocol over the (limited) data set; return the results document."""
-    score = load_score()
+    import score  # beside this script: tools/ is not a package
+
     conversations = score.load_locomo(args.data)[: args.limit_conversations]
     deadline = time.perf_counter() + args.max_minutes * 60
     results: list[dict[str, Any]] = []
@@ -207,7 +194,8 @@ def main() -> None:
         doc["wall_s"] = round(time.perf_counter() - t0, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=1) + "\n")
-    score = load_score()
+    import score  # beside this script: tools/ is not a package
+
     print(score.format_table(score.score(doc), doc["system"]))
 
 
