@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from .events import Meta
 from .model import MemoryType
@@ -16,7 +16,10 @@ class MemoryInput:
     """One thing to remember.
 
     `event_time` is when it happened (default: now); `cid` is the caller's idempotency key,
-    so a retried write is stored once. `expires_in_days=None` takes the type's default.
+    so a retried write is stored once. `expires_in_days=None` takes the type's default;
+    `expires_at` instead gives an absolute expiry (a datetime, possibly past: the memory is
+    then expired at once) or "never". `id` keeps a memory id chosen elsewhere (an import): 1-64
+    characters of [A-Za-z0-9_-], unused in the brain; None (default) draws a random one.
     """
 
     text: str
@@ -30,6 +33,8 @@ class MemoryInput:
     meta: Meta = field(default_factory=dict)
     cid: str | None = None
     sensitive: str | None = None  # block | redact | allow; None: the brain's policy
+    id: str | None = None
+    expires_at: datetime | Literal["never"] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,10 @@ projection, which may hold uncommitted events; the next read reloads it.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -19,12 +20,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import lmdb
 import msgspec
 
-from . import checkpoint, lifecycle
+from . import checkpoint, importing, lifecycle
 from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
 from .clock import DAY_US, from_us
 from .encoder import POLICIES, Batch, Prepared, decide_encode, prepare
-from .errors import InputError, NotFoundError
+from .errors import InputError, IntegrityError, NotFoundError
 from .fold import apply_all
 from .log import Writer
 from .model import MemoryType
@@ -310,12 +311,7 @@ class Brain(BrainView):
         def run(w: Writer, p: Projection) -> Changed:
             fiber = resolve(p.view(p.seq, self.store.now()), memory_id, self.name)
             body = lifecycle.decide_erase(p, fiber, by)
-            blank = set(body.neurons)
-            for seq in w.refs(self.id, body.fiber_id):
-                old = w.event(self.id, seq)
-                new = None if old is None else lifecycle.redacted(old.body, blank)
-                if old is not None and new is not None:
-                    w.replace(self.id, msgspec.structs.replace(old, body=new))
+            self._redact(w, body)
             env = self._append(w, p, body)
             w.put_meta(self.id, "checkpoint_floor", str(env.seq).encode())
             return Changed(body.fiber_id, env.seq, "memory_erased")
@@ -324,6 +320,15 @@ class Brain(BrainView):
         checkpoint.drop_below(self.checkpoint_dir, done.seq)
         self._ckpt_seq = 0
         return done
+
+    def _redact(self, w: Writer, erased: ev.MemoryErased) -> None:
+        """Take an erased memory's content out of its earlier records in the log."""
+        blank = set(erased.neurons)
+        for seq in w.refs(self.id, erased.fiber_id):
+            old = w.event(self.id, seq)
+            new = None if old is None else lifecycle.redacted(old.body, blank)
+            if old is not None and new is not None and new != old.body:
+                w.replace(self.id, msgspec.structs.replace(old, body=new))
 
     # -- recall and its reinforcement --------------------------------------------------------------
 
@@ -492,6 +497,232 @@ class Brain(BrainView):
             return config
 
         return self._write(run)
+
+    # -- import ------------------------------------------------------------------------------
+
+    def import_history(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        sensitive: str | None = None,
+        progress: importing.Progress | None = None,
+    ) -> dict[str, Any]:
+        """Append an exported history (`export_history`'s header and events) to this brain,
+        so that it becomes the exporting brain again, event for event.
+
+        Into a new brain (nothing but its own creation): the brain takes over the source's
+        creation event (configuration and recorded time; it keeps its own name and id) and
+        every later event with its seq and recorded time, so the projection is the source's
+        byte for byte apart from brain id and name. Into a brain that has other events but no
+        memories: events follow its own, with recorded times moved after them where needed.
+        Into a brain that holds a prefix of this same history from an earlier import: the rest
+        is appended. Events get client ids "import:<source brain id>:<seq>", so importing the
+        same history again stores nothing. Anything else is refused (InputError), and a
+        refused import writes nothing. Texts pass the sensitive-content check (`sensitive`
+        or the brain's policy; 'redact' cannot apply to a history)."""
+        history = importing.parse_history(records, progress)
+        self._swept = True  # no decay sweep first: it would be an event the source lacks
+        importing.screen_history(history, sensitive or self.config.sensitive_policy)
+        self.flush()
+        self.store.log.ensure_room(history.size_hint())
+        out = self._write(lambda w, p: self._import_events(w, p, history))
+        if out.pop("rewrote", False):
+            checkpoint.drop_below(self.checkpoint_dir, out["seq"])
+            self._ckpt_seq = 0
+        return out
+
+    def _import_events(self, w: Writer, p: Projection, h: importing.History) -> dict[str, Any]:
+        def cid(seq: int) -> str:
+            return f"import:{h.source_id}:{seq}"
+
+        events, target, rewrote = h.events, p, False
+        first = w.seq_for_cid(self.id, cid(2)) if len(events) > 1 else None
+        if first is None:
+            if p.fiber_count:
+                raise InputError(
+                    f"brain {self.name!r} already has {p.fiber_count} memories: a history is "
+                    "imported into a brain without memories (a new one: --brain NEW)"
+                )
+            created = events[0].body
+            assert isinstance(created, ev.BrainCreated)
+            if p.seq == 1:
+                target = self._adopt_creation(w, events[0])
+                rewrote = target.time_of(1) != p.time_of(1) or target.config != p.config
+            elif created.config != p.config:
+                self._append(w, p, ev.BrainConfigured(created.config), cid(1))
+            offset, start = target.seq - 1, 2
+        else:
+            offset = first - 2
+            start = self._imported_prefix(w, h, offset, cid) + 1
+            if start <= len(events) and w.head(self.id) != offset + start - 1:
+                raise InputError(
+                    f"brain {self.name!r} has changed since this history was imported into it "
+                    f"(seq {offset + start} is not from it): import it into a new brain"
+                )
+        appended: list[ev.Envelope] = []
+        for env in events[start - 1 :]:
+            body = env.body
+            new, fresh = w.append(
+                self.id, body, cid=cid(env.seq), refs=ev.touched(body), t_us=env.t
+            )
+            if not fresh:
+                raise InputError(f"seq {env.seq} of the history was imported out of order")
+            appended.append(new)
+        try:
+            apply_all(target, appended)
+        except IntegrityError as exc:
+            raise InputError(f"the history does not replay: {exc}; nothing was imported") from None
+        erased = [e.body for e in appended if isinstance(e.body, ev.MemoryErased)]
+        for body in erased:
+            self._redact(w, body)  # what an earlier import brought in, before the erase
+        if rewrote or erased:
+            w.put_meta(self.id, "checkpoint_floor", str(target.seq).encode())
+        self._p = target
+        return {
+            "brain": self.name,
+            "source": {"brain_id": h.source_id, "name": h.source_name, "seq": h.seq},
+            "events": len(appended),
+            "memories": sum(isinstance(e.body, ev.MemoryEncoded) for e in appended),
+            "already_imported": start - 2,
+            "seq": target.seq,
+            "seq_offset": offset,
+            "times_preserved": all(
+                a.t == e.t for a, e in zip(appended, events[start - 1 :], strict=True)
+            ),
+            "rewrote": rewrote or bool(erased),
+        }
+
+    def _adopt_creation(self, w: Writer, source: ev.Envelope) -> Projection:
+        """A new brain takes the source's creation event: its recorded time and configuration
+        (keeping its own name and client id), so imported events keep their recorded times.
+        """
+        old = w.event(self.id, 1)
+        assert old is not None
+        assert isinstance(source.body, ev.BrainCreated)
+        body = ev.BrainCreated(name=self.name, config=source.body.config)
+        new = ev.Envelope(seq=1, t=source.t, cid=old.cid, body=body)
+        if new != old:
+            w.rewrite_creation(self.id, new)
+        fresh = Projection(self.id)
+        apply_all(fresh, (new,))
+        return fresh
+
+    def _imported_prefix(
+        self, w: Writer, h: importing.History, offset: int, cid: Callable[[int], str]
+    ) -> int:
+        """The last seq of `h` an earlier import brought in; refuses if what is stored differs
+        (a later erase in the source may have redacted records since: that is no conflict)."""
+        erased = {
+            e.body.fiber_id: set(e.body.neurons)
+            for e in h.events
+            if isinstance(e.body, ev.MemoryErased)
+        }
+        done = 1
+        for env in h.events[1:]:
+            seq = w.seq_for_cid(self.id, cid(env.seq))
+            if seq is None:
+                break
+            stored = w.event(self.id, seq)
+            body = None if stored is None else stored.body
+            touched = ev.touched(body) if body is not None else []
+            blank = erased.get(touched[0]) if len(touched) == 1 else None
+            same = body == env.body or (
+                body is not None
+                and blank is not None
+                and lifecycle.redacted(body, blank) == env.body
+            )
+            if seq != env.seq + offset or not same:
+                raise InputError(
+                    f"brain {self.name!r} holds a different seq {env.seq} of brain "
+                    f"{h.source_id}: this history conflicts with the one imported before"
+                )
+            done = env.seq
+        return done
+
+    def import_snapshot(
+        self,
+        data: Mapping[str, Any],
+        *,
+        sensitive: str | None = None,
+        progress: importing.Progress | None = None,
+    ) -> dict[str, Any]:
+        """Add the memories of a snapshot (ours, or the original NeuralMemory's BrainSnapshot)
+        to this brain, each re-encoded by this engine's encoder and keeping its id; projects
+        are created first (or matched by name). Pinned and forgotten memories of our own
+        snapshots stay so. Idempotent (client ids "snapshot:<memory id>"); every text passes
+        the sensitive-content check (`sensitive` or the brain's policy). All or nothing."""
+        plan = importing.parse_snapshot(data)
+        policy = sensitive or self.config.sensitive_policy
+        prepared: list[Prepared] = []
+        for i, item in enumerate(plan.memories):
+            try:
+                prepared.append(prepare(item, policy))
+            except InputError as exc:
+                why = str(exc).replace("nothing was stored", "nothing was imported")
+                if "nothing was imported" not in why:
+                    why += "; nothing was imported"
+                raise InputError(f"memory {item.id}: {why}") from None
+            if progress is not None and i % 256 == 255:
+                progress(i + 1, len(plan.memories))
+        self.flush()
+        self.store.log.ensure_room(sum(len(i.text) for i in prepared) * 8 + 4096 * len(prepared))
+        out = self._write(lambda w, p: self._import_memories(w, p, plan, prepared))
+        if progress is not None:
+            progress(len(plan.memories), len(plan.memories))
+        out["redacted"] = sum(
+            prep.text != item.text.strip()
+            for item, prep in zip(plan.memories, prepared, strict=True)
+        )
+        return out
+
+    def _import_memories(
+        self, w: Writer, p: Projection, plan: importing.SnapshotPlan, prepared: list[Prepared]
+    ) -> dict[str, Any]:
+        projects: dict[str, str] = {}  # lower-case name -> id in this brain
+        created = 0
+        for project in plan.projects:
+            key = f"snapshot:project:{project.id}"
+            seq = w.seq_for_cid(self.id, key)
+            stored = None if seq is None else w.event(self.id, seq)
+            if stored is not None and isinstance(stored.body, ev.ProjectCreated):
+                pid = stored.body.project.id
+            elif (found := p.project_by_name(project.name, p.seq)) is not None:
+                pid = found.id
+            else:
+                pid = project.id if project.id not in p.projects else uuid.uuid4().hex
+                self._append(w, p, ev.ProjectCreated(msgspec.structs.replace(project, id=pid)), key)
+                created += 1
+            projects[project.name.lower()] = pid
+        batch = [
+            dataclasses.replace(prep, project=projects[item.project.lower()])
+            if item.project
+            else prep
+            for item, prep in zip(plan.memories, prepared, strict=True)
+        ]
+        done = self._remember_batch(w, p, batch)
+        flags = {"pinned": 0, "forgotten": 0}
+        for r in done:
+            state = plan.status.get(r.id)
+            if r.duplicate or state not in flags:
+                continue
+            body: ev.Body = (
+                ev.MemoryPinned(r.id)
+                if state == "pinned"
+                else ev.MemoryForgotten(r.id, reason="forgotten before the import")
+            )
+            self._append(w, p, body)
+            flags[state] += 1
+        return {
+            "brain": self.name,
+            "format": plan.kind,
+            "source": {"brain_id": plan.brain_id, "name": plan.brain_name},
+            "memories": sum(not r.duplicate for r in done),
+            "duplicates": sum(r.duplicate for r in done),
+            "projects": created,
+            **flags,
+            "warnings": plan.warnings,
+            "seq": p.seq,
+        }
 
     # -- time travel -------------------------------------------------------------------------------
 

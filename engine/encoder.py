@@ -39,6 +39,7 @@ MAX_TEXT_CHARS = 100_000
 SPEAKER = re.compile(r"\s*([A-ZÀ-ỸĐ][\w'’.-]*(?: [A-ZÀ-ỸĐ][\w'’.-]*){0,2}):\s")
 MAX_TAGS = 64
 MAX_TAG_CHARS = 100
+MEMORY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # Link weights by what the memory links to: a named thing says more about a memory than a
 # common word, an explicit time phrase more than the day it was stored.
@@ -115,6 +116,8 @@ class Prepared:
     meta: ev.Meta
     cid: str | None
     project: str | None
+    id: str | None = None  # a memory id chosen by the caller (checked unused when decided)
+    expires_at: int | None = None  # absolute expiry (µs); overrides `expires_days`
 
 
 POLICIES = ("block", "redact", "allow")
@@ -153,18 +156,36 @@ def prepare(inp: MemoryInput, policy: str = "block", project: str | None = None)
         raise InputError("source must be a non-empty string")
     if inp.cid is not None and (not isinstance(inp.cid, str) or not 0 < len(inp.cid) <= 200):
         raise InputError("an idempotency key must be a string of 1-200 characters")
+    if inp.id is not None and (not isinstance(inp.id, str) or not MEMORY_ID.fullmatch(inp.id)):
+        raise InputError(f"invalid memory id {inp.id!r}: use 1-64 letters, digits, '_' or '-'")
+    expires_days, expires_at = _expiry(inp, kind)
     return Prepared(
         text=text,
         tags=validate_tags(inp.tags),
         kind=kind,
         priority=priority(inp.priority),
-        expires_days=_expiry_days(inp.expires_in_days, kind),
+        expires_days=expires_days,
         event_time=None if inp.event_time is None else aware(inp.event_time),
         source=inp.source,
         meta=validate_meta(inp.meta),
         cid=inp.cid,
         project=project,
+        id=inp.id,
+        expires_at=expires_at,
     )
+
+
+def _expiry(inp: MemoryInput, kind: MemoryType) -> tuple[float | None, int | None]:
+    """(days from the write, absolute µs): at most one is set; both None means never."""
+    if inp.expires_at is None:
+        return _expiry_days(inp.expires_in_days, kind), None
+    if inp.expires_in_days is not None:
+        raise InputError("give expires_in_days or expires_at, not both")
+    if inp.expires_at == "never":
+        return None, None
+    if not isinstance(inp.expires_at, datetime):
+        raise InputError(f"expires_at must be a datetime or 'never', got {inp.expires_at!r}")
+    return None, to_us(inp.expires_at)
 
 
 def validate_meta(meta: object) -> ev.Meta:
@@ -185,6 +206,7 @@ class Batch:
         self.next_neuron = p.neuron_count
         self.keys: dict[str, int] = {}
         self.recent: list[tuple[int, int]] = []  # (event time, anchor) of decided memories
+        self.ids: set[str] = set()  # memory ids decided in this batch
 
     def neighbours(self, limit: int) -> list[tuple[int, int]]:
         """(event time, anchor) of the newest memories, newest first."""
@@ -258,6 +280,9 @@ def link_terms(batch: Batch, text: str, when: datetime, first_new: int) -> Links
 def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
     """Turn one prepared input into the event that records it, linked against the brain."""
     p = batch.p
+    fiber_id = os.urandom(16).hex() if prep.id is None else prep.id
+    if prep.id is not None and (prep.id in p.ids or prep.id in batch.ids):
+        raise InputError(f"memory id {prep.id!r} is already used in this brain")
     when = prep.event_time or from_us(now).astimezone()
     event_us = to_us(when)
     first = batch.next_neuron
@@ -272,11 +297,16 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
             types.append(_S_AFTER if event_us >= other else _S_BEFORE)
             weights.append(W_NEIGHBOUR)
 
+    batch.ids.add(fiber_id)
     batch.next_neuron = first + 1 + len(links.neurons)
     batch.recent.append((event_us, first))
     salience = min(1.0, 0.3 + 0.1 * links.entities + 0.02 * len(targets))
+    if prep.expires_at is not None:
+        expires_at: int | None = prep.expires_at
+    else:
+        expires_at = None if prep.expires_days is None else now + int(prep.expires_days * DAY_US)
     return ev.MemoryEncoded(
-        fiber_id=os.urandom(16).hex(),
+        fiber_id=fiber_id,
         text=prep.text,
         first_neuron=first,
         event_start=event_us,
@@ -289,7 +319,7 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
         link_types=types,
         link_weights=weights,
         tags=prep.tags,
-        expires_at=None if prep.expires_days is None else now + int(prep.expires_days * DAY_US),
+        expires_at=expires_at,
         project=prep.project,
         source=prep.source,
         meta=prep.meta,

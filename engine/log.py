@@ -340,6 +340,18 @@ class Writer(Reader):
             raise IntegrityError(f"cannot replace seq {env.seq}: no such event")
         self.txn.put(key, ev.encode(env), db=self._db("events"))
 
+    def rewrite_creation(self, brain_id: str, env: ev.Envelope) -> None:
+        """Replace a brain's first event, recorded time included: only a history import into
+        a brand-new brain does this (it adopts the source's creation), before anything else."""
+        old = self.event(brain_id, 1)
+        if old is None or env.seq != 1 or self.head(brain_id) != 1:
+            raise IntegrityError("only the creation event of an otherwise empty brain is rewritten")
+        bkey = brain_key(brain_id)
+        self.txn.delete(bkey + _U64.pack(old.t), db=self._db("times"))
+        self.txn.put(bkey + _U64.pack(env.t), _U64.pack(1), db=self._db("times"))
+        self.txn.put(_seq_key(bkey, 1), ev.encode(env), db=self._db("events"))
+        self._heads.pop(brain_id, None)
+
     def put_meta(self, brain_id: str | None, name: str, value: bytes) -> None:
         prefix = brain_key(brain_id) if brain_id else b"\x00" * 16
         self.txn.put(prefix + name.encode(), value, db=self._db("meta"))

@@ -6,18 +6,19 @@ get, memories, history, stats, diff, context, answered as the brain would have a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
-from . import freshness
+from . import freshness, importing
 from .api import HistoryEntry, Memory, RecallResult
 from .clock import DAY_US, from_us, to_us
-from .errors import InputError, NotFoundError
+from .errors import InputError, IntegrityError, NotFoundError
 from .model import MEMORY_TYPES
 from .projection import ERASED, FORGOTTEN, PINNED, View
 from .retrieval import Filters, memories_at, parse_types, recall
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from .brain import Brain
 
 MIN_PREFIX = 4
+EXPORT_CHUNK = 4096
 
 
 class BrainView:
@@ -239,11 +241,36 @@ class BrainView:
             out["weights"] = _weight_moves(old, new, top)
             return out
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, *, exclude_sensitive: bool = False) -> dict[str, Any]:
         """The brain's state as of this view, in the original NeuralMemory's snapshot shape
-        (JSON-able): memories with their typed-memory fields, neurons, live links, projects."""
+        (JSON-able): memories with their typed-memory fields, neurons, live links, projects.
+        `exclude_sensitive` leaves out memories and neurons whose text has sensitive content
+        (medium severity or more) and their links."""
         with self._brain._lock:
-            return snapshot(self._view())
+            data = snapshot(self._view())
+        return importing.without_sensitive(data) if exclude_sensitive else data
+
+    def export_history(self) -> Iterator[dict[str, Any]]:
+        """The brain's whole history up to this view: a header (format, version, event
+        schema, brain id and name, seq, time), then every event from seq 1 as
+        `events.to_jsonable` gives it. `Brain.import_history` replays it into another brain;
+        `importing.write_history` writes it as JSONL or msgpack. Events are read in chunks,
+        so no read transaction stays open while the caller consumes them."""
+        brain = self._brain
+        with brain._lock:
+            view = self._view()
+        yield importing.history_header(brain.id, self.name, view.seq, view.time, brain.store.now())
+        after = 0
+        while after < view.seq:
+            with brain.store.log.reader() as r:
+                chunk = [
+                    ev.to_jsonable(e)
+                    for e in islice(r.events(brain.id, after, view.seq), EXPORT_CHUNK)
+                ]
+            if not chunk:
+                raise IntegrityError(f"log of brain {brain.id} ends before seq {view.seq}")
+            yield from chunk
+            after = chunk[-1]["seq"]
 
     def _project_code(self, view: View, name: str) -> int:
         project = view.p.project_by_name(name, view.seq)
@@ -315,12 +342,16 @@ def resolve(view: View, memory_id: str, brain: str) -> int:
     if not isinstance(memory_id, str) or not memory_id.strip():
         raise InputError("memory id is empty")
     key = memory_id.strip().lower()
-    fiber = p.ids.get(key)
+    fiber = p.ids.get(memory_id.strip())  # an exact id first: imported ids may have capitals
+    if fiber is None:
+        fiber = p.ids.get(key)
     if fiber is None:
         if len(key) < MIN_PREFIX:
             raise InputError(f"memory id prefix {memory_id!r} is too short (min {MIN_PREFIX})")
         ids = p.f_id.slice(0, view.fibers)
         matches = [i for i, fid in enumerate(ids) if fid.startswith(key)]
+        if not matches:  # imported ids may have capitals
+            matches = [i for i, fid in enumerate(ids) if fid.lower().startswith(key)]
         if len(matches) > 1:
             raise InputError(
                 f"memory id prefix {memory_id!r} is ambiguous ({len(matches)} memories)"

@@ -1,0 +1,204 @@
+"""Moving brains: `nmem export` (a snapshot or the whole history) and `nmem import` (our files
+and the original NeuralMemory's snapshot JSON). The formats are documented in
+engine/importing.py."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import chain
+from pathlib import Path
+from typing import IO, Any
+
+from .base import EXIT_OK, Commands, UsageError, add_at, open_brain, open_store, view_of
+
+FORMATS = ("json", "msgpack", "history", "history-msgpack")
+BINARY = ("msgpack", "history-msgpack")
+
+
+def register(command: Commands) -> None:
+    p = command(
+        "export",
+        "Export a brain: its state as a snapshot (json, msgpack; the original NeuralMemory's "
+        "snapshot shape) or its whole history (every event: history = JSONL, history-msgpack), "
+        "as of now or --at a past moment. 'nmem import' reads them back.",
+        cmd_export,
+        "example: nmem export -o work.json   |   nmem export --format history -o work.jsonl",
+    )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="json",
+        help="json (default), msgpack, history (JSONL events), history-msgpack",
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write to FILE (default: standard output; binary formats need a file)",
+    )
+    add_at(p)
+    p.add_argument(
+        "--exclude-sensitive",
+        "-s",
+        action="store_true",
+        help="snapshots: leave out memories with sensitive content (keys, passwords...)",
+    )
+
+    p = command(
+        "import",
+        "Import a file made by 'nmem export' (snapshot or history; JSON, JSONL or msgpack), or "
+        "the original NeuralMemory's snapshot JSON. A history goes into a brain without "
+        "memories (a new one with --brain) and reproduces the exported brain; a snapshot's "
+        "memories are re-encoded and added, keeping their ids. Importing twice stores nothing "
+        "new; texts pass the sensitive-content check.",
+        cmd_import,
+        "example: nmem import work.jsonl --brain work-copy   |   nmem import old-brain.json",
+    )
+    p.add_argument("file", help="the export file; '-' reads standard input")
+    policy = p.add_mutually_exclusive_group()
+    policy.add_argument("--force", "-f", dest="sensitive", action="store_const", const="allow",
+                        help="import even if sensitive content is detected")  # fmt: skip
+    policy.add_argument(
+        "--redact",
+        "-r",
+        dest="sensitive",
+        action="store_const",
+        const="redact",
+        help="snapshots: import with sensitive parts replaced by [REDACTED]",
+    )
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[IO[bytes]]:
+    """Standard output, or FILE written through a temporary name: a failed export leaves no
+    half-written file."""
+    if path is None or path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask applies
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from engine.importing import encode_snapshot, write_history
+
+    from .output import emit_json, say
+    from .progress import Progress
+
+    binary = args.format in BINARY
+    to_file = args.output not in (None, "-")
+    if binary and not to_file:
+        raise UsageError(f"--format {args.format} is binary: give --output FILE")
+    history = args.format.startswith("history")
+    if history and args.exclude_sensitive:
+        raise UsageError("--exclude-sensitive applies to snapshots (--format json or msgpack)")
+    if to_file and not Path(args.output).parent.is_dir():
+        raise UsageError(f"cannot write {args.output}: no such directory")
+    summary: dict[str, Any]
+    with open_store(args) as store:
+        brain = open_brain(store, args)
+        view = view_of(brain, args.at)
+        if history:
+            records = view.export_history()
+            header = next(records)
+            with Progress("exporting", header["seq"]) as bar, _output(args.output) as out:
+                count = write_history(chain([header], bar.track(records)), out, msgpack=binary)
+            summary = {"events": count}
+        else:
+            snapshot = view.snapshot(exclude_sensitive=args.exclude_sensitive)
+            with _output(args.output) as out:
+                out.write(encode_snapshot(snapshot, msgpack=binary))
+            summary = {
+                "memories": len(snapshot["fibers"]),
+                "neurons": len(snapshot["neurons"]),
+                "synapses": len(snapshot["synapses"]),
+                "projects": len(snapshot["metadata"]["projects"]),
+                "excluded_sensitive": snapshot["metadata"].get("excluded_sensitive", 0),
+            }
+        seq = view.seq
+        summary = {"brain": brain.name, "format": args.format, "output": args.output,
+                   "seq": seq, **summary}  # fmt: skip
+    if not to_file:
+        return EXIT_OK  # standard output holds the export itself
+    if args.json:
+        emit_json(summary)
+    elif history:
+        say(f"Exported {_n(summary['events'], 'event')} of brain {brain.name!r} (seq 1..{seq}) "
+            f"to {args.output}")  # fmt: skip
+    else:
+        left_out = summary["excluded_sensitive"]
+        note = f", {left_out} left out as sensitive" if left_out else ""
+        say(f"Exported {_n(summary['memories'], 'memory')} of brain {brain.name!r} as of seq "
+            f"{seq} to {args.output}{note}")  # fmt: skip
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from engine.importing import load_export
+
+    from .output import emit_json, say
+    from .progress import Progress
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    export = load_export(data)
+    with open_store(args) as store:
+        brain = open_brain(store, args)
+        with Progress("importing") as bar:
+            if export.kind == "history":
+                assert export.history is not None
+                result = brain.import_history(
+                    export.history, sensitive=args.sensitive, progress=bar.update
+                )
+            else:
+                assert export.snapshot is not None
+                result = brain.import_snapshot(
+                    export.snapshot, sensitive=args.sensitive, progress=bar.update
+                )
+    result = {"kind": export.kind, "encoding": export.encoding, **result}
+    if args.json:
+        emit_json(result)
+        return EXIT_OK
+    source = result["source"]
+    if export.kind == "history":
+        if not result["events"]:
+            say(f"Nothing new: brain {result['brain']!r} already holds this history of brain "
+                f"{source['name']!r} (seq 1..{source['seq']})")  # fmt: skip
+            return EXIT_OK
+        times = "recorded times kept" if result["times_preserved"] else "recorded times moved"
+        counts = f"{_n(result['events'], 'event')} ({_n(result['memories'], 'memory')})"
+        say(f"Imported {counts} of brain {source['name']!r} into brain {result['brain']!r}: seq "
+            f"{result['seq'] - result['events'] + 1}..{result['seq']}, {times}")  # fmt: skip
+        return EXIT_OK
+    origin = "an original NeuralMemory snapshot" if result["format"] != "neuralmemory" else (
+        "a snapshot")  # fmt: skip
+    parts = [_n(result["memories"], "memory")]
+    labels = {"duplicates": "already there", "projects": "projects created", "pinned": "pinned",
+              "forgotten": "forgotten", "redacted": "redacted"}  # fmt: skip
+    for key, label in labels.items():
+        if result.get(key):
+            parts.append(f"{result[key]} {label}")
+    say(f"Imported {', '.join(parts)} into brain {result['brain']!r} from {origin}")
+    for warning in result["warnings"]:
+        say(f"  note: {warning}")
+    return EXIT_OK
+
+
+def _n(count: int, word: str) -> str:
+    plural = word[:-1] + "ies" if word.endswith("y") else word + "s"
+    return f"{count} {word if count == 1 else plural}"
