@@ -58,7 +58,7 @@ def live_edges(
         owner, nbr, syn = p.episodes.gather(nodes, src, dst, view.synapses, p.between_memories)
     else:
         owner, nbr, syn = p.graph.gather(nodes, src, dst, view.synapses)
-    weight = view.weights(include_expired=include_expired)[syn]
+    weight = view.link_weights(syn, include_expired=include_expired)
     live = weight > 0
     if not live.all():
         owner, nbr, syn, weight = owner[live], nbr[live], syn[live], weight[live]

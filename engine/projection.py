@@ -88,6 +88,7 @@ class Projection:
         self.episodes = Adjacency()  # memory-to-memory synapses only: neighbours in time
         self._live_weights: tuple[int, int, npt.NDArray[np.float32]] | None = None
         self._relinked: list[int] = []  # links whose weight changed since the cache was made
+        self._weight_reads = 0  # live reads without a cached weight array
 
     # -- sizes and indexes ------------------------------------------------------------------
 
@@ -249,11 +250,29 @@ class View:
         )
         return expired
 
+    def link_weights(
+        self, rows: npt.NDArray[np.int32] | npt.NDArray[np.int64], *, include_expired: bool = False
+    ) -> npt.NDArray[np.float32]:
+        """Effective weights of these links (what a hop reads). The live brain keeps an array
+        of every link's weight for the hour once it has been asked twice; a one-off read (a
+        CLI call, a past view) computes just the links it gathered."""
+        if include_expired or not self.live:
+            return self._compute_weights(rows, include_expired=include_expired)
+        p = self.p
+        cached = p._live_weights
+        if cached is None or cached[0] != self.time // HOUR_US:
+            if "counted" not in self.cache:  # one read = one view (a recall reads several hops)
+                self.cache["counted"] = True
+                p._weight_reads += 1
+            if p._weight_reads < 2:
+                return self._compute_weights(rows)
+        return self.weights()[rows]
+
     def weights(self, *, include_expired: bool = False) -> npt.NDArray[np.float32]:
-        """Effective link weights at this view's time: decayed, and 0 for links that are
-        pruned or belong to a hidden memory (expired ones count as hidden unless asked for).
-        The live view's array is cached across reads and recomputed when the hour changes
-        or the projection does."""
+        """Effective weights of every link at this view's time: decayed, and 0 for links that
+        are pruned or belong to a hidden memory (expired ones count as hidden unless asked
+        for). The live view's array is cached across reads, patched when events touch a few
+        links, and recomputed when the hour changes or a memory's state does."""
         got: npt.NDArray[np.float32] | None
         if include_expired:
             got = self.cache.get("weights+expired")
@@ -277,7 +296,6 @@ class View:
                 stale = stale[stale < cached[1]]
                 got = got.copy()  # views made earlier keep the array they were given
                 got[stale] = self._compute_weights(stale)
-                self.p._relinked.clear()
         else:
             got = self._compute_weights(np.arange(self.synapses))
         if self.live:
@@ -287,15 +305,16 @@ class View:
         return got
 
     def _compute_weights(
-        self, rows: npt.NDArray[np.int64], *, include_expired: bool = False
+        self, rows: npt.NDArray[np.int32] | npt.NDArray[np.int64], *, include_expired: bool = False
     ) -> npt.NDArray[np.float32]:
         p = self.p
+        rows = np.asarray(rows, dtype=np.int64)
         owner = p.n_fiber.values[p.s_src.values[rows]]
         flags = self.col("f_flags")[owner]
         eff = effective_weights(
-            self.col("s_w")[rows],
-            self.col("s_t")[rows],
-            self.col("s_count")[rows],
+            p.s_w.at_rows(self.seq, rows),
+            p.s_t.at_rows(self.seq, rows),
+            p.s_count.at_rows(self.seq, rows),
             self.col("f_type")[owner],
             (flags & PINNED) != 0,
             self.time,
