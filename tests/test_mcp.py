@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -475,9 +474,8 @@ async def test_stdout_is_only_protocol_and_end_of_input_stops_the_server(tmp_pat
                             "params": params})  # fmt: skip
                 replies[request_id] = await answer(request_id)
             await process.stdin.aclose()
-            started = time.monotonic()
-            assert await process.wait() == 0
-            assert time.monotonic() - started < 5
+            with anyio.fail_after(60):  # a hang guard, not a speed test: end of input stops it
+                assert await process.wait() == 0
             with pytest.raises(anyio.IncompleteRead):  # stdout ended, with nothing more on it
                 await lines.receive_until(b"\n", 10_000_000)
             assert lines.buffer == b""
