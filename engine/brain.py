@@ -9,6 +9,7 @@ projection, which may hold uncommitted events; the next read reloads it.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 FLUSH_AFTER_RECALLS = 32
+REPLAY_CHUNK = 8192
 
 
 class Brain(BrainView):
@@ -91,8 +93,18 @@ class Brain(BrainView):
         """The projection, caught up with everything committed to the log."""
         if self._p is None:
             self._p = self._load()
+        p = self._p
         with self.store.log.reader() as r:
-            apply_all(self._p, r.events(self.id, after=self._p.seq))
+            start, events = p.seq, r.events(self.id, after=p.seq)
+            report = self.store.on_replay
+            if report is None:
+                apply_all(p, events)
+            else:  # a long catch-up (no recent checkpoint): fold in chunks, saying how far
+                total = r.head(self.id) - start
+                while chunk := list(itertools.islice(events, REPLAY_CHUNK)):
+                    apply_all(p, chunk)
+                    if total > REPLAY_CHUNK:
+                        report(p.seq - start, total)
         self._maybe_checkpoint()
         if not self._swept:
             self._swept = True

@@ -52,6 +52,8 @@ class Store:
     ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_home()
         self.now = clock
+        # told (done, total) while a brain folds a long stretch of log at open
+        self.on_replay: Callable[[int, int], None] | None = None
         self.log = EventLog(self.path / "log", map_size=map_size)
         # every process holds this lock shared; compaction needs it alone
         self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o644)

@@ -280,3 +280,18 @@ def test_graph_adjacency_matches_the_synapse_columns(store: Store) -> None:
             ]
         )
         assert got == want
+
+
+def test_a_long_catch_up_reports_its_progress(store_path: Path) -> None:
+    with Store(store_path) as s:
+        brain = s.brain("t")
+        brain.remember_many([MemoryInput(f"note {i} about invoices") for i in range(9000)])
+        live = state_bytes(brain._refreshed())
+        folder = brain.checkpoint_dir
+    for f in folder.glob("*.ckpt"):
+        f.unlink()
+    with Store(store_path) as s:
+        seen: list[tuple[int, int]] = []
+        s.on_replay = lambda done, total: seen.append((done, total))
+        assert state_bytes(s.brain("t")._refreshed()) == live
+    assert seen == [(8192, 9001), (9001, 9001)]

@@ -56,9 +56,23 @@ AddCommand = Commands
 
 
 def open_store(args: argparse.Namespace) -> Store:
+    """The store of `--store` (default $NMEM_HOME or ~/.neuralmemory); on a terminal, opening
+    a brain with a long stretch of log to fold shows a progress bar."""
     from engine import Store
 
-    return Store(args.store)
+    from .progress import Progress
+
+    store = Store(args.store)
+    bar = Progress("replaying the log")
+    if bar.tty:
+
+        def report(done: int, total: int) -> None:
+            bar.update(done, total)
+            if done >= total:
+                bar.close()
+
+        store.on_replay = report
+    return store
 
 
 def open_brain(store: Store, args: argparse.Namespace) -> Brain:
