@@ -31,7 +31,7 @@ from score import (  # noqa: E402
     score,
 )
 
-DATA: Path = locomo.DEFAULT_DATA  # /work/shared/datasets/locomo/locomo_dev.json beside the repo
+DATA: Path = locomo.DEFAULT_DATA  # ../shared/datasets/locomo/locomo_dev.json beside the repo
 QUESTIONS = 25
 # On this slice ours has hit@10 0.84 and BM25 0.60 (recorded when the test was written); the
 # margin lets ranking changes move ours a little without failing, but not fall under BM25.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -28,7 +29,17 @@ from score import Conversation, format_table, load_locomo, score  # noqa: E402
 
 from engine import MemoryInput, Store  # noqa: E402
 
-DEFAULT_DATA = HERE.parents[2] / "shared" / "datasets" / "locomo" / "locomo_dev.json"
+
+def _find_data() -> Path:
+    """The dev split: $NMEM_LOCOMO, else ../shared beside the checkout, else /work/shared."""
+    if env := os.environ.get("NMEM_LOCOMO"):
+        return Path(env)
+    tail = Path("shared", "datasets", "locomo", "locomo_dev.json")
+    candidates = [HERE.parents[2] / tail, Path("/work") / tail]
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
+
+DEFAULT_DATA = _find_data()
 TOP = 20
 Row = dict[str, Any]
 
