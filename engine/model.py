@@ -82,7 +82,7 @@ DEFAULT_EXPIRY_DAYS: dict[MemoryType, int | None] = {
     MemoryType.REFERENCE: None,
 }
 
-PRIORITY_MIN, PRIORITY_MAX, PRIORITY_NORMAL = 0, 10, 5
+PRIORITY_MIN, PRIORITY_MAX = 0, 10
 
 
 def memory_type(value: str | MemoryType) -> MemoryType:

@@ -107,10 +107,6 @@ class Filters:
     project: int | None = None  # index into the projection's project ids
 
 
-def memory_at(view: View, fiber: int) -> Memory:
-    return memories_at(view, [fiber])[0]
-
-
 def status_of(flags: int, expired: bool) -> str:
     if flags & ERASED:
         return "erased"

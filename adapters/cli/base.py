@@ -52,9 +52,6 @@ class Commands:
         return Commands(sub, self._common)
 
 
-AddCommand = Commands
-
-
 def open_store(args: argparse.Namespace) -> Store:
     """The store of `--store` (default $NMEM_HOME or ~/.neuralmemory); on a terminal, opening
     a brain with a long stretch of log to fold shows a progress bar."""

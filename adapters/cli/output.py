@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from engine.api import HistoryEntry, Memory, RecallResult
+from engine.freshness import BANDS
 
 
 def _color_enabled() -> bool:
@@ -34,7 +35,7 @@ def say(line: str = "") -> None:
     sys.stdout.write(line + "\n")
 
 
-_INDICATOR = {"fresh": "[+]", "recent": "[+]", "aging": "[~]", "stale": "[!]", "ancient": "[!!]"}
+_INDICATOR = {b.name: b.indicator for b in BANDS}
 
 
 def memory_line(m: Memory) -> str:

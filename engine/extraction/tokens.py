@@ -13,9 +13,6 @@ from typing import Final
 import snowballstemmer
 
 _WORD: Final = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
-_VI_DIACRITICS: Final = re.compile(
-    r"[ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ]", re.IGNORECASE
-)
 
 STOP_WORDS_EN: Final = frozenset(
     """a about above after again against all also am an and any are aren't as at be because
@@ -102,7 +99,3 @@ def keywords(text: str) -> list[tuple[str, str]]:
             seen.add(hit[0])
             out.append(hit)
     return out
-
-
-def is_vietnamese(text: str) -> bool:
-    return _VI_DIACRITICS.search(text) is not None
