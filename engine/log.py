@@ -85,6 +85,7 @@ class EventLog:
                     )
                 except lmdb.Error as exc:
                     raise OperationalError(f"cannot open store at {self.path}: {exc}") from exc
+                env.reader_check()  # free reader slots of processes killed mid-read
                 entry = (env, 0)
             env, users = entry
             _open_envs[self.path] = (env, users + 1)
