@@ -106,7 +106,7 @@ class Brain(BrainView):
                     if total > REPLAY_CHUNK:
                         report(p.seq - start, total)
         self._maybe_checkpoint()
-        if not self._swept:
+        if not self._swept and self.store.auto_sweep:
             self._swept = True
             self._sweep_if_due()
         return self._p

@@ -54,6 +54,8 @@ class Store:
         self.now = clock
         # told (done, total) while a brain folds a long stretch of log at open
         self.on_replay: Callable[[int, int], None] | None = None
+        # a replica (a follower of a remote brain) must not write sweeps of its own
+        self.auto_sweep = True
         self.log = EventLog(self.path / "log", map_size=map_size)
         # every process holds this lock shared; compaction needs it alone
         self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o644)

@@ -1,4 +1,5 @@
-"""Commands that connect agents: `nmem mcp` (the MCP server on stdio) and `nmem mcp-config`."""
+"""Commands that connect agents: `nmem mcp` (the MCP server on stdio), `nmem mcp-config` and
+`nmem serve` (the HTTP server)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,28 @@ def register(command: Commands) -> None:
         "--name",
         default="neuralmemory",
         help="the server's name in the client's configuration (default: neuralmemory)",
+    )
+    p = command(
+        "serve",
+        "Run the HTTP server: REST for every command (OpenAPI at /openapi.json), a WebSocket "
+        "stream of each brain's events, bearer tokens per brain. Loopback only unless --tokens.",
+        cmd_serve,
+        "example: nmem serve --port 8765   |   nmem serve --host 0.0.0.0 --tokens tokens.json",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    p.add_argument(
+        "--tokens",
+        metavar="FILE",
+        help='token file: {"tokens": [{"token": "...", "brains": ["work"], "access": "read"}]} '
+        "(access read or write; brains may be '*'); required to bind a non-loopback host",
+    )
+    p.add_argument(
+        "--max-body",
+        type=_size,
+        default=1 << 20,
+        metavar="BYTES",
+        help="largest request body, e.g. 1048576, 512k, 8M (default: 1M)",
     )
 
 
@@ -108,4 +131,42 @@ def cmd_mcp_config(args: argparse.Namespace) -> int:
         f"{args.brain or 'current (nmem brain use)'}.")  # fmt: skip
     say()
     emit_json(config)
+    return EXIT_OK
+
+
+def _size(text: str) -> int:
+    """A byte count: 1048576, 512k, 8M, 1MiB."""
+    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    raw = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = raw[-1:] if raw[-1:] in ("k", "m", "g") else ""
+    try:
+        value = float(raw[: len(raw) - len(unit)]) * units[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 1048576, 512k, 8M)") from None
+    if not 1 <= value < 1 << 40:
+        raise argparse.ArgumentTypeError(f"size out of range: {text!r}")
+    return int(value)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        from adapters.http_server import serve
+    except ImportError as exc:
+        raise UsageError(
+            f"the HTTP server needs starlette and uvicorn ({exc}); "
+            "install them with: pip install 'neuralmemory[http]'"
+        ) from None
+
+    def ready(url: str, store: Path) -> None:
+        auth = f"tokens from {args.tokens}" if args.tokens else "no tokens, loopback only"
+        sys.stderr.write(
+            f"nmem serve: store {store} on {url} ({auth}); API: {url}/openapi.json; "
+            "Ctrl-C to stop\n"
+        )
+
+    try:
+        serve(args.store, host=args.host, port=args.port, tokens=args.tokens,
+              max_body_bytes=args.max_body, ready=ready)  # fmt: skip
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down cleanly and closed the store
+        sys.stderr.write("nmem serve: stopped\n")
     return EXIT_OK

@@ -1,0 +1,1392 @@
+"""NeuralMemory over HTTP: REST for every CLI capability, an OpenAPI 3.1 document, a WebSocket
+stream of a brain's events, bearer tokens scoped per brain, and request size limits.
+
+Run it with `nmem serve [--host 127.0.0.1] [--port 8765] [--tokens FILE] [--max-body BYTES]`,
+or build the ASGI app with `create_app(store_path, tokens=..., max_body_bytes=...)`. One table,
+`OPS`, drives both the routing and `GET /openapi.json`.
+
+Rules every route follows:
+
+* The brain is in the path (`/brains/{brain}/...`). Read routes answer 404 for an unknown brain;
+  write routes create it on first use, as the CLI does.
+* Reads take `at` (a seq number, an ISO time or "3 days ago") to answer as the brain would have.
+* Every error is `{"error": "<one line>"}`: 400 bad input or malformed JSON, 401 no or bad token,
+  403 a brain or access the token lacks, 404 unknown brain, id or route, 405, 413 body over the
+  limit, 503 store trouble, 500 anything else (logged on stderr; never a traceback in a reply).
+* Auth: without a token file nothing is checked (and `nmem serve` binds loopback only). With one,
+  every route but /health and /openapi.json needs `Authorization: Bearer <token>` (the event
+  stream also takes `?token=`). A token names brains (names or globs, "*" for all) and an access:
+  "read" may call the GET routes, recall, check and the event stream; "write" may call every route.
+* Engine calls run one at a time in a worker thread; the event loop never blocks. One Store stays
+  open for the server's life and is closed (pending reinforcement written) on shutdown.
+
+The event stream `GET /brains/{brain}/events?from=SEQ` (WebSocket) sends every event with
+seq > SEQ as one JSON text message (`engine.events.to_jsonable`), then each new event as it is
+committed: at once for writes made through this server, within ~100 ms for writes by other
+processes (the CLI, an MCP server) on the same store. `adapters.http_follow.Follower` replays it
+into a local store.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hmac
+import ipaddress
+import json
+import logging
+import math
+import re
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+
+import anyio
+import anyio.to_thread
+import msgspec
+from starlette.applications import Starlette
+from starlette.datastructures import Headers, QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from engine import errors
+from engine import events as ev
+from engine.model import MEMORY_TYPES
+
+if TYPE_CHECKING:
+    from engine import Brain, BrainView, MemoryInput, Store
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_MAX_BODY",
+    "DEFAULT_PORT",
+    "OPS",
+    "Token",
+    "create_app",
+    "is_loopback",
+    "load_tokens",
+    "openapi_document",
+    "serve",
+]
+
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 8765
+DEFAULT_MAX_BODY: Final = 1 << 20
+POLL_SECONDS: Final = 0.1  # how often the event stream looks for writes of other processes
+EVENT_BATCH: Final = 512  # events read from the log per worker-thread hop
+EXPORT_BATCH: Final = 4096
+SOURCE: Final = "http"
+
+T = TypeVar("T")
+log = logging.getLogger("neuralmemory.http")
+
+
+# -- tokens ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A bearer token: which brains (names or globs) it may use, and how ("read" or "write")."""
+
+    secret: str
+    brains: tuple[str, ...]
+    access: Literal["read", "write"]
+
+    def allows(self, brain: str) -> bool:
+        return any(fnmatch.fnmatchcase(brain, pattern) for pattern in self.brains)
+
+
+def load_tokens(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Token]:
+    """Tokens from a file `{"tokens": [{"token", "brains", "access"}]}` or from its list."""
+    where = "tokens"
+    if isinstance(source, str | Path):
+        where = f"token file {source}"
+        try:
+            data = json.loads(Path(source).expanduser().read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise errors.InputError(f"cannot read {where}: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise errors.InputError(f"{where} is not valid JSON: {exc}") from None
+        if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
+            raise errors.InputError(f'{where}: expected {{"tokens": [...]}}')
+        items: Sequence[Any] = data["tokens"]
+    else:
+        items = source
+    out: list[Token] = []
+    for number, item in enumerate(items, start=1):
+        what = f"{where}: token {number}"
+        if not isinstance(item, Mapping):
+            raise errors.InputError(f"{what} is not an object")
+        secret, brains, access = item.get("token"), item.get("brains"), item.get("access")
+        if not isinstance(secret, str) or len(secret) < 8 or secret != secret.strip():
+            raise errors.InputError(f"{what}: 'token' must be a string of 8 or more characters")
+        if (
+            not isinstance(brains, list)
+            or not brains
+            or not all(isinstance(b, str) and b for b in brains)
+        ):
+            raise errors.InputError(f"{what}: 'brains' must be a non-empty list of brain names")
+        if access not in ("read", "write"):
+            raise errors.InputError(f"{what}: 'access' must be 'read' or 'write'")
+        if any(hmac.compare_digest(secret, t.secret) for t in out):
+            raise errors.InputError(f"{what}: the same token is listed twice")
+        out.append(Token(secret, tuple(brains), access))
+    if not out:
+        raise errors.InputError(f"{where}: no tokens (an empty list would lock everyone out)")
+    return out
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# -- the route table -------------------------------------------------------------------------------
+
+Kind = Literal["string", "integer", "number", "boolean", "strings", "when"]
+Access = Literal["public", "any", "read", "write"]
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    """One query parameter or JSON body field."""
+
+    name: str
+    kind: Kind
+    doc: str
+    required: bool = False
+    enum: tuple[str, ...] = ()
+    nullable: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A request body: a JSON object of `fields` (with `many`, also a list of them), any JSON
+    object (`free`), or raw bytes (`raw`: an export file)."""
+
+    fields: tuple[Arg, ...] = ()
+    required: bool = True
+    many: bool = False
+    free: bool = False
+    raw: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One route: method and path, who may call it, its inputs, and `run`, the engine work done
+    in the worker thread (`inline` work runs on the event loop: no engine involved)."""
+
+    id: str
+    method: str
+    path: str
+    summary: str
+    access: Access
+    run: Callable[[Call], Any] | None
+    query: tuple[Arg, ...] = ()
+    body: Body | None = None
+    status: int = 200
+    returns: str = "the result"
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
+    tag: str = "brains"
+    inline: bool = False
+    websocket: bool = False
+    media: str = "application/json"
+    scope: str | None = None  # the body field naming the brain, for a route without one in the path
+
+
+@dataclass(slots=True)
+class Call:
+    """What one request hands its `run`: validated arguments and the engine."""
+
+    server: Server
+    op: Op
+    path: dict[str, str]
+    args: dict[str, Any]
+    body: Any = None
+    grant: Token | None = None
+
+    @property
+    def store(self) -> Store:
+        return self.server.store
+
+    def brain(self) -> Brain:
+        """The brain of the path; write routes create it on first use."""
+        return self.store.brain(self.path["brain"], create=self.op.access == "write")
+
+    def view(self) -> BrainView:
+        brain = self.brain()
+        at = self.args.get("at")
+        return brain if at is None else brain.at(at)
+
+    def moment(self, name: str) -> Any:
+        text = self.args.get(name)
+        if text is None:
+            return None
+        from engine.clock import from_us
+        from engine.when import parse_when
+
+        return from_us(parse_when(text, self.store.now()))
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """A reply streamed as JSON lines: the records already read, then the rest of `more`."""
+
+    first: list[dict[str, Any]]
+    more: Iterator[dict[str, Any]]
+
+
+# -- what each route does (run in the worker thread) -----------------------------------------------
+
+
+def _health(c: Call) -> Any:
+    return {"status": "ok", "version": c.server.version}
+
+
+def _openapi(c: Call) -> Any:
+    return c.server.openapi
+
+
+def _brains(c: Call) -> Any:
+    with c.store.log.reader() as r:
+        names = r.brains()
+        heads = {name: r.head(brain_id) for name, brain_id in names.items()}
+    current = c.store.current
+    return {
+        "brains": [
+            {"name": name, "id": brain_id, "seq": heads[name], "current": name == current}
+            for name, brain_id in sorted(names.items())
+            if c.grant is None or c.grant.allows(name)
+        ]
+    }
+
+
+def _create_brain(c: Call) -> Any:
+    brain = c.store.create_brain(c.args["name"])
+    return {"created": brain.name, "id": brain.id}
+
+
+def _delete_brain(c: Call) -> Any:
+    c.store.delete_brain(c.path["brain"])
+    return {"deleted": c.path["brain"]}
+
+
+def _config(c: Call) -> Any:
+    return msgspec.structs.asdict(c.brain().config)
+
+
+def _configure(c: Call) -> Any:
+    return msgspec.structs.asdict(c.brain().configure(**c.body))
+
+
+def _memory_input(c: Call, item: dict[str, Any]) -> MemoryInput:
+    from engine import MemoryInput
+
+    moment = None
+    if item.get("time") is not None:
+        from engine.clock import from_us
+        from engine.when import parse_when
+
+        moment = from_us(parse_when(item["time"], c.store.now()))
+    return MemoryInput(
+        text=item["text"],
+        event_time=moment,
+        memory_type=item.get("type"),
+        priority=item.get("priority", 5),
+        tags=item.get("tags") or (),
+        expires_in_days=item.get("expires_days"),
+        project=item.get("project"),
+        source=SOURCE,
+        cid=item.get("cid"),
+        sensitive=item.get("sensitive"),
+    )
+
+
+def _remember(c: Call) -> Any:
+    items = c.body if isinstance(c.body, list) else [c.body]
+    if not items:
+        raise errors.InputError("no memories given: send an object or a non-empty list")
+    brain = c.brain()
+    done = brain.remember_many([_memory_input(c, item) for item in items])
+    out = [{**d.to_dict(), "brain": brain.name} for d in done]
+    return out if isinstance(c.body, list) else out[0]
+
+
+def _memories(c: Call) -> Any:
+    a = c.args
+    found = c.view().memories(
+        types=a.get("type"),
+        project=a.get("project"),
+        min_priority=a.get("min_priority", 0),
+        limit=a.get("limit", 20),
+        status=a.get("status", "visible"),
+    )
+    return {"memories": [m.to_dict() for m in found], "count": len(found)}
+
+
+def _memory(c: Call) -> Any:
+    return c.view().get(c.path["id"]).to_dict()
+
+
+EDITABLE: Final = ("text", "type", "priority", "tags", "expires_days", "project")
+
+
+def _edit(c: Call) -> Any:
+    a = c.args
+    if not any(name in a for name in EDITABLE):
+        raise errors.InputError(f"nothing to change: give {', '.join(EDITABLE)}")
+    project: str | bool | None = (a["project"] or None) if "project" in a else False
+    return (
+        c.brain()
+        .edit(
+            c.path["id"],
+            a.get("text"),
+            memory_type=a.get("type"),
+            priority=a.get("priority"),
+            tags=a.get("tags"),
+            expires_in_days=a.get("expires_days"),
+            project=project,
+        )
+        .to_dict()
+    )
+
+
+def _pin(c: Call) -> Any:
+    return c.brain().pin(c.path["id"]).to_dict()
+
+
+def _unpin(c: Call) -> Any:
+    return c.brain().unpin(c.path["id"]).to_dict()
+
+
+def _restore(c: Call) -> Any:
+    return c.brain().restore(c.path["id"]).to_dict()
+
+
+def _forget(c: Call) -> Any:
+    return c.brain().forget(c.path["id"], reason=c.args.get("reason", "")).to_dict()
+
+
+def _erase(c: Call) -> Any:
+    return c.brain().erase(c.path["id"]).to_dict()
+
+
+def _recall(c: Call) -> Any:
+    a = c.args
+    brain = c.brain()
+    view = brain if a.get("at") is None else brain.at(a["at"])
+    result = view.recall(
+        a["query"],
+        depth=a.get("depth"),
+        limit=a.get("limit", 10),
+        max_tokens=a.get("max_tokens"),
+        types=a.get("types"),
+        tags=a.get("tags"),
+        project=a.get("project"),
+        include_expired=a.get("include_expired", False),
+        min_priority=a.get("min_priority", 0),
+    )
+    return {**result.to_dict(), "brain": brain.name}
+
+
+def _context(c: Call) -> Any:
+    a = c.args
+    found = c.view().context(limit=a.get("limit", 10), fresh_only=a.get("fresh_only", False))
+    return {"memories": [m.to_dict() for m in found], "count": len(found)}
+
+
+def _history(c: Call) -> Any:
+    a = c.args
+    entries = c.view().history(
+        a.get("memory_id"),
+        types=a.get("types"),
+        since=c.moment("since"),
+        until=c.moment("until"),
+        limit=a.get("limit"),
+    )
+    return {
+        "brain": c.path["brain"],
+        "memory_id": a.get("memory_id"),
+        "events": [e.to_dict() for e in entries],
+    }
+
+
+def _stats(c: Call) -> Any:
+    return c.view().stats()
+
+
+def _diff(c: Call) -> Any:
+    brain = c.brain()
+    since = brain.at(c.args["from"])
+    until = brain if c.args.get("to") in (None, "now") else brain.at(c.args["to"])
+    return until.diff(since, top=c.args.get("top", 10))
+
+
+def _decay(c: Call) -> Any:
+    return c.brain().decay()
+
+
+def _cleanup(c: Call) -> Any:
+    dry_run = c.args.get("dry_run", False)
+    return {"expired": c.brain().cleanup(dry_run=dry_run), "dry_run": dry_run}
+
+
+def _project_dict(project: ev.Project, memories: int | None = None) -> dict[str, Any]:
+    from engine.clock import from_us
+
+    data: dict[str, Any] = msgspec.to_builtins(project)
+    data["start"] = from_us(project.start).isoformat()
+    data["end"] = None if project.end is None else from_us(project.end).isoformat()
+    if memories is not None:
+        data["memories"] = memories
+    return data
+
+
+def _projects(c: Call) -> Any:
+    brain = c.brain()
+    now = c.store.now()
+    out = []
+    for p in brain.projects():
+        if c.args.get("active") and not (p.start <= now and (p.end is None or p.end > now)):
+            continue
+        out.append(_project_dict(p, len(brain.memories(project=p.name, limit=10**9))))
+    return {"projects": out}
+
+
+def _project(c: Call) -> Any:
+    brain = c.brain()
+    name = c.path["name"]
+    memories = brain.memories(project=name, limit=10**9)  # NotFoundError for an unknown name
+    project = next(p for p in brain.projects() if p.name.lower() == name.strip().lower())
+    return {
+        **_project_dict(project, len(memories)),
+        "recent": [m.to_dict() for m in memories[:5]],
+    }
+
+
+def _create_project(c: Call) -> Any:
+    a = c.args
+    project = c.brain().create_project(
+        a["name"],
+        description=a.get("description", ""),
+        duration_days=a.get("duration_days"),
+        tags=a.get("tags") or [],
+        priority=a.get("priority", 1.0),
+    )
+    return _project_dict(project)
+
+
+def _extend_project(c: Call) -> Any:
+    return _project_dict(c.brain().extend_project(c.path["name"], c.args["days"]))
+
+
+def _delete_project(c: Call) -> Any:
+    return {"deleted": c.brain().delete_project(c.path["name"]).name}
+
+
+def _export(c: Call) -> Any:
+    view = c.view()
+    exclude = c.args.get("exclude_sensitive", False)
+    if c.args.get("format", "json") == "json":
+        return view.snapshot(exclude_sensitive=exclude)
+    if exclude:
+        raise errors.InputError("exclude_sensitive applies to snapshots (format=json)")
+    records = view.export_history()
+    return Stream(list(islice(records, EXPORT_BATCH)), records)
+
+
+def _import(c: Call) -> Any:
+    from engine.importing import load_export
+
+    export = load_export(c.body)
+    brain = c.brain()
+    sensitive = c.args.get("sensitive")
+    if export.kind == "history":
+        assert export.history is not None
+        result = brain.import_history(export.history, sensitive=sensitive)
+    else:
+        assert export.snapshot is not None
+        result = brain.import_snapshot(export.snapshot, sensitive=sensitive)
+    return {"kind": export.kind, "encoding": export.encoding, **result}
+
+
+def _check(c: Call) -> Any:
+    from engine.sensitive import scan
+
+    text = c.args["text"]
+    findings = scan(text)
+    return {
+        "sensitive": bool(findings),
+        "findings": [
+            {"kind": f.kind, "pattern": f.pattern, "severity": f.severity.name.lower(),
+             "start": f.start, "end": f.end, "masked": f.masked(text)}
+            for f in findings
+        ],
+    }  # fmt: skip
+
+
+# -- the table itself ------------------------------------------------------------------------------
+
+AT = Arg("at", "when", "answer as the brain would have then: a seq, an ISO time or '3 days ago'")
+TYPES: Final = ", ".join(t.value for t in MEMORY_TYPES)
+POLICIES: Final = ("block", "redact", "allow")
+STATUSES: Final = ("visible", "expired", "forgotten", "pinned", "erased", "all")
+
+MEMORY_FIELDS = (
+    Arg("text", "string", "what to remember", required=True),
+    Arg("type", "string", f"memory type, one of {TYPES} (default: detected from the text)"),
+    Arg("priority", "integer", "0-10 (default 5)", minimum=0, maximum=10),
+    Arg("tags", "strings", "tags"),
+    Arg("expires_days", "number", "expire after this many days (default: by type)", minimum=0),
+    Arg("time", "string", "when it happened: ISO time or '2 days ago' (default: now)"),
+    Arg("project", "string", "project name"),
+    Arg("cid", "string", "idempotency key: the same key again stores nothing"),
+    Arg("sensitive", "string", "sensitive-content policy (default: the brain's)", enum=POLICIES),
+)
+
+_REF = "#/components/schemas/"
+MEMORY = {"$ref": _REF + "Memory"}
+CHANGED = {"$ref": _REF + "Changed"}
+MEMORY_LIST = {
+    "type": "object",
+    "properties": {"memories": {"type": "array", "items": MEMORY}, "count": {"type": "integer"}},
+}
+PROJECT = {"$ref": _REF + "Project"}
+
+M = "/brains/{brain}/memories/{id}"
+OPS: tuple[Op, ...] = (
+    Op("health", "GET", "/health", "Is the server up", "public", _health, inline=True, tag="server",
+       returns="status and version"),
+    Op("openapi", "GET", "/openapi.json", "This OpenAPI document", "public", _openapi,
+       inline=True, tag="server", returns="the OpenAPI 3.1 document"),
+    Op("check", "POST", "/check", "Check a text for sensitive content", "any", _check,
+       body=Body((Arg("text", "string", "the text to check", required=True),)), tag="server",
+       returns="findings (offsets and masked values, never the secret)"),
+    Op("list_brains", "GET", "/brains", "The brains this token may use", "any", _brains,
+       returns="brains with their id and last seq"),
+    Op("create_brain", "POST", "/brains", "Create a brain", "write", _create_brain,
+       body=Body((Arg("name", "string", "1-64 letters, digits, '.', '_' or '-'", required=True),)),
+       status=201, returns="the new brain's name and id", scope="name"),
+    Op("delete_brain", "DELETE", "/brains/{brain}", "Delete a brain and its whole history",
+       "write", _delete_brain, returns="the deleted brain's name"),
+    Op("get_config", "GET", "/brains/{brain}/config", "The brain's settings", "read", _config,
+       returns="BrainConfig"),
+    Op("configure", "PATCH", "/brains/{brain}/config", "Change settings (recorded as an event)",
+       "write", _configure, body=Body(free=True, doc="settings to change, e.g. "
+       '{"sensitive_policy": "redact"}'), returns="the new BrainConfig"),
+    Op("remember", "POST", "/brains/{brain}/memories", "Remember one memory or a list (one "
+       "transaction)", "write", _remember, body=Body(MEMORY_FIELDS, many=True), status=201,
+       returns="a Remembered object, or a list of them for a list",
+       schema={"oneOf": [{"$ref": _REF + "Remembered"},
+                         {"type": "array", "items": {"$ref": _REF + "Remembered"}}]}),
+    Op("list_memories", "GET", "/brains/{brain}/memories", "List memories, highest priority "
+       "first", "read", _memories, query=(
+           Arg("type", "strings", f"only these memory types ({TYPES}; repeat or "
+               "comma-separate)"),
+           Arg("project", "string", "only this project's memories"),
+           Arg("min_priority", "integer", "only this priority or higher", minimum=0, maximum=10),
+           Arg("status", "string", "which memories (default visible)", enum=STATUSES),
+           Arg("limit", "integer", "how many (default 20)", minimum=1), AT,
+       ), schema=MEMORY_LIST),
+    Op("get_memory", "GET", M, "One memory in full (by id or unique prefix)", "read", _memory,
+       query=(AT,), schema=MEMORY),
+    Op("edit_memory", "PATCH", M, "Change a memory's text, type, priority, tags, expiry or "
+       "project", "write", _edit, body=Body((
+           Arg("text", "string", "new text (re-linked)"),
+           Arg("type", "string", f"new memory type ({TYPES})"),
+           Arg("priority", "integer", "new priority 0-10", minimum=0, maximum=10),
+           Arg("tags", "strings", "new tags (replace the old ones)"),
+           Arg("expires_days", "number", "expire this many days from now", minimum=0),
+           Arg("project", "string", "move to this project; null or '' clears it",
+               nullable=True),
+       )), schema=CHANGED),
+    Op("erase_memory", "DELETE", M, "Erase a memory for good (its text redacted from the log)",
+       "write", _erase, schema=CHANGED),
+    Op("pin_memory", "POST", M + "/pin", "Pin: never decays or expires", "write", _pin,
+       schema=CHANGED),
+    Op("unpin_memory", "POST", M + "/unpin", "Unpin", "write", _unpin, schema=CHANGED),
+    Op("forget_memory", "POST", M + "/forget", "Forget (hidden, restorable)", "write", _forget,
+       body=Body((Arg("reason", "string", "why (kept in the history)"),), required=False),
+       schema=CHANGED),
+    Op("restore_memory", "POST", M + "/restore", "Bring back a forgotten memory", "write",
+       _restore, schema=CHANGED),
+    Op("recall", "POST", "/brains/{brain}/recall", "Recall the memories that answer a query "
+       "(as of now, reinforcing what led to them, or `at` a past moment)", "read", _recall,
+       body=Body((
+           Arg("query", "string", "a question or keywords", required=True),
+           Arg("depth", "integer", "how far activation spreads, 0-3 (default: from the "
+               "question)", minimum=0, maximum=3),
+           Arg("limit", "integer", "memories to return (default 10)", minimum=1),
+           Arg("max_tokens", "integer", "token budget of the context (default: the brain's)",
+               minimum=1),
+           Arg("types", "strings", f"only these memory types ({TYPES})"),
+           Arg("tags", "strings", "only memories with all these tags"),
+           Arg("project", "string", "only this project's memories"),
+           Arg("include_expired", "boolean", "also expired memories"),
+           Arg("min_priority", "integer", "only this priority or higher", minimum=0,
+               maximum=10),
+           AT,
+       )), schema={"$ref": _REF + "RecallResult"}),
+    Op("context", "GET", "/brains/{brain}/context", "The newest memories: what an agent should "
+       "know when a session starts", "read", _context, query=(
+           Arg("limit", "integer", "how many (default 10)", minimum=1),
+           Arg("fresh_only", "boolean", "only fresh and recent memories"), AT,
+       ), schema=MEMORY_LIST),
+    Op("history", "GET", "/brains/{brain}/history", "Every event of one memory or of the brain",
+       "read", _history, query=(
+           Arg("memory_id", "string", "one memory (id or unique prefix)"),
+           Arg("types", "strings", "only these event types", enum=ev.EVENT_TYPES),
+           Arg("since", "string", "events recorded at or after (ISO or phrase)"),
+           Arg("until", "string", "events recorded at or before (ISO or phrase)"),
+           Arg("limit", "integer", "only the last N events", minimum=1), AT,
+       ), returns="history entries, oldest first"),
+    Op("stats", "GET", "/brains/{brain}/stats", "Counts by type, priority, freshness; "
+       "expired, forgotten, pinned; last decay sweep", "read", _stats, query=(AT,)),
+    Op("diff", "GET", "/brains/{brain}/diff", "What changed between two moments", "read", _diff,
+       query=(
+           Arg("from", "when", "the earlier moment: seq, ISO time or phrase", required=True),
+           Arg("to", "when", "the later moment (default: now)"),
+           Arg("top", "integer", "weight changes to list (default 10)", minimum=0),
+       )),
+    Op("decay", "POST", "/brains/{brain}/decay", "Sweep decay now", "write", _decay,
+       returns="the sweep's seq, pruned links, memories touched"),
+    Op("cleanup", "POST", "/brains/{brain}/cleanup", "Record the memories past their expiry as "
+       "expired", "write", _cleanup, body=Body((Arg("dry_run", "boolean", "only list them"),),
+                                               required=False)),
+    Op("list_projects", "GET", "/brains/{brain}/projects", "Projects and their memory counts",
+       "read", _projects, query=(Arg("active", "boolean", "only active projects"),)),
+    Op("create_project", "POST", "/brains/{brain}/projects", "Create a project", "write",
+       _create_project, body=Body((
+           Arg("name", "string", "project name", required=True),
+           Arg("description", "string", "what it is about"),
+           Arg("duration_days", "number", "how long it runs (default: ongoing)", minimum=0),
+           Arg("tags", "strings", "tags"),
+           Arg("priority", "number", "weight of its memories (default 1.0)"),
+       )), status=201, schema=PROJECT),
+    Op("get_project", "GET", "/brains/{brain}/projects/{name}", "A project, its memory count and "
+       "newest memories", "read", _project, schema=PROJECT),
+    Op("extend_project", "POST", "/brains/{brain}/projects/{name}/extend", "Move a project's end "
+       "later", "write", _extend_project, body=Body((
+           Arg("days", "number", "how many days later", required=True, minimum=0),
+       )), schema=PROJECT),
+    Op("delete_project", "DELETE", "/brains/{brain}/projects/{name}", "Delete a project (its "
+       "memories stay)", "write", _delete_project),
+    Op("export", "GET", "/brains/{brain}/export", "Export a snapshot (JSON) or the whole history "
+       "(JSON lines, streamed), as of now or `at`", "read", _export, query=(
+           Arg("format", "string", "json (default: a snapshot) or history (JSONL)",
+               enum=("json", "history")),
+           Arg("exclude_sensitive", "boolean", "snapshots: leave out sensitive memories"), AT,
+       ), returns="a snapshot object, or for format=history a header line and one line per "
+       "event", media="application/json, application/x-ndjson"),
+    Op("import", "POST", "/brains/{brain}/import", "Import an export (snapshot or history, "
+       "JSON, JSONL or msgpack; or the original NeuralMemory's snapshot)", "write", _import,
+       query=(Arg("sensitive", "string", "sensitive-content policy (allow imports anyway)",
+                  enum=POLICIES),),
+       body=Body(raw=True, doc="the export file's bytes")),
+    Op("events", "GET", "/brains/{brain}/events", "WebSocket: every event with seq > from, then "
+       "each new event as it is committed", "read", None, query=(
+           Arg("from", "integer", "the last seq the client has (default 0: everything)",
+               minimum=0),
+           Arg("token", "string", "the bearer token, for clients that cannot set headers"),
+       ), websocket=True, status=101, tag="events",
+       returns="switching to the WebSocket protocol; each message is one event as JSON "
+       "({seq, t, cid, v, type, body})"),
+)  # fmt: skip
+
+PATH_DOCS: Final = {
+    "brain": "brain name",
+    "id": "memory id or a unique prefix (4+ characters)",
+    "name": "project name",
+}
+ERRORS: Final = {
+    "400": "bad input or malformed JSON",
+    "401": "no token or an unknown one",
+    "403": "the token lacks this brain or write access",
+    "404": "unknown brain, memory or project",
+    "413": "request body over the limit",
+    "503": "the store cannot serve now",
+}
+_STR, _INT, _NUM = {"type": "string"}, {"type": "integer"}, {"type": "number"}
+_NULL_STR = {"type": ["string", "null"]}
+SCHEMAS: Final[dict[str, Any]] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": _STR}},
+    "Memory": {
+        "type": "object",
+        "properties": {
+            "id": _STR, "text": _STR, "type": _STR, "priority": _INT, "status": _STR,
+            "event_time": _STR, "recorded_at": _STR, "expires_at": _NULL_STR,
+            "tags": {"type": "array", "items": _STR}, "project": _NULL_STR, "source": _STR,
+            "salience": _NUM, "freshness": _STR, "age_days": _NUM, "seq": _INT,
+            "meta": {"type": "object"},
+        },
+    },
+    "Remembered": {
+        "type": "object",
+        "properties": {
+            "id": _STR, "seq": _INT, "memory_type": _STR, "priority": _INT,
+            "expires_at": _NULL_STR, "neurons_created": _INT, "neurons_linked": _INT,
+            "synapses_created": _INT, "duplicate": {"type": "boolean"}, "brain": _STR,
+        },
+    },
+    "Changed": {
+        "type": "object",
+        "properties": {"id": _STR, "seq": _INT, "event": _STR, "duplicate": {"type": "boolean"}},
+    },
+    "RecallResult": {
+        "type": "object",
+        "properties": {
+            "query": _STR, "context": _STR, "confidence": _NUM, "depth": _INT, "intent": _STR,
+            "memories": {"type": "array", "items": {"$ref": _REF + "Memory"}},
+            "anchors": {"type": "array", "items": _STR}, "neurons_activated": _INT,
+            "latency_ms": _NUM, "at": _STR, "seq": _INT, "brain": _STR,
+            "freshness_warnings": {"type": "array", "items": _STR},
+        },
+    },
+    "Project": {
+        "type": "object",
+        "properties": {
+            "id": _STR, "name": _STR, "description": _STR, "start": _STR, "end": _NULL_STR,
+            "tags": {"type": "array", "items": _STR}, "priority": _NUM, "memories": _INT,
+        },
+    },
+}  # fmt: skip
+
+
+def _arg_schema(arg: Arg) -> dict[str, Any]:
+    base: dict[str, Any]
+    if arg.kind == "strings":
+        items: dict[str, Any] = {"type": "string"}
+        if arg.enum:
+            items["enum"] = list(arg.enum)
+        base = {"type": "array", "items": items}
+    elif arg.kind == "when":
+        base = {"type": ["string", "integer"]}
+    else:
+        base = {"type": arg.kind}
+        if arg.enum:
+            base["enum"] = list(arg.enum)
+    if arg.nullable:
+        base["type"] = [base["type"], "null"]
+    if arg.minimum is not None:
+        base["minimum"] = arg.minimum
+    if arg.maximum is not None:
+        base["maximum"] = arg.maximum
+    return {**base, "description": arg.doc}
+
+
+def _object_schema(fields: Sequence[Arg]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {a.name: _arg_schema(a) for a in fields},
+        "additionalProperties": False,
+    }
+    required = [a.name for a in fields if a.required]
+    if required:
+        out["required"] = required
+    return out
+
+
+def _operation(op: Op) -> dict[str, Any]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "description": PATH_DOCS[name],
+         "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", op.path)
+    ]  # fmt: skip
+    for arg in op.query:
+        schema = _arg_schema(arg)
+        params.append({"name": arg.name, "in": "query", "required": arg.required,
+                       "description": schema.pop("description"), "schema": schema,
+                       **({"explode": True} if arg.kind == "strings" else {})})  # fmt: skip
+    content = {media.strip(): {"schema": dict(op.schema)} for media in op.media.split(",")}
+    responses: dict[str, Any] = {str(op.status): {"description": op.returns}}
+    if not op.websocket:
+        responses[str(op.status)]["content"] = content
+    out: dict[str, Any] = {
+        "operationId": op.id,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": params,
+        "responses": responses,
+        "security": [] if op.access == "public" else [{"bearer": []}],
+        "x-access": op.access,
+    }
+    if op.websocket:
+        out["description"] = (
+            "A WebSocket endpoint (upgrade with GET). The token goes in the Authorization "
+            "header or in `token`. Reconnect with from=<last seq received>."
+        )
+    for code in ERRORS:
+        if op.access == "public" and code in ("401", "403"):
+            continue
+        responses[code] = {"$ref": f"#/components/responses/E{code}"}
+    if op.body is not None:
+        b = op.body
+        media: dict[str, Any]
+        if b.raw:
+            raw = {"type": "string", "contentMediaType": "application/octet-stream"}
+            media = {"application/octet-stream": {"schema": raw}}
+        elif b.free:
+            media = {"application/json": {"schema": {"type": "object"}}}
+        else:
+            one = _object_schema(b.fields)
+            schema = {"oneOf": [one, {"type": "array", "items": one}]} if b.many else one
+            media = {"application/json": {"schema": schema}}
+        out["requestBody"] = {"required": b.required, "content": media}
+        if b.doc:
+            out["requestBody"]["description"] = b.doc
+    return out
+
+
+def openapi_document(version: str = "0.0.0") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `OPS`: every route, its inputs, outputs and errors."""
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    error = {"application/json": {"schema": {"$ref": _REF + "Error"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "NeuralMemory",
+            "version": version,
+            "description": (__doc__ or "").split("\n\n")[0],
+        },
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": {
+                f"E{code}": {"description": text, "content": error} for code, text in ERRORS.items()
+            },
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+# -- requests --------------------------------------------------------------------------------------
+
+
+class HTTPError(Exception):
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 2000 else line[:1997] + "..."
+
+
+def reply(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(msgspec.json.encode(data), status, headers, media_type="application/json")
+
+
+def error_reply(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return reply({"error": _one_line(message) or "error"}, status, headers)
+
+
+def _failure(exc: BaseException) -> HTTPError:
+    """The reply for an exception: engine errors by kind, anything else a logged 500."""
+    if isinstance(exc, HTTPError):
+        return exc
+    if isinstance(exc, errors.InputError):
+        return HTTPError(400, str(exc))
+    if isinstance(exc, errors.NotFoundError):
+        return HTTPError(404, str(exc))
+    if isinstance(exc, errors.DatabaseError | errors.InterfaceError):
+        return HTTPError(503, f"store error: {exc}")
+    if isinstance(exc, OSError):
+        return HTTPError(503, f"cannot use the store: {exc}")
+    import lmdb
+
+    if isinstance(exc, lmdb.Error):
+        return HTTPError(503, f"store error: {exc}")
+    log.error("internal error", exc_info=exc)
+    return HTTPError(500, f"internal error ({type(exc).__name__}); see the server's log")
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _from_query(arg: Arg, values: list[str]) -> Any:
+    if arg.kind == "strings":
+        return [part.strip() for v in values for part in v.split(",") if part.strip()]
+    raw = values[-1]
+    if arg.kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            raise HTTPError(400, f"{arg.name} must be an integer, got {raw[:40]!r}") from None
+    if arg.kind == "number":
+        try:
+            value = float(raw)
+        except ValueError:
+            raise HTTPError(400, f"{arg.name} must be a number, got {raw[:40]!r}") from None
+        return value
+    if arg.kind == "boolean":
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        raise HTTPError(400, f"{arg.name} must be true or false, got {raw[:40]!r}")
+    return raw
+
+
+_JSON_KINDS: Final[dict[str, tuple[type, ...]]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "strings": (list,),
+    "when": (str, int),
+}
+_KIND_WORDS: Final = {
+    "string": "a string", "integer": "an integer", "number": "a number",
+    "boolean": "true or false", "strings": "a list of strings",
+    "when": "a seq number or a time (string)",
+}  # fmt: skip
+
+
+def _from_json(arg: Arg, value: Any, where: str) -> Any:
+    if value is None:
+        if arg.nullable or not arg.required:
+            return None
+        raise HTTPError(400, f"{where}{arg.name} is required")
+    is_bool = isinstance(value, bool)
+    ok = isinstance(value, _JSON_KINDS[arg.kind]) and (is_bool == (arg.kind == "boolean"))
+    if arg.kind == "strings" and ok:
+        ok = all(isinstance(v, str) for v in value)
+    if not ok:
+        got = type(value).__name__ if not isinstance(value, str | int | float) else repr(value)
+        raise HTTPError(400, f"{where}{arg.name} must be {_KIND_WORDS[arg.kind]}, got {got[:40]}")
+    return value
+
+
+def _checked(arg: Arg, value: Any, where: str = "") -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise HTTPError(400, f"{where}{arg.name} must be a finite number")
+    if arg.enum and arg.kind != "strings" and value not in arg.enum:
+        raise HTTPError(400, f"{where}{arg.name} must be one of: {', '.join(arg.enum)}")
+    if arg.enum and arg.kind == "strings":
+        bad = [v for v in value if v not in arg.enum]
+        if bad:
+            raise HTTPError(
+                400, f"{where}{arg.name}: unknown {bad[0]!r}; expected: {', '.join(arg.enum)}"
+            )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if arg.minimum is not None and value < arg.minimum:
+            raise HTTPError(400, f"{where}{arg.name} must be at least {arg.minimum:g}")
+        if arg.maximum is not None and value > arg.maximum:
+            raise HTTPError(400, f"{where}{arg.name} must be at most {arg.maximum:g}")
+    return value
+
+
+def parse_query(op: Op, query: QueryParams) -> dict[str, Any]:
+    known = {a.name: a for a in op.query}
+    unknown = sorted(set(query.keys()) - set(known))
+    if unknown:
+        hint = f"; known: {', '.join(known)}" if known else ""
+        raise HTTPError(400, f"unknown query parameter {unknown[0]!r}{hint}")
+    out: dict[str, Any] = {}
+    for name, arg in known.items():
+        values = query.getlist(name)
+        if values:
+            out[name] = _checked(arg, _from_query(arg, values))
+        elif arg.required:
+            raise HTTPError(400, f"query parameter {name!r} is required")
+    return out
+
+
+def _fields(fields: Sequence[Arg], data: Any, where: str = "") -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise HTTPError(400, f"{where or 'the body '}must be a JSON object")
+    known = {a.name: a for a in fields}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise HTTPError(
+            400, f"{where}unknown field {unknown[0]!r}; known: {', '.join(known) or 'none'}"
+        )
+    out: dict[str, Any] = {}
+    for name, arg in known.items():
+        if name in data:
+            out[name] = _checked(arg, _from_json(arg, data[name], where), where)
+        elif arg.required:
+            raise HTTPError(400, f"{where}{name} is required")
+    return out
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused (413) once it is over `limit` bytes: by its Content-Length,
+    or while it streams in."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise HTTPError(400, "Content-Length is not a number") from None
+        if size > limit:
+            raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> HTTPError:
+    return HTTPError(
+        413,
+        f"request body over the limit of {limit} bytes (nmem serve --max-body)",
+        {"Connection": "close"},
+    )
+
+
+def parse_body(body: Body, raw: bytes) -> tuple[Any, dict[str, Any]]:
+    """(the body as the route's `run` sees it, its fields as arguments)."""
+    if body.raw:
+        if not raw.strip():
+            raise HTTPError(400, "the request body is empty: send the export file")
+        return raw, {}
+    if not raw.strip():
+        if body.required:
+            raise HTTPError(400, "a JSON body is required")
+        return {}, {}
+    try:
+        data = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise HTTPError(400, f"malformed JSON: {exc}") from None
+    if body.free:
+        if not isinstance(data, dict):
+            raise HTTPError(400, "the body must be a JSON object")
+        return data, {}
+    if body.many and isinstance(data, list):
+        return [_fields(body.fields, item, f"item {i}: ") for i, item in enumerate(data)], {}
+    args = _fields(body.fields, data)
+    return args, args
+
+
+def _bearer(headers: Headers) -> str | None:
+    value = headers.get("authorization")
+    if value is None:
+        return None
+    scheme, _, secret = value.partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else ""
+
+
+# -- the server ------------------------------------------------------------------------------------
+
+
+class Server:
+    """The app's state: the store, the token list, the worker-thread limiter, the write signal."""
+
+    def __init__(
+        self, store_path: str | Path | None, tokens: list[Token] | None, max_body: int
+    ) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from engine import Store
+
+        try:
+            self.version = version("neuralmemory")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            self.version = "0.0.0"
+        if max_body < 1:
+            raise errors.InputError(f"the body limit must be positive, got {max_body}")
+        self.tokens = tokens
+        self.max_body = max_body
+        self.openapi = openapi_document(self.version)
+        self.store = Store(store_path)
+        self._limiter: anyio.CapacityLimiter | None = None
+        self._written: anyio.Event | None = None
+        self._closed = False
+
+    # -- engine calls
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """`work()` in the worker thread: engine calls run one at a time, off the event loop."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(work, limiter=self._limiter)
+
+    def written(self) -> None:
+        """Wake the event streams: something was committed through this server."""
+        if self._written is not None:
+            self._written.set()
+            self._written = None
+
+    async def wait_for_write(self, timeout: float) -> None:
+        if self._written is None:
+            self._written = anyio.Event()
+        with anyio.move_on_after(timeout):
+            await self._written.wait()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.store.close()
+
+    @asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.run(self.close)
+
+    # -- auth
+
+    def authenticate(self, secret: str | None) -> Token | None:
+        """The token presented (None when the server has no tokens); 401 if none matches."""
+        if self.tokens is None:
+            return None
+        if not secret:
+            raise HTTPError(401, "a bearer token is required (Authorization: Bearer <token>)",
+                            {"WWW-Authenticate": "Bearer"})  # fmt: skip
+        found = None
+        for token in self.tokens:  # look at every token: the time taken tells nothing
+            if hmac.compare_digest(secret.encode(), token.secret.encode()):
+                found = token
+        if found is None:
+            invalid = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            raise HTTPError(401, "unknown token", invalid)
+        return found
+
+    @staticmethod
+    def authorize(grant: Token | None, op: Op, brain: str | None) -> None:
+        if grant is None:
+            return
+        if op.access == "write" and grant.access != "write":
+            raise HTTPError(403, f"this token is read-only: {op.method} {op.path} writes")
+        if brain is not None and not grant.allows(brain):
+            raise HTTPError(403, f"this token does not give access to brain {brain!r}")
+
+    # -- endpoints
+
+    def endpoint(self, op: Op) -> Callable[[Request], Any]:
+        async def handle(request: Request) -> Response:
+            try:
+                return await self._handle(op, request)
+            except ClientDisconnect:
+                return Response(status_code=400)
+            except Exception as exc:
+                failure = _failure(exc)
+                return error_reply(failure.status, failure.message, failure.headers)
+
+        handle.__name__ = op.id
+        return handle
+
+    async def _handle(self, op: Op, request: Request) -> Response:
+        path = {k: str(v) for k, v in request.path_params.items()}
+        grant = None
+        if op.access != "public":
+            grant = self.authenticate(_bearer(request.headers))
+            self.authorize(grant, op, path.get("brain"))
+        args = parse_query(op, request.query_params)
+        body: Any = None
+        if op.body is not None:
+            body, fields = parse_body(op.body, await read_body(request, self.max_body))
+            args.update(fields)
+        elif (length := request.headers.get("content-length", "0").strip()) != "0" and (
+            not length.isdigit() or int(length) > self.max_body
+        ):
+            raise _too_large(self.max_body)
+        if op.scope is not None:
+            self.authorize(grant, op, args[op.scope])
+        assert op.run is not None
+        call = Call(self, op, path, args, body, grant)
+        work = op.run
+        result = work(call) if op.inline else await self.run(lambda: work(call))
+        if op.access == "write":
+            self.written()
+        if isinstance(result, Stream):
+            return StreamingResponse(self._lines(result), media_type="application/x-ndjson")
+        return reply(result, op.status)
+
+    async def _lines(self, stream: Stream) -> AsyncIterator[bytes]:
+        batch = stream.first
+        try:
+            while batch:
+                yield b"".join(msgspec.json.encode(record) + b"\n" for record in batch)
+                batch = await self.run(partial(_take, stream.more, EXPORT_BATCH))
+        except Exception as exc:  # the status is sent: end the stream short (import refuses it)
+            log.warning("export stream ended early: %s", _one_line(str(exc)))
+
+    # -- the event stream
+
+    def events_endpoint(self, op: Op) -> Callable[[WebSocket], Any]:
+        async def handle(websocket: WebSocket) -> None:
+            try:
+                grant = None
+                if self.tokens is not None:
+                    secret = _bearer(websocket.headers)
+                    if secret is None:
+                        secret = websocket.query_params.get("token")
+                    grant = self.authenticate(secret)
+                brain = str(websocket.path_params["brain"])
+                self.authorize(grant, op, brain)
+                args = parse_query(op, websocket.query_params)
+                after = args.get("from", 0)
+                brain_id = await self.run(lambda: self.store.brain(brain, create=False).id)
+            except Exception as exc:
+                failure = _failure(exc)
+                await _deny(websocket, failure)
+                return
+            await websocket.accept()
+            await self._send_events(websocket, brain_id, after)
+
+        handle.__name__ = op.id
+        return handle
+
+    def _events_after(self, brain_id: str, after: int) -> list[tuple[int, str]]:
+        with self.store.log.reader() as r:
+            if r.head(brain_id) <= after:
+                return []
+            return [
+                (env.seq, msgspec.json.encode(ev.to_jsonable(env)).decode())
+                for env in islice(r.events(brain_id, after), EVENT_BATCH)
+            ]
+
+    async def _send_events(self, websocket: WebSocket, brain_id: str, after: int) -> None:
+        async with anyio.create_task_group() as tg:
+
+            async def until_closed() -> None:
+                try:
+                    while (await websocket.receive())["type"] != "websocket.disconnect":
+                        pass  # the client has nothing to say; its messages are ignored
+                except Exception:
+                    pass
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(until_closed)
+            code, reason = 1000, ""
+            try:
+                while True:
+                    batch = await self.run(partial(self._events_after, brain_id, after))
+                    for seq, text in batch:
+                        await websocket.send_text(text)
+                        after = seq
+                    if len(batch) < EVENT_BATCH:
+                        await self.wait_for_write(POLL_SECONDS)
+            except (WebSocketDisconnect, OSError):
+                tg.cancel_scope.cancel()
+                return
+            except Exception as exc:
+                failure = _failure(exc)
+                code, reason = 1011, failure.message[:120]
+            tg.cancel_scope.cancel()
+            with suppress(Exception):
+                await websocket.close(code, reason)
+
+
+def _take(records: Iterator[T], count: int) -> list[T]:
+    return list(islice(records, count))
+
+
+async def _deny(websocket: WebSocket, failure: HTTPError) -> None:
+    """Refuse a WebSocket handshake with an HTTP status and a JSON error where the server
+    supports it (uvicorn does), else close with 4000 + status."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(
+            error_reply(failure.status, failure.message, failure.headers)
+        )
+    else:
+        await websocket.close(4000 + failure.status, failure.message[:120])
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error_reply(404, f"no route {request.method} {request.url.path}")
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    headers = exc.headers if isinstance(exc, HTTPException) else None
+    return error_reply(405, f"{request.method} is not allowed on {request.url.path}", headers)
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    return error_reply(500, f"internal error ({type(exc).__name__}); see the server's log")
+
+
+def create_app(
+    store_path: str | Path | None = None,
+    *,
+    tokens: str | Path | Sequence[Mapping[str, Any]] | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+) -> Starlette:
+    """The ASGI app over the store at `store_path` (default $NMEM_HOME or ~/.neuralmemory).
+
+    `tokens`: a token file or its list of tokens (None: no auth, for loopback use only). The
+    store opens now (so a bad path fails here) and closes when the app shuts down.
+    """
+    server = Server(store_path, None if tokens is None else load_tokens(tokens), max_body_bytes)
+    routes: list[BaseRoute] = []
+    for op in OPS:
+        if op.websocket:
+            routes.append(WebSocketRoute(op.path, server.events_endpoint(op), name=op.id))
+        else:
+            routes.append(Route(op.path, server.endpoint(op), methods=[op.method], name=op.id))
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: _not_found, 405: _not_allowed, Exception: _internal},
+        lifespan=server.lifespan,
+    )
+    app.state.nmem = server
+    return app
+
+
+def serve(
+    store_path: str | Path | None = None,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    tokens: str | Path | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    ready: Callable[[str, Path], None] | None = None,
+) -> None:
+    """Serve until interrupted (Ctrl-C, SIGTERM). Without `tokens`, only a loopback `host`."""
+    import uvicorn
+
+    if tokens is None and not is_loopback(host):
+        raise errors.InputError(
+            f"refusing to serve on {host} without --tokens: anyone who can reach it could read "
+            "and change every brain; give a token file, or bind 127.0.0.1"
+        )
+    if not 0 <= port <= 65535:
+        raise errors.InputError(f"port must be 0-65535, got {port}")
+    app = create_app(store_path, tokens=tokens, max_body_bytes=max_body_bytes)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        ws_max_size=1 << 16,  # clients send nothing on the event stream
+        timeout_graceful_shutdown=5,
+    )
+    logging.getLogger("uvicorn.error").addFilter(_quiet_denials)
+    if ready is not None:
+        shown = f"[{host}]" if ":" in host else host
+        ready(f"http://{shown}:{port}", app.state.nmem.store.path)
+    uvicorn.Server(config).run()
+
+
+def _quiet_denials(record: logging.LogRecord) -> bool:
+    """uvicorn's websockets-sansio protocol logs an error after a handshake refused with an
+    HTTP response (401, 403, 404 through the denial extension) although the client got that
+    response: drop that line."""
+    return "returned without completing handshake" not in record.getMessage()
