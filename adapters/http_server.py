@@ -57,6 +57,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from engine import errors
 from engine import events as ev
+from engine.api import project_dict
 from engine.model import MEMORY_TYPES
 
 if TYPE_CHECKING:
@@ -444,17 +445,6 @@ def _cleanup(c: Call) -> Any:
     return {"expired": c.brain().cleanup(dry_run=dry_run), "dry_run": dry_run}
 
 
-def _project_dict(project: ev.Project, memories: int | None = None) -> dict[str, Any]:
-    from engine.clock import from_us
-
-    data: dict[str, Any] = msgspec.to_builtins(project)
-    data["start"] = from_us(project.start).isoformat()
-    data["end"] = None if project.end is None else from_us(project.end).isoformat()
-    if memories is not None:
-        data["memories"] = memories
-    return data
-
-
 def _projects(c: Call) -> Any:
     brain = c.brain()
     now = c.store.now()
@@ -462,7 +452,7 @@ def _projects(c: Call) -> Any:
     for p in brain.projects():
         if c.args.get("active") and not (p.start <= now and (p.end is None or p.end > now)):
             continue
-        out.append(_project_dict(p, len(brain.memories(project=p.name, limit=10**9))))
+        out.append(project_dict(p, len(brain.memories(project=p.name, limit=10**9))))
     return {"projects": out}
 
 
@@ -472,7 +462,7 @@ def _project(c: Call) -> Any:
     memories = brain.memories(project=name, limit=10**9)  # NotFoundError for an unknown name
     project = next(p for p in brain.projects() if p.name.lower() == name.strip().lower())
     return {
-        **_project_dict(project, len(memories)),
+        **project_dict(project, len(memories)),
         "recent": [m.to_dict() for m in memories[:5]],
     }
 
@@ -486,11 +476,11 @@ def _create_project(c: Call) -> Any:
         tags=a.get("tags") or [],
         priority=a.get("priority", 1.0),
     )
-    return _project_dict(project)
+    return project_dict(project)
 
 
 def _extend_project(c: Call) -> Any:
-    return _project_dict(c.brain().extend_project(c.path["name"], c.args["days"]))
+    return project_dict(c.brain().extend_project(c.path["name"], c.args["days"]))
 
 
 def _delete_project(c: Call) -> Any:

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from .events import Meta
+import msgspec
+
+from .clock import from_us
+from .events import Meta, Project
 from .model import MemoryType
 
 
@@ -183,3 +186,13 @@ class Changed:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "seq": self.seq, "event": self.event, "duplicate": self.duplicate}
+
+
+def project_dict(project: Project, memories: int | None = None) -> dict[str, Any]:
+    """A project as JSON-able data (times as ISO strings), with its memory count if known."""
+    data: dict[str, Any] = msgspec.to_builtins(project)
+    data["start"] = from_us(project.start).isoformat()
+    data["end"] = None if project.end is None else from_us(project.end).isoformat()
+    if memories is not None:
+        data["memories"] = memories
+    return data

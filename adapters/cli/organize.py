@@ -131,19 +131,6 @@ def _value(raw: str) -> Any:
     return raw
 
 
-def _project_dict(project: Any, memories: int | None = None) -> dict[str, Any]:
-    import msgspec
-
-    from engine.clock import from_us
-
-    data: dict[str, Any] = msgspec.to_builtins(project)
-    data["start"] = from_us(project.start).isoformat()
-    data["end"] = None if project.end is None else from_us(project.end).isoformat()
-    if memories is not None:
-        data["memories"] = memories
-    return data
-
-
 def _describe(project: Any) -> str:
     from engine.clock import from_us, now_us
 
@@ -155,6 +142,8 @@ def _describe(project: Any) -> str:
 
 
 def cmd_project_create(args: argparse.Namespace) -> int:
+    from engine.api import project_dict
+
     from .output import emit_json, say
 
     with open_store(args) as store:
@@ -163,13 +152,14 @@ def cmd_project_create(args: argparse.Namespace) -> int:
             tags=args.tag, priority=args.priority,
         )  # fmt: skip
     if args.json:
-        emit_json(_project_dict(project))
+        emit_json(project_dict(project))
     else:
         say(f"Created project {project.name!r}: {_describe(project)}")
     return EXIT_OK
 
 
 def cmd_project_list(args: argparse.Namespace) -> int:
+    from engine.api import project_dict
     from engine.clock import now_us
 
     from .output import emit_json, say
@@ -182,7 +172,7 @@ def cmd_project_list(args: argparse.Namespace) -> int:
     if args.active:
         projects = [p for p in projects if p.start <= now and (p.end is None or p.end > now)]
     if args.json:
-        emit_json({"projects": [_project_dict(p, counts[p.name]) for p in projects]})
+        emit_json({"projects": [project_dict(p, counts[p.name]) for p in projects]})
     else:
         for p in projects:
             state = "ACTIVE" if p.end is None or p.end > now else "ENDED"
@@ -192,6 +182,8 @@ def cmd_project_list(args: argparse.Namespace) -> int:
 
 
 def cmd_project_show(args: argparse.Namespace) -> int:
+    from engine.api import project_dict
+
     from .output import emit_json, memory_line, say
 
     with open_store(args) as store:
@@ -199,7 +191,7 @@ def cmd_project_show(args: argparse.Namespace) -> int:
         memories = brain.memories(project=args.name, limit=10**9)
         project = next(p for p in brain.projects() if p.name.lower() == args.name.lower())
     if args.json:
-        emit_json({**_project_dict(project, len(memories)),
+        emit_json({**project_dict(project, len(memories)),
                    "recent": [m.to_dict() for m in memories[:5]]})  # fmt: skip
         return EXIT_OK
     say(f"{project.name}: {_describe(project)}; {len(memories)} memories")
@@ -215,12 +207,14 @@ def cmd_project_show(args: argparse.Namespace) -> int:
 
 
 def cmd_project_extend(args: argparse.Namespace) -> int:
+    from engine.api import project_dict
+
     from .output import emit_json, say
 
     with open_store(args) as store:
         project = open_brain(store, args).extend_project(args.name, args.days)
     if args.json:
-        emit_json(_project_dict(project))
+        emit_json(project_dict(project))
     else:
         say(f"Extended {project.name!r}: {_describe(project)}")
     return EXIT_OK
