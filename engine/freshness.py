@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from .clock import DAY_US
 
 
@@ -61,3 +64,10 @@ def warning(days: float) -> str | None:
     if b.name == "ancient":
         return f"[!!] ANCIENT: {format_age(days)} ({days / 365:.1f} years) - likely outdated"
     return None
+
+
+def histogram(ages_days: npt.NDArray[np.float64]) -> dict[str, int]:
+    """How many memories fall in each band (vectorised: stats over a large brain)."""
+    edges = np.asarray([b.below_days for b in BANDS[:-1]])
+    counts = np.bincount(np.searchsorted(edges, ages_days, side="right"), minlength=len(BANDS))
+    return {b.name: int(c) for b, c in zip(BANDS, counts, strict=True)}

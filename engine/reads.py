@@ -189,9 +189,7 @@ class BrainView:
             kinds = np.bincount(view.col("f_type")[visible], minlength=len(MEMORY_TYPES))
             prios = np.bincount(view.col("f_priority")[visible], minlength=11)
             ages = (view.time - p.f_start.values[: view.fibers][visible]) / DAY_US
-            bands = {b.name: 0 for b in freshness.BANDS}
-            for days in ages.tolist():
-                bands[freshness.band(days).name] += 1
+            bands = freshness.histogram(ages)
             sweeps = [t for s, t in p.sweeps if s <= view.seq]
             projects = [pid for pid in p.project_ids if p.project_at(pid, view.seq)]
             return {
