@@ -22,7 +22,7 @@ from .errors import InputError, IntegrityError, NotFoundError
 from .model import MEMORY_TYPES
 from .projection import ERASED, FORGOTTEN, PINNED, View
 from .retrieval import Filters, memories_at, parse_types, recall
-from .snapshot import snapshot
+from .snapshot import snapshot, to_networkx
 
 if TYPE_CHECKING:
     from .brain import Brain
@@ -247,6 +247,11 @@ class BrainView:
         with self._brain._lock:
             data = snapshot(self._view())
         return importing.without_sensitive(data) if exclude_sensitive else data
+
+    def graph(self) -> Any:
+        """The brain as of this view as a networkx MultiDiGraph: neurons (type, content) and
+        live links (type, effective weight). For analysis, GraphML and GEXF."""
+        return to_networkx(self.snapshot())
 
     def export_history(self) -> Iterator[dict[str, Any]]:
         """The brain's whole history up to this view: a header (format, version, event

@@ -133,3 +133,20 @@ def _time_meta(view: View, neuron: int) -> dict[str, Any]:
     if NEURON_TYPES[int(p.n_type[neuron])].value != "time" or not start:
         return {}
     return {"absolute_start": _iso(start), "absolute_end": _iso(end)}
+
+
+def to_networkx(data: dict[str, Any]) -> Any:
+    """A snapshot as a networkx MultiDiGraph (neurons as nodes, live links as edges): for
+    analysis and GraphML/GEXF export. networkx is imported here only: the hot path never
+    needs it."""
+    import networkx as nx
+
+    graph = nx.MultiDiGraph(brain=data["brain_name"], seq=data["seq"])
+    for n in data["neurons"]:
+        graph.add_node(n["id"], type=n["type"], content=n["content"])
+    for s in data["synapses"]:
+        graph.add_edge(
+            s["source_id"], s["target_id"], key=s["id"], type=s["type"], weight=s["weight"],
+            direction=s["direction"], reinforced=s["reinforced_count"],
+        )  # fmt: skip
+    return graph

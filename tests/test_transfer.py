@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -769,3 +770,29 @@ def test_big_export_streams_in_chunks(store: Store) -> None:
     records = list(brain.export_history())
     assert records[0]["seq"] == 1201
     assert [r["seq"] for r in records[1:]] == list(range(1, 1202))
+
+
+def test_graph_export_through_networkx(tmp_path: Path) -> None:
+    import networkx as nx
+
+    with Store(tmp_path / "s") as store:
+        brain = store.brain("g")
+        a = brain.remember("Alice moved payments to PostgreSQL 16")
+        brain.remember("Alice prefers small pull requests")
+        graph = brain.graph()
+        assert graph.nodes[a.id]["content"] == "Alice moved payments to PostgreSQL 16"
+        assert graph.has_edge(a.id, "e:alice")
+        shared = {u for u, _ in graph.in_edges("e:alice")}
+        assert len(shared) == 2  # both memories reach the one "Alice"
+        past = brain.at(a.seq).graph()
+        assert past.number_of_nodes() < graph.number_of_nodes()
+    out = tmp_path / "g.graphml"
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters.cli.main", "export", "--store", str(tmp_path / "s"),
+         "--brain", "g", "--format", "graphml", "-o", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    again = nx.read_graphml(out)
+    assert again.number_of_edges() == graph.number_of_edges()
+    assert again.nodes[a.id]["type"] == "concept"
