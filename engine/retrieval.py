@@ -36,6 +36,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 ENTITY_BOOST = 1.5  # a named thing in the question is a stronger cue than a common word
 TIME_WEIGHT = 1.0
 INTERSECTION_BONUS = 0.25
+RECENCY_WEIGHT, RECENCY_DAYS = 0.5, 14.0
 REINFORCED = 3  # a recall strengthens the links that led to its best few memories
 
 
@@ -269,13 +270,17 @@ def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tup
 
 
 def _priors(view: View, fibers: I64) -> F64:
-    """Mild factors beside activation: priority, recency of the event, salience."""
+    """Factors beside activation: priority, salience (mild), and recency of the event: what
+    happened in the last days outranks an equally good older match, so an update beats the
+    fact it replaced (up to +50% today, +9% a month ago, nothing after a few months)."""
     p = view.p
     prio = view.col("f_priority")[fibers].astype(np.float64)
     age_days = np.maximum(view.time - p.f_start.values[fibers], 0) / DAY_US
-    recency = np.exp(-age_days / 30.0)
+    recency = np.exp(-age_days / RECENCY_DAYS)
     salience = p.f_salience.values[fibers].astype(np.float64)
-    prior: F64 = (1.0 + 0.04 * (prio - 5)) * (1.0 + 0.1 * recency) * (0.95 + 0.1 * salience)
+    prior: F64 = (
+        (1.0 + 0.04 * (prio - 5)) * (1.0 + RECENCY_WEIGHT * recency) * (0.95 + 0.1 * salience)
+    )
     return prior
 
 

@@ -295,3 +295,15 @@ def test_a_long_catch_up_reports_its_progress(store_path: Path) -> None:
         s.on_replay = lambda done, total: seen.append((done, total))
         assert state_bytes(s.brain("t")._refreshed()) == live
     assert seen == [(8192, 9001), (9001, 9001)]
+
+
+def test_an_update_outranks_the_fact_it_replaced(store: Store) -> None:
+    brain = store.brain("t")
+    now = datetime.now(UTC)
+    old = brain.remember("The billing service runs on MySQL 5", event_time=now - timedelta(days=20))
+    new = brain.remember("The billing service runs on MySQL 8", event_time=now - timedelta(days=1))
+    ranked = [m.memory.id for m in brain.recall("what does the billing service run on?").memories]
+    assert ranked[:2] == [new.id, old.id]
+    # long past, recency no longer matters: equally good matches keep their activation order
+    then = brain.at(brain.seq).recall("billing service MySQL")
+    assert {m.memory.id for m in then.memories} == {old.id, new.id}

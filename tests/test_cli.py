@@ -124,7 +124,7 @@ def test_demo_runs_twice_with_the_same_sequence_numbers(tmp_path: Path) -> None:
     a, b = json.loads(first.stdout), json.loads(again.stdout)
     assert [r["seq"] for r in a["remembered"]] == [r["seq"] for r in b["remembered"]]
     assert all(r["duplicate"] for r in b["remembered"])
-    assert any("PostgreSQL 16" in m["text"] for m in a["recall_now"]["memories"])
+    assert "PostgreSQL 16" in a["recall_now"]["memories"][0]["text"]  # the update comes first
     assert a["recall_past"]["memories"]
     assert all("PostgreSQL 16" not in m["text"] for m in a["recall_past"]["memories"])
     assert a["history_of_memory"][0]["type"] == "memory_encoded"
