@@ -10,6 +10,7 @@ is the exception: it rewrites the past on purpose, exactly as the redacted log r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import cast
 
 import msgspec
 import numpy as np
@@ -130,14 +131,9 @@ def _brain_configured(p: Projection, env: ev.Envelope) -> None:
 
 
 def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
-    """Append a run of memories: per-event checks in one pass, links validated and copied
-    into the columns as whole arrays."""
-    n_key: list[str] = []
-    n_content: list[str] = []
-    n_type: list[int] = []
-    n_start: list[int] = []
-    n_end: list[int] = []
-    n_fiber: list[int] = []
+    """Append a run of memories: per-event checks in one pass, then every column filled as
+    a whole array (anchors and new neurons at positions computed once)."""
+    specs: list[ev.NeuronSpec] = []
     targets: list[int] = []
     types: list[int] = []
     weights: list[float] = []
@@ -145,16 +141,14 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     other_counts: list[int] = []
     anchors: list[int] = []
     limits: list[int] = []  # neurons that exist once each memory is folded
-    neuron = p.neuron_count
+    base = neuron = p.neuron_count
     fiber = p.fiber_count
     ids = p._ids  # checked here if built, else when it is built
     new_ids: dict[str, int] = {}
-    bodies: list[ev.MemoryEncoded] = []
+    bodies = [cast(ev.MemoryEncoded, env.body) for env in envs]
     projects: list[int] = []
     expect = p.seq + 1
-    for i, env in enumerate(envs):
-        b = env.body
-        assert isinstance(b, ev.MemoryEncoded)
+    for i, (env, b) in enumerate(zip(envs, bodies, strict=True)):
         seq = env.seq
         if seq != expect + i:
             raise IntegrityError(f"event seq {seq} does not follow projection seq {seq - 1}")
@@ -168,21 +162,7 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
             raise IntegrityError(f"seq {seq}: unknown memory type {b.memory_type!r}")
         projects.append(-1 if b.project is None else _project_code(p, env, b.project))
         new_ids[b.fiber_id] = fiber + i
-        bodies.append(b)
-
-        n_key.append("")
-        n_content.append("")
-        n_type.append(_CONCEPT)
-        n_start.append(b.event_start)
-        n_end.append(b.event_end)
-        n_fiber.append(fiber + i)
-        for spec in b.neurons:
-            n_key.append(spec.key)
-            n_content.append(spec.content)
-            n_type.append(spec.type)
-            n_start.append(spec.start)
-            n_end.append(spec.end)
-            n_fiber.append(-1)
+        specs.extend(b.neurons)
         targets.extend(b.link_targets)
         types.extend(b.link_types)
         weights.extend(b.link_weights)
@@ -191,6 +171,27 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
         anchors.append(neuron)
         neuron += 1 + len(b.neurons)
         limits.append(neuron)
+
+    total = neuron - base
+    anchor_at = np.asarray(anchors, dtype=np.int64) - base
+    spec_at = np.ones(total, dtype=bool)
+    spec_at[anchor_at] = False
+    spec_rows = np.flatnonzero(spec_at)
+    n_type = np.full(total, _CONCEPT, dtype=np.int8)
+    n_type[spec_rows] = [s.type for s in specs]
+    n_start = np.zeros(total, dtype=np.int64)
+    n_end = np.zeros(total, dtype=np.int64)
+    n_start[anchor_at] = [b.event_start for b in bodies]
+    n_end[anchor_at] = [b.event_end for b in bodies]
+    n_start[spec_rows] = [s.start for s in specs]
+    n_end[spec_rows] = [s.end for s in specs]
+    n_fiber = np.full(total, -1, dtype=np.int32)
+    n_fiber[anchor_at] = np.arange(fiber, fiber + len(envs))
+    n_key = [""] * total
+    n_content = [""] * total
+    for row, spec in zip(spec_rows.tolist(), specs, strict=True):
+        n_key[row] = spec.key
+        n_content[row] = spec.content
 
     count = np.asarray(counts, dtype=np.int64)
     if not np.array_equal(2 * count, np.asarray(other_counts, dtype=np.int64)):
@@ -202,14 +203,14 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
         owner = int(np.searchsorted(np.cumsum(count), np.flatnonzero(wrong)[0], side="right"))
         raise IntegrityError(f"seq {envs[owner].seq}: link to an unknown neuron")
 
-    base = p.neuron_count
-    p.keys.update((key, base + j) for j, key in enumerate(n_key) if key)
+    p.keys.update((spec.key, base + row) for row, spec in zip(spec_rows.tolist(), specs,
+                  strict=True) if spec.key)  # fmt: skip
     p.n_key.extend(n_key)
     p.n_content.extend(n_content)
-    p.n_type.extend(n_type)
-    p.n_start.extend(n_start)
-    p.n_end.extend(n_end)
-    p.n_fiber.extend(n_fiber)
+    p.n_type.extend_array(n_type)
+    p.n_start.extend_array(n_start)
+    p.n_end.extend_array(n_end)
+    p.n_fiber.extend_array(n_fiber)
     s_base = p.synapse_count
     dead = [0 if b.erased else ALIVE for b in bodies]
     p.s_src.extend_array(np.repeat(np.asarray(anchors, dtype=np.int64), count))

@@ -232,20 +232,21 @@ class Reader:
         bkey = brain_key(brain_id)
         cur = self.txn.cursor(self._db("events"))
         expected = after + 1
-        if not cur.set_range(_seq_key(bkey, expected)):
+        last = 2**64 - 1 if upto is None else upto
+        if expected > last or not cur.set_range(_seq_key(bkey, expected)):
             return
+        pack, decode = _U64.pack, ev.decode
         for key, value in cur:
-            if bytes(key[:16]) != bkey:
-                return
-            seq = _u64(key[16:])
-            if upto is not None and seq > upto:
-                return
-            if seq != expected:
+            if key != bkey + pack(expected):  # one comparison checks the brain and the seq
+                if bytes(key[:16]) != bkey or _u64(key[16:]) > last:
+                    return
                 raise IntegrityError(f"log of brain {brain_id} has a gap: seq {expected} missing")
-            env = ev.decode(value)
-            if env.seq != seq:
-                raise DataError(f"event at seq {seq} claims seq {env.seq}")
+            env = decode(value)
+            if env.seq != expected:
+                raise DataError(f"event at seq {expected} claims seq {env.seq}")
             yield env
+            if expected == last:
+                return
             expected += 1
 
     def event(self, brain_id: str, seq: int) -> ev.Envelope | None:
