@@ -120,8 +120,11 @@ class Brain(BrainView):
         return p or Projection(self.id)
 
     def _maybe_checkpoint(self) -> None:
+        """Checkpoint every `checkpoint_every` events, or every sixteenth of the log once that
+        is more: a checkpoint rewrites the whole projection, so a fixed interval would make
+        writing to a large brain quadratic. A clean close checkpoints the rest."""
         p = self._p
-        if p is not None and p.seq - self._ckpt_seq >= p.config.checkpoint_every:
+        if p is not None and p.seq - self._ckpt_seq >= max(p.config.checkpoint_every, p.seq // 16):
             self.checkpoint()
 
     def checkpoint(self) -> None:
