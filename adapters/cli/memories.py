@@ -106,7 +106,9 @@ def register(command: Commands) -> None:
     p.add_argument("--type", action="append", help="only these event types")
     p.add_argument("--since", metavar="WHEN", help="events recorded at or after")
     p.add_argument("--until", metavar="WHEN", help="events recorded at or before")
-    p.add_argument("--limit", "-n", type=int, help="only the last N events")
+    p.add_argument("--limit", "-n", type=int,
+                   help="only the last N events (default: all of one memory's, the brain's "
+                   "last 50)")  # fmt: skip
 
     p = command(
         "edit",
@@ -288,12 +290,13 @@ def cmd_history(args: argparse.Namespace) -> int:
         raise UsageError("--limit must be positive")
 
     def run(brain: Brain) -> int:
+        limit = args.limit if args.limit or args.memory_id else 50
         entries = view_of(brain, args.at).history(
             args.memory_id,
             types=args.type,
             since=moment(args.since),
             until=moment(args.until),
-            limit=args.limit,
+            limit=limit,
         )
         if args.json:
             emit_json({"brain": brain.name, "memory_id": args.memory_id,
