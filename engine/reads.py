@@ -170,7 +170,14 @@ class BrainView:
                 seqs = [s for s in r.refs(brain.id, fiber_id) if s <= view.seq]
                 envs = (e for s in seqs if (e := r.event(brain.id, s)))
             else:
-                envs = r.events(brain.id, 0, view.seq)
+                # the recorded-time bounds and, without a type filter, the limit bound the
+                # stretch of log to read: the last 50 events of a big brain read 50 records
+                p = view.p
+                first = p.seq_at(lo - 1) if lo is not None else 0
+                last = min(view.seq, p.seq_at(hi)) if hi is not None else view.seq
+                if limit and not types:
+                    first = max(first, last - limit)
+                envs = r.events(brain.id, first, last)
             out = [
                 entry(e)
                 for e in envs

@@ -303,3 +303,21 @@ def test_brains_are_separate_and_deletable(store_path: Path) -> None:
         with pytest.raises(NotFoundError):
             store.brain("home", create=False)
         assert store.brain("work").recall("kubernetes").memories
+
+
+def test_history_time_bounds_and_limit(timed: Store, clock: Clock) -> None:
+    brain = timed.brain("t")
+    stamps = []
+    for day in range(4):
+        m = brain.remember(f"daily note {day} about the release train")
+        stamps.append(brain.get(m.id).recorded_at)
+        clock.advance(1)
+    since = [e.seq for e in brain.history(since=stamps[1])]
+    assert since == [3, 4, 5]
+    until = [e.seq for e in brain.history(until=stamps[2])]
+    assert until == [1, 2, 3, 4]
+    both = [e.seq for e in brain.history(since=stamps[1], until=stamps[2])]
+    assert both == [3, 4]
+    assert [e.seq for e in brain.history(limit=2)] == [4, 5]
+    assert [e.seq for e in brain.history(limit=2, until=stamps[1])] == [2, 3]
+    assert [e.seq for e in brain.history(types=["brain_created"], limit=1)] == [1]
