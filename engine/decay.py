@@ -30,7 +30,7 @@ RATE_PER_DAY: dict[MemoryType, float] = {
     MemoryType.INSTRUCTION: 0.001,
     MemoryType.REFERENCE: 0.001,
 }
-_RATES = np.array([RATE_PER_DAY[t] for t in MEMORY_TYPES], dtype=np.float64)
+_RATES = np.array([RATE_PER_DAY[t] for t in MEMORY_TYPES], dtype=np.float32)
 
 
 def retention(
@@ -39,11 +39,18 @@ def retention(
     memory_type: npt.NDArray[np.int8],
     pinned: npt.NDArray[np.bool_],
     now: int,
-) -> npt.NDArray[np.float64]:
-    """Share of its weight each link keeps at `now` (taken at the hour)."""
-    days = np.maximum((now // HOUR_US) * HOUR_US - t0, 0) / DAY_US
-    rate = np.where(pinned, 0.0, _RATES[memory_type])
-    kept: npt.NDArray[np.float64] = np.exp(-rate * days / (1.0 + count))
+) -> npt.NDArray[np.float32]:
+    """Share of its weight each link keeps at `now` (taken at the hour). Computed in float32
+    and in place: over millions of links the temporaries are what costs memory."""
+    kept = ((now // HOUR_US) * HOUR_US - t0).astype(np.float32)
+    np.maximum(kept, 0.0, out=kept)
+    kept *= np.float32(-1.0 / DAY_US)
+    rate = _RATES[memory_type]
+    rate[pinned] = 0.0
+    kept *= rate
+    del rate
+    kept /= count.astype(np.float32) + np.float32(1.0)
+    np.exp(kept, out=kept)
     return kept
 
 
@@ -55,7 +62,6 @@ def effective_weights(
     pinned: npt.NDArray[np.bool_],
     now: int,
 ) -> npt.NDArray[np.float32]:
-    eff: npt.NDArray[np.float32] = (weight * retention(t0, count, memory_type, pinned, now)).astype(
-        np.float32
-    )
+    eff = retention(t0, count, memory_type, pinned, now)
+    eff *= weight
     return eff

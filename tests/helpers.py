@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from engine.clock import DAY_US, to_us
+
+
+def _installed_nmem() -> str:
+    """The `nmem` script installed beside the interpreter running the tests, so the suites run
+    without the virtualenv on PATH; a missing one fails those suites loudly instead of skipping."""
+    beside = Path(sys.executable).with_name("nmem")
+    return str(beside) if beside.exists() else shutil.which("nmem") or "nmem (not installed)"
+
+
+NMEM = _installed_nmem()
 
 
 class Clock:

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-
-NMEM = shutil.which("nmem")
-pytestmark = pytest.mark.skipif(
-    NMEM is None, reason="the package is not installed (pip install -e .)"
-)
+from helpers import NMEM
 
 
 def nmem(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    assert NMEM is not None
     env = {**os.environ, "NMEM_HOME": str(home), "NO_COLOR": "1"}
     return subprocess.run(
         [NMEM, *args], capture_output=True, text=True, env=env, input=stdin, timeout=60, check=False

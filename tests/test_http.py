@@ -14,15 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from websockets import exceptions as ws_errors
+from websockets.sync import client as ws_client
 
 from engine import InputError
-
-httpx = pytest.importorskip("httpx")
-pytest.importorskip("starlette")
-pytest.importorskip("uvicorn")
-ws_client = pytest.importorskip("websockets.sync.client")
-ws_errors = pytest.importorskip("websockets.exceptions")
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1 << 20

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,17 +17,11 @@ from typing import Any
 import anyio
 import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
+from helpers import NMEM
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
-mcp = pytest.importorskip("mcp")
-
-from mcp import ClientSession, StdioServerParameters  # noqa: E402
-from mcp.client.stdio import stdio_client  # noqa: E402
-
-NMEM = shutil.which("nmem")
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.skipif(NMEM is None, reason="the package is not installed (pip install -e .)"),
-]
+pytestmark = pytest.mark.anyio
 
 TOOLS = {
     "nmem_remember", "nmem_recall", "nmem_context", "nmem_todo",
@@ -52,7 +45,6 @@ async def server(
 ) -> AsyncIterator[ClientSession]:
     """An initialized client session with `nmem mcp --store <store>` (or the given command);
     the server's stderr goes to `<store>-server.log`."""
-    assert NMEM is not None
     params = StdioServerParameters(
         command=command or NMEM,
         args=list(args) if command else ["mcp", "--store", str(store), *args],
@@ -89,7 +81,6 @@ async def fails(session: ClientSession, tool: str, **arguments: Any) -> str:
 
 
 async def cli(store: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    assert NMEM is not None
     return await anyio.run_process(
         [NMEM, *args, "--store", str(store)],
         check=False,
@@ -398,7 +389,6 @@ async def test_cli_and_mcp_see_each_others_writes(tmp_path: Path) -> None:
 
 
 def test_mcp_config_prints_a_working_client_block(tmp_path: Path) -> None:
-    assert NMEM is not None
     store = tmp_path / "store"
     env = {**os.environ, "NO_COLOR": "1"}
     raw = subprocess.run(
@@ -438,7 +428,6 @@ async def test_stdout_is_only_protocol_and_end_of_input_stops_the_server(tmp_pat
     """Raw JSON-RPC over the pipes: every stdout line is a JSON-RPC message (logs go to
     stderr); when the client closes stdin the server exits at once, cleanly, having written
     what recall reinforced."""
-    assert NMEM is not None
     store = tmp_path / "store"
     calls: list[dict[str, Any]] = [
         {"name": "nmem_remember", "arguments": {"content": "Eve owns the release checklist"}},

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from helpers import Clock
+from helpers import NMEM, Clock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -682,11 +681,8 @@ def test_progress_bar_only_for_big_work_on_a_terminal() -> None:
 
 # -- the CLI, as real processes -----------------------------------------------------------------
 
-NMEM = shutil.which("nmem")
-
 
 def nmem(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert NMEM is not None
     env = {**os.environ, "NO_COLOR": "1"}
     return subprocess.run(
         [NMEM, args[0], "--store", str(home), *args[1:]],
@@ -698,7 +694,6 @@ def nmem(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(NMEM is None, reason="the package is not installed (pip install -e .)")
 def test_cli_round_trip(tmp_path: Path) -> None:
     src, dst = tmp_path / "src", tmp_path / "dst"
     done = nmem(src, "remember", "Alice moved payments to PostgreSQL 16", "-t", "db", "--json")
@@ -741,7 +736,6 @@ def test_cli_round_trip(tmp_path: Path) -> None:
     assert "Traceback" not in refused.stderr
 
 
-@pytest.mark.skipif(NMEM is None, reason="the package is not installed (pip install -e .)")
 def test_cli_blocks_secrets_and_excludes_them(tmp_path: Path) -> None:
     src, dst = tmp_path / "src", tmp_path / "dst"
     nmem(src, "remember", "Alice moved payments to PostgreSQL 16")
