@@ -8,6 +8,7 @@ leaves either the old set or the new one.
 
 from __future__ import annotations
 
+import mmap
 import os
 import struct
 import zlib
@@ -26,6 +27,7 @@ _MAGIC: Final = b"NMCKPT"
 # magic, projection version, crc32 of the rest, index length, payload length
 _HEADER: Final = struct.Struct(">6sHIIQ")
 _ALIGN: Final = 64
+_WINDOW: Final = 1 << 24  # bytes checked at a time when verifying a checkpoint (page-aligned)
 KEEP: Final = 2
 
 
@@ -67,34 +69,35 @@ def list_seqs(folder: Path) -> list[int]:
 
 
 def save(folder: Path, p: Projection) -> Path:
-    """Write the projection (and its adjacency, so opening skips the sort) as raw arrays."""
+    """Write the projection (and its adjacency, so opening skips the sort) as raw arrays,
+    straight from the columns: no second copy of a brain that may be gigabytes."""
     p.sync_graph(force=True)
     header, arrays = to_arrays(p)
     g, e = p.graph, p.episodes
     arrays.update({"graph.indptr": g.indptr, "graph.nbr": g.nbr, "graph.syn": g.syn})
     arrays.update({"episodes.indptr": e.indptr, "episodes.nbr": e.nbr, "episodes.syn": e.syn})
     specs: list[_Array] = []
-    chunks: list[bytes] = []
     offset = 0
     for name, arr in arrays.items():
-        data = np.ascontiguousarray(arr).tobytes()
-        pad = -len(data) % _ALIGN
         specs.append(_Array(name, arr.dtype.str, offset, len(arr)))
-        chunks.append(data + bytes(pad))
-        offset += len(data) + pad
+        offset += arr.nbytes + -arr.nbytes % _ALIGN
     index = msgspec.msgpack.encode(_Index(header, specs, g.nodes, g.synapses, e.nodes, e.synapses))
     padding = bytes(_padding(len(index)))  # arrays start aligned: numpy's fast paths need it
-    crc = zlib.crc32(index + padding)
-    for chunk in chunks:
-        crc = zlib.crc32(chunk, crc)
     folder.mkdir(parents=True, exist_ok=True)
     target = _path(folder, p.seq)
     tmp = target.with_suffix(f".tmp{os.getpid()}")
     with open(tmp, "wb") as fh:
-        fh.write(_HEADER.pack(_MAGIC, PROJECTION_VERSION, crc, len(index), offset))
+        fh.write(bytes(_HEADER.size))  # filled in once the checksum is known
+        crc = zlib.crc32(index + padding)
         fh.write(index + padding)
-        for chunk in chunks:
-            fh.write(chunk)
+        for arr in arrays.values():
+            data = np.ascontiguousarray(arr).data.cast("B")
+            pad = bytes(-len(data) % _ALIGN)
+            crc = zlib.crc32(pad, zlib.crc32(data, crc))
+            fh.write(data)
+            fh.write(pad)
+        fh.seek(0)
+        fh.write(_HEADER.pack(_MAGIC, PROJECTION_VERSION, crc, len(index), offset))
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)
@@ -106,20 +109,38 @@ def save(folder: Path, p: Projection) -> Path:
     return target
 
 
-def load(path: Path, brain_id: str) -> Projection:
-    """Load one checkpoint file; any inconsistency raises DataError."""
-    data = path.read_bytes()
-    if len(data) < _HEADER.size:
-        raise DataError(f"checkpoint {path.name} is truncated")
+def _verified(path: Path) -> tuple[mmap.mmap, int, int]:
+    """Map a checkpoint and check its header and checksum; returns the map, the index length
+    and its padding. The check reads every page, a window at a time, and lets each window go
+    again: the arrays are served from the map, so only the pages recall touches stay resident."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size < _HEADER.size:
+            raise DataError(f"checkpoint {path.name} is truncated")
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     magic, version, crc, index_len, payload_len = _HEADER.unpack_from(data)
     if magic != _MAGIC:
         raise DataError(f"{path.name} is not a checkpoint")
     if version != PROJECTION_VERSION:
         raise DataError(f"checkpoint {path.name} has projection version {version}")
-    body = memoryview(data)[_HEADER.size :]
     pad = _padding(index_len)
-    if len(body) != index_len + pad + payload_len or zlib.crc32(body) != crc:
+    if size != _HEADER.size + index_len + pad + payload_len:
+        raise DataError(f"checkpoint {path.name} is truncated")
+    got = 0
+    with memoryview(data) as view:
+        for start in range(0, size, _WINDOW):
+            got = zlib.crc32(view[max(start, _HEADER.size) : start + _WINDOW], got)
+            data.madvise(mmap.MADV_DONTNEED, start, min(_WINDOW, size - start))
+    if got != crc:
         raise DataError(f"checkpoint {path.name} is corrupt (checksum mismatch)")
+    return data, index_len, pad
+
+
+def load(path: Path, brain_id: str) -> Projection:
+    """Load one checkpoint file, its arrays read-only views of the file (columns copy on their
+    first write); any inconsistency raises DataError."""
+    data, index_len, pad = _verified(path)
+    body = memoryview(data)[_HEADER.size :]
     try:
         index = msgspec.msgpack.decode(body[:index_len], type=_Index)
         payload = body[index_len + pad :]

@@ -50,10 +50,16 @@ class Column:
         self._n = need
 
     def _writable(self, need: int) -> None:
-        if need > len(self._arr) or not self._arr.flags.writeable:
-            grown = np.empty(max(need, 2 * len(self._arr), 64), dtype=self.dtype)
-            grown[: self._n] = self._arr[: self._n]
-            self._arr = grown
+        """Room for `need` rows in a buffer of our own. A read-only one (a checkpoint) is copied
+        at its size when first written; a full one grows by half, which keeps appends amortised
+        O(1) without doubling a column of millions for one more row."""
+        arr = self._arr
+        if need <= len(arr) and arr.flags.writeable:
+            return
+        size = len(arr) if need <= len(arr) else max(need, len(arr) + len(arr) // 2, 64)
+        grown = np.empty(size, dtype=self.dtype)
+        grown[: self._n] = arr[: self._n]
+        self._arr = grown
 
     def _flush(self) -> None:
         pending = self._pending
@@ -85,8 +91,8 @@ class Column:
 class TextColumn:
     __slots__ = ("_blob", "_ends", "_pending", "_starts")
 
-    def __init__(self, blob: bytes = b"", ends: npt.ArrayLike | None = None) -> None:
-        self._blob: bytes | bytearray = blob
+    def __init__(self, blob: bytes | memoryview = b"", ends: npt.ArrayLike | None = None) -> None:
+        self._blob: bytes | bytearray | memoryview = blob  # read-only (a checkpoint) until written
         self._ends = Column(np.int64, ends)
         starts = np.zeros(len(self._ends), dtype=np.int64)
         starts[1:] = self._ends.values[:-1]
@@ -104,7 +110,7 @@ class TextColumn:
 
     def _grow(self, data: list[bytes]) -> list[int]:
         """Append encoded strings to the blob; returns their end offsets."""
-        if isinstance(self._blob, bytes):
+        if not isinstance(self._blob, bytearray):
             self._blob = bytearray(self._blob)
         base = len(self._blob)
         self._blob += b"".join(data)
@@ -120,7 +126,7 @@ class TextColumn:
 
     def __getitem__(self, index: int) -> str:
         self._flush()
-        return self._blob[self._starts[index] : self._ends[index]].decode()
+        return str(self._blob[self._starts[index] : self._ends[index]], "utf-8")
 
     def slice(self, lo: int, hi: int) -> list[str]:
         """Strings lo..hi-1 (decoded in one pass: for scans such as id-prefix lookups)."""
@@ -136,7 +142,7 @@ class TextColumn:
         self._flush()
         starts, ends = self._starts.values[rows].tolist(), self._ends.values[rows].tolist()
         blob = self._blob
-        return [blob[s:e].decode() for s, e in zip(starts, ends, strict=True)]
+        return [str(blob[s:e], "utf-8") for s, e in zip(starts, ends, strict=True)]
 
     def set(self, index: int, value: str) -> None:
         """Replace one string; the old bytes are zeroed, not left behind in the blob."""
@@ -236,7 +242,7 @@ class VersionedText(TextColumn):
 
     __slots__ = ("journal",)
 
-    def __init__(self, blob: bytes = b"", ends: npt.ArrayLike | None = None) -> None:
+    def __init__(self, blob: bytes | memoryview = b"", ends: npt.ArrayLike | None = None) -> None:
         super().__init__(blob, ends)
         self.journal: list[tuple[int, int, str]] = []  # (seq, row, old text)
 

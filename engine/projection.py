@@ -278,7 +278,7 @@ class View:
             got = self.cache.get("weights+expired")
             if got is None:
                 got = self.cache["weights+expired"] = self._compute_weights(
-                    np.arange(self.synapses), include_expired=True
+                    None, include_expired=True
                 )
             return got
         got = self.cache.get("weights")
@@ -297,7 +297,7 @@ class View:
                 got = got.copy()  # views made earlier keep the array they were given
                 got[stale] = self._compute_weights(stale)
         else:
-            got = self._compute_weights(np.arange(self.synapses))
+            got = self._compute_weights(None)
         if self.live:
             self.p._live_weights = (hour, self.synapses, got)
             self.p._relinked.clear()
@@ -305,21 +305,32 @@ class View:
         return got
 
     def _compute_weights(
-        self, rows: npt.NDArray[np.int32] | npt.NDArray[np.int64], *, include_expired: bool = False
+        self,
+        rows: npt.NDArray[np.int32] | npt.NDArray[np.int64] | None,
+        *,
+        include_expired: bool = False,
     ) -> npt.NDArray[np.float32]:
+        """Weights of these links, or of every link (None): those are read as views of the
+        columns, not gathered copies, which over millions of links is most of the memory."""
         p = self.p
-        rows = np.asarray(rows, dtype=np.int64)
-        owner = p.n_fiber.values[p.s_src.values[rows]]
+        pick: slice | npt.NDArray[np.int64]
+        if rows is None:
+            pick = slice(0, self.synapses)
+            w, t0, count = (c.at(self.seq, self.synapses) for c in (p.s_w, p.s_t, p.s_count))
+        else:
+            pick = np.asarray(rows, dtype=np.int64)
+            w, t0, count = (c.at_rows(self.seq, pick) for c in (p.s_w, p.s_t, p.s_count))
+        owner = p.n_fiber.values[p.s_src.values[pick]]
         flags = self.col("f_flags")[owner]
         eff = effective_weights(
-            p.s_w.at_rows(self.seq, rows),
-            p.s_t.at_rows(self.seq, rows),
-            p.s_count.at_rows(self.seq, rows),
+            w,
+            t0,
+            count,
             self.col("f_type")[owner],
             (flags & PINNED) != 0,
             self.time,
         )
-        hidden = ((flags & (FORGOTTEN | ERASED)) != 0) | (p.s_dead.values[rows] <= self.seq)
+        hidden = ((flags & (FORGOTTEN | ERASED)) != 0) | (p.s_dead.values[pick] <= self.seq)
         if not include_expired:
             # expiry is taken at the hour, like decay, so a cached live array and a past view
             # computed later agree exactly
@@ -429,7 +440,7 @@ def from_arrays(header: Header, arrays: dict[str, npt.NDArray[np.generic]]) -> P
         else:
             setattr(p, name, Column(template.dtype, arrays[name]))
     for name in TEXT:
-        blob = arrays[name + ".blob"].tobytes()
+        blob = arrays[name + ".blob"].data
         kind = VersionedText if name in header.text_journals else TextColumn
         text = kind(blob, arrays[name + ".ends"])
         if isinstance(text, VersionedText):

@@ -222,6 +222,50 @@ def test_corrupt_checkpoint_is_skipped_and_rebuilt(store_path: Path) -> None:
     assert not path.exists(), "the corrupt checkpoint should have been removed"
 
 
+def test_truncated_checkpoint_is_skipped_and_rebuilt(store_path: Path) -> None:
+    with Store(store_path) as s:
+        brain = s.brain("t")
+        brain.remember_many([MemoryInput(f"note {i}") for i in range(10)])
+        brain.checkpoint()
+        live = state_bytes(brain._refreshed())
+        path = next(brain.checkpoint_dir.glob("*.ckpt"))
+    path.write_bytes(path.read_bytes()[:-100])
+    with Store(store_path) as s:
+        assert state_bytes(s.brain("t")._refreshed()) == live
+    assert not path.exists()
+
+
+def test_writes_after_loading_a_checkpoint_copy_its_columns_not_the_file(store_path: Path) -> None:
+    """A loaded checkpoint serves its columns straight from the file; every kind of write
+    (new rows, text edits, flags, journaled weights) must copy first and leave the file as
+    it was, and the result must equal a full replay."""
+    with Store(store_path) as s:
+        brain = s.brain("t")
+        ids = [r.id for r in brain.remember_many(
+            [MemoryInput(f"Alice reviewed invoice batch {i} for Acme") for i in range(30)]
+        )]  # fmt: skip
+        brain.checkpoint()
+        path = next(brain.checkpoint_dir.glob("*.ckpt"))
+        saved = path.read_bytes()
+    with Store(store_path) as s:
+        brain = s.brain("t")
+        brain.recall("invoice batch for Acme")
+        brain.edit(ids[0], text="Alice rejected invoice batch 0 for Acme")
+        brain.forget(ids[1])
+        brain.pin(ids[2])
+        for _ in range(40):  # enough recalls to write their reinforcement
+            brain.recall("Alice invoice Acme")
+        brain.remember("Bob approved the Acme invoices")
+        live = state_bytes(brain._refreshed())
+        assert path.read_bytes() == saved
+        replay = Projection(brain.id)
+        with s.log.reader() as r:
+            for env in r.events(brain.id):
+                apply(replay, env)
+        assert state_bytes(replay) == live
+        assert brain.get(ids[0]).text == "Alice rejected invoice batch 0 for Acme"
+
+
 def test_missing_checkpoints_mean_a_full_replay(store_path: Path) -> None:
     with Store(store_path) as s:
         brain = s.brain("t")

@@ -18,6 +18,7 @@ import os
 import platform
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,8 +36,12 @@ from engine.fold import apply_all
 from engine.projection import Projection
 
 BATCH = 1000
+# the `nmem` installed beside this interpreter: the virtualenv need not be on PATH
+NMEM = shutil.which("nmem", path=str(Path(sys.executable).parent)) or "nmem"
+# Peak RSS is read as VmHWM: a child's ru_maxrss on Linux also holds its parent's peak at the
+# fork, which made this probe report the benchmark's own gigabytes.
 OPEN_PROBE = """
-import resource, sys, time
+import sys, time
 t0 = time.perf_counter()
 from engine import Store
 t1 = time.perf_counter()
@@ -47,7 +52,7 @@ t2 = time.perf_counter()
 brain.recall("Why did we choose PostgreSQL?")
 brain.recall("connection errors with Redis")  # the second read builds the weight cache
 t3 = time.perf_counter()
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
 print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f} {(t3 - t2) * 1000:.1f} {rss:.1f}")
 store.close()
 """
@@ -60,6 +65,8 @@ def pct(values: list[float], q: float) -> float:
 
 def run(n: int, root: Path) -> dict[str, Any]:
     path = root / f"store-{n}"
+    if path.exists():
+        raise SystemExit(f"{path} exists: the benchmark builds its store from nothing")
     data = workload.generate(n)
     out: dict[str, Any] = {"n": n}
     with Store(path) as store:
@@ -142,7 +149,7 @@ def run(n: int, root: Path) -> dict[str, Any]:
     for _ in range(3):
         t0 = time.perf_counter()
         subprocess.run(
-            ["nmem", "recall", "Why did we choose PostgreSQL?", "--brain", "bench"],
+            [NMEM, "recall", "Why did we choose PostgreSQL?", "--brain", "bench"],
             capture_output=True,
             env=env,
             check=False,
@@ -156,12 +163,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, action="append", required=True)
     parser.add_argument("--out", type=Path)
-    parser.add_argument("--dir", type=Path, help="where to build the stores (default: a temp dir)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build the stores in this folder and keep them (default: a temp dir)",
+    )
     args = parser.parse_args()
     results = []
-    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         for n in args.n:
-            res = run(n, Path(tmp))
+            res = run(n, args.keep or Path(tmp))
             print(json.dumps(res), flush=True)
             results.append(res)
     report = {
