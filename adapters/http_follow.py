@@ -12,9 +12,9 @@ The replica is a brain of the local store (named like the server's, or `local_br
 the server brain's events with their seqs and recorded times: `Brain.import_history` appends
 them, exactly as `nmem import` of an exported history would, so the local projection is the
 server's (reads `at` any past seq agree). The replica must not be written to locally; `view()`
-gives read-only views (a view's recall reinforces nothing). Each batch is imported as the whole
-history so far (`import_history` takes complete histories): fine for brains of thousands of
-events, slower for very long logs.
+gives read-only views (a view's recall reinforces nothing). Each batch after the first is
+imported as a continuation of the history held (a header "from" the next seq), so keeping up
+costs what the new events cost, however long the log.
 """
 
 from __future__ import annotations
@@ -139,13 +139,13 @@ class Follower:
         source_id, _ = self._server_head()
         with self.store.log.reader() as r:
             head = r.head(self.local.id)
-            second = r.seq_for_cid(self.local.id, f"import:{source_id}:2")
-        if second not in (None, 2) or (second is None and head > 1):
+            creation = r.seq_for_cid(self.local.id, f"import:{source_id}:1")  # once adopted
+        if creation not in (None, 1) or (creation is None and head > 1):
             raise InputError(
                 f"local brain {self.local.name!r} is not a replica of brain {self.brain!r} of "
                 f"{self.url}: follow it into a new local brain"
             )
-        self._source_id, self.seq = source_id, head if second == 2 else 0
+        self._source_id, self.seq = source_id, head if creation == 1 else 0
 
     def _server_head(self) -> tuple[str, int]:
         for entry in self._request("GET", "/brains")["brains"]:
@@ -158,12 +158,12 @@ class Follower:
         if not events:
             return
         assert self._source_id is not None
-        held = list(self.local.export_history())[1 : self.seq + 1] if self.seq else []
-        total = self.seq + len(events)
+        first = int(events[0]["seq"])
+        total = first + len(events) - 1
         now = self.store.now()
-        header = importing.history_header(self._source_id, self.brain, total, now, now)
+        header = importing.history_header(self._source_id, self.brain, total, now, now, first=first)
         # the server accepted these texts already: no second sensitive-content screening
-        done = self.local.import_history([header, *held, *events], sensitive="allow")
+        done = self.local.import_history([header, *events], sensitive="allow")
         with self._changed:
             self.seq = int(done["seq"])
             self._changed.notify_all()
@@ -190,8 +190,10 @@ class Follower:
             return self.seq
         with self._connect() as ws:
             batch: list[dict[str, Any]] = []
-            while self.seq + len(batch) < head:
+            last = self.seq
+            while last < head:
                 batch.append(json.loads(ws.recv(timeout=self.timeout)))
+                last = int(batch[-1]["seq"])
                 if len(batch) >= BATCH:
                     self._apply(batch)
                     batch = []

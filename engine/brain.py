@@ -551,7 +551,17 @@ class Brain(BrainView):
             return f"import:{h.source_id}:{seq}"
 
         events, target, rewrote = h.events, p, False
-        first = w.seq_for_cid(self.id, cid(2)) if len(events) > 1 else None
+        first: int | None  # where this brain holds seq max(2, h.first) of the source
+        if h.first > 1:  # a continuation: this brain must end where it left off
+            anchor = w.seq_for_cid(self.id, cid(h.first - 1))
+            if anchor is None:
+                raise InputError(
+                    f"this history continues seq {h.first - 1} of brain {h.source_id}, which "
+                    f"brain {self.name!r} does not hold: import the history from seq 1"
+                )
+            first = anchor + 1
+        else:
+            first = w.seq_for_cid(self.id, cid(2)) if len(events) > 1 else None
         if first is None:
             if p.fiber_count:
                 raise InputError(
@@ -561,21 +571,22 @@ class Brain(BrainView):
             created = events[0].body
             assert isinstance(created, ev.BrainCreated)
             if p.seq == 1:
-                target = self._adopt_creation(w, events[0])
+                target = self._adopt_creation(w, events[0], cid(1))
                 rewrote = target.time_of(1) != p.time_of(1) or target.config != p.config
             elif created.config != p.config:
                 self._append(w, p, ev.BrainConfigured(created.config), cid(1))
             offset, start = target.seq - 1, 2
         else:
-            offset = first - 2
+            offset = first - max(h.first, 2)
             start = self._imported_prefix(w, h, offset, cid) + 1
-            if start <= len(events) and w.head(self.id) != offset + start - 1:
+            if start <= h.seq and w.head(self.id) != offset + start - 1:
                 raise InputError(
                     f"brain {self.name!r} has changed since this history was imported into it "
                     f"(seq {offset + start} is not from it): import it into a new brain"
                 )
         appended: list[ev.Envelope] = []
-        for env in events[start - 1 :]:
+        incoming = events[start - h.first :]
+        for env in incoming:
             body = env.body
             new, fresh = w.append(
                 self.id, body, cid=cid(env.seq), refs=ev.touched(body), t_us=env.t
@@ -598,24 +609,22 @@ class Brain(BrainView):
             "source": {"brain_id": h.source_id, "name": h.source_name, "seq": h.seq},
             "events": len(appended),
             "memories": sum(isinstance(e.body, ev.MemoryEncoded) for e in appended),
-            "already_imported": start - 2,
+            "already_imported": start - max(h.first, 2),
             "seq": target.seq,
             "seq_offset": offset,
-            "times_preserved": all(
-                a.t == e.t for a, e in zip(appended, events[start - 1 :], strict=True)
-            ),
+            "times_preserved": all(a.t == e.t for a, e in zip(appended, incoming, strict=True)),
             "rewrote": rewrote or bool(erased),
         }
 
-    def _adopt_creation(self, w: Writer, source: ev.Envelope) -> Projection:
+    def _adopt_creation(self, w: Writer, source: ev.Envelope, cid: str) -> Projection:
         """A new brain takes the source's creation event: its recorded time and configuration
-        (keeping its own name and client id), so imported events keep their recorded times.
-        """
+        (keeping its own name), so imported events keep their recorded times; and the import's
+        client id, so a continuation from seq 2 finds where it goes on."""
         old = w.event(self.id, 1)
         assert old is not None
         assert isinstance(source.body, ev.BrainCreated)
         body = ev.BrainCreated(name=self.name, config=source.body.config)
-        new = ev.Envelope(seq=1, t=source.t, cid=old.cid, body=body)
+        new = ev.Envelope(seq=1, t=source.t, cid=cid, body=body)
         if new != old:
             w.rewrite_creation(self.id, new)
         fresh = Projection(self.id)
@@ -632,8 +641,8 @@ class Brain(BrainView):
             for e in h.events
             if isinstance(e.body, ev.MemoryErased)
         }
-        done = 1
-        for env in h.events[1:]:
+        done = max(h.first - 1, 1)
+        for env in h.events[1 if h.first == 1 else 0 :]:
             seq = w.seq_for_cid(self.id, cid(env.seq))
             if seq is None:
                 break

@@ -75,8 +75,13 @@ Progress = Callable[[int, int], None]  # (done, total)
 # -- writing ----------------------------------------------------------------------------------
 
 
-def history_header(brain_id: str, name: str, seq: int, at_us: int, now_us: int) -> dict[str, Any]:
-    return {
+def history_header(
+    brain_id: str, name: str, seq: int, at_us: int, now_us: int, *, first: int = 1
+) -> dict[str, Any]:
+    """The header of a history of events first..seq: a whole one starts at seq 1; one that
+    starts later ("from") continues a history imported before, so a replica or a backup can
+    take only what it lacks."""
+    header = {
         "format": HISTORY_FORMAT,
         "version": HISTORY_VERSION,
         "schema": ev.SCHEMA_VERSION,
@@ -86,6 +91,9 @@ def history_header(brain_id: str, name: str, seq: int, at_us: int, now_us: int) 
         "at": from_us(at_us).isoformat(),
         "exported_at": from_us(now_us).isoformat(),
     }
+    if first > 1:
+        header["from"] = first
+    return header
 
 
 def write_history(
@@ -97,13 +105,14 @@ def write_history(
     header = next(it)
     count = 0
     if msgpack:
-        out.write(b"\xdd" + struct.pack(">I", int(header["seq"]) + 1))  # array32 header
+        expected = int(header["seq"]) - int(header.get("from", 1)) + 1
+        out.write(b"\xdd" + struct.pack(">I", expected + 1))  # array32 header
         out.write(msgspec.msgpack.encode(header))
         for record in it:
             out.write(msgspec.msgpack.encode(record))
             count += 1
-        if count != header["seq"]:
-            raise InputError(f"history has {count} events, its header says {header['seq']}")
+        if count != expected:
+            raise InputError(f"history has {count} events, its header says {expected}")
         return count
     out.write(msgspec.json.encode(header) + b"\n")
     for record in it:
@@ -230,16 +239,17 @@ def _jsonl(head: dict[str, Any], rest: bytes) -> list[Any]:
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """A validated history: seq 1..n without gaps, recorded times increasing, the first event
-    a `brain_created` and no other."""
+    """A validated history: seq first..n without gaps, recorded times increasing, seq 1 (when
+    held) a `brain_created` and no other event one."""
 
     source_id: str
     source_name: str
     events: list[ev.Envelope]
+    first: int = 1
 
     @property
     def seq(self) -> int:
-        return len(self.events)
+        return self.first + len(self.events) - 1
 
     def size_hint(self) -> int:
         return sum(len(getattr(e.body, "text", "")) * 2 + 512 for e in self.events)
@@ -252,15 +262,17 @@ def parse_history(records: Iterable[Any], progress: Progress | None = None) -> H
     header = next(it, None)
     if header is None:
         raise InputError("the history is empty: it has no header")
-    source_id, source_name, total = _header(header)
+    source_id, source_name, first, total = _header(header)
     events: list[ev.Envelope] = []
     last_t = -1
     for number, record in enumerate(it, start=2):
         env = _envelope(record, f"record {number}")
-        expected = len(events) + 1
+        expected = first + len(events)
         if env.seq != expected:
-            if expected == 1:
-                raise InputError(f"the history starts at seq {env.seq}: it must start at seq 1")
+            if not events:
+                raise InputError(
+                    f"the history starts at seq {env.seq}: its header says it starts at {first}"
+                )
             if env.seq > expected:
                 raise InputError(
                     f"the history has a gap: seq {expected} is missing (record {number} is "
@@ -277,17 +289,17 @@ def parse_history(records: Iterable[Any], progress: Progress | None = None) -> H
         events.append(env)
         if progress is not None and env.seq % 1024 == 0:
             progress(env.seq, total)
-    if len(events) != total:
+    if first + len(events) - 1 != total:
         raise InputError(
-            f"the history ends at seq {len(events)} but its header says {total}: "
+            f"the history ends at seq {first + len(events) - 1} but its header says {total}: "
             "the file is truncated"
         )
     if progress is not None:
         progress(total, total)
-    return History(source_id, source_name, events)
+    return History(source_id, source_name, events, first)
 
 
-def _header(header: Any) -> tuple[str, str, int]:
+def _header(header: Any) -> tuple[str, str, int, int]:
     if not isinstance(header, dict) or header.get("format") != HISTORY_FORMAT:
         raise InputError(
             f"not a NeuralMemory history: the first record must be its header "
@@ -311,7 +323,10 @@ def _header(header: Any) -> tuple[str, str, int]:
         raise InputError("history header: brain_id must be the source brain's id")
     if not isinstance(name, str) or not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
         raise InputError("history header: brain_name must be a string and seq a positive integer")
-    return source_id, name, seq
+    first = header.get("from", 1)
+    if not isinstance(first, int) or isinstance(first, bool) or not 1 <= first <= seq:
+        raise InputError("history header: 'from' must be a seq from 1 to the header's seq")
+    return source_id, name, first, seq
 
 
 def _envelope(record: Any, where: str) -> ev.Envelope:

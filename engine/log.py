@@ -343,14 +343,19 @@ class Writer(Reader):
         self.txn.put(key, ev.encode(env), db=self._db("events"))
 
     def rewrite_creation(self, brain_id: str, env: ev.Envelope) -> None:
-        """Replace a brain's first event, recorded time included: only a history import into
-        a brand-new brain does this (it adopts the source's creation), before anything else."""
+        """Replace a brain's first event, recorded time and client id included: only a history
+        import into a brand-new brain does this (it adopts the source's creation), before
+        anything else."""
         old = self.event(brain_id, 1)
         if old is None or env.seq != 1 or self.head(brain_id) != 1:
             raise IntegrityError("only the creation event of an otherwise empty brain is rewritten")
+        if self.seq_for_cid(brain_id, env.cid) not in (None, 1):
+            raise IntegrityError(f"client id {env.cid!r} is taken by another event")
         bkey = brain_key(brain_id)
         self.txn.delete(bkey + _U64.pack(old.t), db=self._db("times"))
         self.txn.put(bkey + _U64.pack(env.t), _U64.pack(1), db=self._db("times"))
+        self.txn.delete(_text_key(bkey, old.cid, "client id"), db=self._db("cids"))
+        self.txn.put(_text_key(bkey, env.cid, "client id"), _U64.pack(1), db=self._db("cids"))
         self.txn.put(_seq_key(bkey, 1), ev.encode(env), db=self._db("events"))
         self._heads.pop(brain_id, None)
 

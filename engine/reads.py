@@ -260,17 +260,24 @@ class BrainView:
         live links (type, effective weight). For analysis, GraphML and GEXF."""
         return to_networkx(self.snapshot())
 
-    def export_history(self) -> Iterator[dict[str, Any]]:
-        """The brain's whole history up to this view: a header (format, version, event
-        schema, brain id and name, seq, time), then every event from seq 1 as
-        `events.to_jsonable` gives it. `Brain.import_history` replays it into another brain;
-        `importing.write_history` writes it as JSONL or msgpack. Events are read in chunks,
-        so no read transaction stays open while the caller consumes them."""
+    def export_history(self, after: int = 0) -> Iterator[dict[str, Any]]:
+        """The brain's history up to this view: a header (format, version, event schema,
+        brain id and name, seq, time), then every event from seq 1 (or, with `after`, the
+        continuation from seq after+1, for a brain that imported the history up to `after`)
+        as `events.to_jsonable` gives it. `Brain.import_history` replays it into another
+        brain; `importing.write_history` writes it as JSONL or msgpack. Events are read in
+        chunks, so no read transaction stays open while the caller consumes them."""
         brain = self._brain
         with brain._lock:
             view = self._view()
-        yield importing.history_header(brain.id, self.name, view.seq, view.time, brain.store.now())
-        after = 0
+        if not 0 <= after < view.seq:
+            raise InputError(
+                f"brain {self.name!r} is at seq {view.seq}: a history continues after a seq "
+                f"from 0 to {view.seq - 1}, not {after}"
+            )
+        yield importing.history_header(
+            brain.id, self.name, view.seq, view.time, brain.store.now(), first=after + 1
+        )
         while after < view.seq:
             with brain.store.log.reader() as r:
                 chunk = [

@@ -221,6 +221,93 @@ def test_incremental_import_continues_and_follows_a_hard_erase(
     assert target.get(kept).text == "Alice moved payments to PostgreSQL 16"
 
 
+@settings(
+    max_examples=max(1, int(os.environ.get("NMEM_TRANSFER_EXAMPLES", "60")) // 2),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(steps=ops, more=ops, msgpack=st.booleans())
+def test_a_continuation_brings_a_copy_up_to_date(
+    steps: list[tuple[Any, ...]], more: list[tuple[Any, ...]], msgpack: bool
+) -> None:
+    """Whole history, then only what came after: the copy equals the source again."""
+    with tempfile.TemporaryDirectory() as tmp:
+        clock, later = Clock(), Clock()
+        later.advance(100)
+        with Store(Path(tmp) / "a", clock=clock) as a, Store(Path(tmp) / "b", clock=later) as b:
+            source = a.brain("work")
+            run_ops(a, source, clock, steps)
+            target = b.brain("copy")
+            target.import_history(load_export(history_bytes(source)).history or [])
+            held = source.seq
+            run_ops(a, source, clock, more)
+            source.flush()
+            if source.seq == held:
+                with pytest.raises(InputError, match="continues after a seq from 0"):
+                    next(source.export_history(after=held))
+                return
+            out = io.BytesIO()
+            write_history(source.export_history(after=held), out, msgpack=msgpack)
+            export = load_export(out.getvalue())
+            assert export.history is not None
+            done = target.import_history(export.history)
+            assert done["events"] == source.seq - held
+            assert normalized(target._refreshed()) == replayed(a, source)
+            assert replayed(b, target) == replayed(a, source)
+            assert histories(target) == histories(source)
+            again = target.import_history(load_export(out.getvalue()).history or [])
+            assert again["events"] == 0
+
+
+def test_continuations_follow_a_hard_erase_and_refuse_what_they_do_not_continue(
+    stores: tuple[Store, Store, Clock],
+) -> None:
+    a, b, clock = stores
+    source = a.brain("work")
+    source.remember("Alice moved payments to PostgreSQL 16")
+    secret = source.remember("Bob keeps the vault ledger in the Lisbon office").id
+    target = b.brain("copy")
+    target.import_history(source.export_history())
+    held = source.seq
+    clock.advance(1)
+    source.remember("Redis crash during the release")
+    source.erase(secret)
+
+    def continuation() -> list[dict[str, Any]]:
+        return list(source.export_history(after=held))
+
+    assert continuation()[0]["from"] == held + 1
+    stranger = b.brain("stranger")  # holds nothing of the source
+    with pytest.raises(InputError, match=f"continues seq {held} of brain"):
+        stranger.import_history(continuation())
+    assert stranger.seq == 1
+
+    done = target.import_history(continuation())
+    assert done["events"] == source.seq - held
+    assert replayed(b, target) == replayed(a, source)
+    assert "vault ledger" not in history_bytes(target).decode()  # erased here too
+
+    source.remember("Carol leads the release")
+    target.remember("the copy is used on its own")
+    before = target.seq
+    with pytest.raises(InputError, match="has changed since"):
+        target.import_history(list(source.export_history(after=held + 2)))
+    assert target.seq == before
+
+
+@pytest.mark.parametrize("first", [0, 5, True, "2"])
+def test_a_history_header_with_a_bad_start_is_refused(
+    stores: tuple[Store, Store, Clock], first: Any
+) -> None:
+    a, b, _ = stores
+    source = a.brain("work")
+    source.remember("Alice moved payments to PostgreSQL 16")
+    records = list(source.export_history())
+    records[0]["from"] = first
+    with pytest.raises(InputError, match="'from' must be a seq from 1"):
+        b.brain("copy").import_history(records)
+
+
 def test_history_into_a_brain_with_events_but_no_memories(
     stores: tuple[Store, Store, Clock],
 ) -> None:
@@ -325,7 +412,7 @@ def test_invalid_histories_are_refused(stores: tuple[Store, Store, Clock], case:
         message = "gap: seq 2 is missing"
     elif case == "late_start":
         records = [records[0], *records[2:]]  # without seq 1
-        message = "must start at seq 1"
+        message = "starts at seq 2: its header says it starts at 1"
     elif case == "newer_schema":
         records[3]["v"] = 99
         message = "event schema 99 is newer"
@@ -727,6 +814,25 @@ def test_cli_round_trip(tmp_path: Path) -> None:
     assert nmem(src, "export", "--format", "msgpack").returncode == 2
     lines = nmem(src, "export", "--format", "history", "--at", "2").stdout.splitlines()
     assert [json.loads(line).get("seq") for line in lines] == [2, 1, 2]
+
+    # a continuation: only what a copy lacks (one that was not used on its own since)
+    assert nmem(dst, "import", str(tmp_path / "h.jsonl"), "--brain", "mirror").returncode == 0
+    nmem(src, "remember", "Bob fixed the Redis crash")
+    more = tmp_path / "more.jsonl"
+    assert (
+        nmem(src, "export", "--format", "history", "--after", "3", "-o", str(more)).returncode == 0
+    )
+    assert [json.loads(line).get("seq") for line in more.read_text().splitlines()] == [4, 4]
+    got = nmem(dst, "import", str(more), "--brain", "mirror", "--json")
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout)["events"] == 1
+    used = nmem(dst, "import", str(more), "--brain", "copy")  # recalled on its own: refused
+    assert used.returncode == 2
+    assert "has changed since" in used.stderr
+    assert nmem(src, "export", "--format", "json", "--after", "3").returncode == 2
+    late = nmem(src, "export", "--format", "history", "--after", "4")
+    assert late.returncode == 2
+    assert "continues after a seq from 0 to 3" in late.stderr
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text("\n".join(lines[:-1]) + "\n")  # header says seq 2, one event is missing

@@ -42,6 +42,14 @@ def register(command: Commands) -> None:
     )
     add_at(p)
     p.add_argument(
+        "--after",
+        type=int,
+        default=0,
+        metavar="SEQ",
+        help="histories: only the events after SEQ, to continue a copy that imported the "
+        "history up to SEQ (its 'nmem import' appends them)",
+    )
+    p.add_argument(
         "--exclude-sensitive",
         "-s",
         action="store_true",
@@ -105,6 +113,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     history = args.format.startswith("history")
     if history and args.exclude_sensitive:
         raise UsageError("--exclude-sensitive applies to snapshots (--format json or msgpack)")
+    if args.after and not history:
+        raise UsageError("--after applies to histories (--format history or history-msgpack)")
     if to_file and not Path(args.output).parent.is_dir():
         raise UsageError(f"cannot write {args.output}: no such directory")
     summary: dict[str, Any]
@@ -119,9 +129,12 @@ def cmd_export(args: argparse.Namespace) -> int:
                 nx.write_graphml(graph, out)
             summary = {"neurons": graph.number_of_nodes(), "synapses": graph.number_of_edges()}
         elif history:
-            records = view.export_history()
+            records = view.export_history(after=args.after)
             header = next(records)
-            with Progress("exporting", header["seq"]) as bar, _output(args.output) as out:
+            with (
+                Progress("exporting", header["seq"] - args.after) as bar,
+                _output(args.output) as out,
+            ):
                 count = write_history(chain([header], bar.track(records)), out, msgpack=binary)
             summary = {"events": count}
         else:
