@@ -73,6 +73,7 @@ __all__ = [
     "is_loopback",
     "load_tokens",
     "openapi_document",
+    "route_table",
     "serve",
 ]
 
@@ -697,6 +698,7 @@ OPS: tuple[Op, ...] = (
 )  # fmt: skip
 
 PATH_DOCS: Final = {
+    "asset": "a file of the dashboard page",
     "brain": "brain name",
     "id": "memory id or a unique prefix (4+ characters)",
     "name": "project name",
@@ -840,10 +842,18 @@ def _operation(op: Op) -> dict[str, Any]:
     return out
 
 
+def route_table() -> tuple[Op, ...]:
+    """Every route: the REST API's `OPS` and the dashboard's (adapters/dashboard)."""
+    from adapters.dashboard.routes import OPS as DASHBOARD
+
+    return OPS + DASHBOARD
+
+
 def openapi_document(version: str = "0.0.0") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of `OPS`: every route, its inputs, outputs and errors."""
+    """The OpenAPI 3.1 document of the route table: every route, its inputs, outputs and
+    errors."""
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPS:
+    for op in route_table():
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
     error = {"application/json": {"schema": {"$ref": _REF + "Error"}}}
     return {
@@ -1207,6 +1217,8 @@ class Server:
             self.written()
         if isinstance(result, Stream):
             return StreamingResponse(self._lines(result), media_type="application/x-ndjson")
+        if isinstance(result, Response):  # a dashboard file
+            return result
         return reply(result, op.status)
 
     async def _lines(self, stream: Stream) -> AsyncIterator[bytes]:
@@ -1326,7 +1338,7 @@ def create_app(
     """
     server = Server(store_path, None if tokens is None else load_tokens(tokens), max_body_bytes)
     routes: list[BaseRoute] = []
-    for op in OPS:
+    for op in route_table():
         if op.websocket:
             routes.append(WebSocketRoute(op.path, server.events_endpoint(op), name=op.id))
         else:

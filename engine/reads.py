@@ -15,13 +15,21 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
-from . import freshness, importing
+from . import explore, freshness, importing
 from .api import HistoryEntry, Memory, RecallResult
 from .clock import DAY_US, from_us, to_us
 from .errors import InputError, IntegrityError, NotFoundError
 from .model import MEMORY_TYPES
 from .projection import ERASED, FORGOTTEN, PINNED, View
-from .retrieval import Filters, memories_at, parse_types, recall
+from .retrieval import (
+    Filters,
+    activate,
+    check_query,
+    memories_at,
+    parse_types,
+    recall,
+    traced_recall,
+)
 from .snapshot import snapshot, to_networkx
 
 if TYPE_CHECKING:
@@ -245,6 +253,82 @@ class BrainView:
                 out[name] = list(dict.fromkeys(ids))
             out["weights"] = _weight_moves(old, new, top)
             return out
+
+    # -- exploring (the dashboard's reads) ------------------------------------------------------
+
+    def activity(self, *, days: int = 90, sweeps: int = 5) -> dict[str, Any]:
+        """Events recorded and memories created per day (the last `days` days with events),
+        and the last `sweeps` decay sweeps with how many links each pruned."""
+        if not 1 <= days <= explore.MAX_DAYS:
+            raise InputError(f"days must be between 1 and {explore.MAX_DAYS}, got {days}")
+        if not 0 <= sweeps <= 100:
+            raise InputError(f"sweeps must be between 0 and 100, got {sweeps}")
+        brain = self._brain
+        with brain._lock:
+            view = self._view()
+            per_day = explore.activity(view, days)
+            done = [s for s, _ in view.p.sweeps if s <= view.seq][-sweeps:] if sweeps else []
+        last = []
+        with brain.store.log.reader() as r:
+            for seq in reversed(done):
+                env = r.event(brain.id, seq)
+                if env is not None and isinstance(env.body, ev.DecayApplied):
+                    pruned, touched = len(env.body.pruned), len(env.body.fiber_ids)
+                    at = from_us(env.t).isoformat()
+                    last.append({"seq": seq, "at": at, "pruned": pruned, "memories": touched})
+        return {"seq": view.seq, "at": from_us(view.time).isoformat(), "days": per_day,
+                "sweeps": last}  # fmt: skip
+
+    def neighbourhood(
+        self,
+        memory_id: str | None = None,
+        *,
+        query: str | None = None,
+        depth: int | None = None,
+        limit: int = 60,
+    ) -> dict[str, Any]:
+        """The graph around one memory, or around what a question sets alight: the `limit`
+        most activated neurons and memories, each with its activation, and the live links
+        among them with their effective weights. Exactly one of `memory_id`, `query`."""
+        if (memory_id is None) == (query is None):
+            raise InputError("give a memory id or a query (one of them)")
+        if not 1 <= limit <= explore.MAX_NODES:
+            raise InputError(f"limit must be between 1 and {explore.MAX_NODES}, got {limit}")
+        if depth is not None and depth not in (0, 1, 2, 3):
+            raise InputError(f"depth must be 0, 1, 2 or 3, got {depth}")
+        with self._brain._lock:
+            view = self._view()
+            if memory_id is not None:
+                fiber = resolve(view, memory_id, self.name)
+                act = explore.memory_spread(view, fiber, 1 if depth is None else depth)
+                keep = np.asarray([int(view.p.f_anchor[fiber])], dtype=np.int64)
+                center: dict[str, Any] = {"memory_id": view.p.f_id[fiber]}
+            else:
+                assert query is not None
+                check_query(query)
+                sp = activate(view, query, depth=depth, include_expired=False)
+                act, keep = sp.act, sp.anchors.nodes
+                center = {"query": query, "anchors": sp.anchors.labels}
+            out = explore.graph(view, act, limit, keep)
+            return {**center, "seq": view.seq, "at": from_us(view.time).isoformat(), **out}
+
+    def explain(
+        self, query: str, *, depth: int | None = None, limit: int = 10, paths: int = 3
+    ) -> dict[str, Any]:
+        """A recall (the same ranking) with, for each memory, the activation paths from the
+        question's anchors that led to it. Never reinforces: looking is not remembering."""
+        if not 1 <= paths <= 10:
+            raise InputError(f"paths must be between 1 and 10, got {paths}")
+        with self._brain._lock:
+            view = self._view()
+            result, sp = traced_recall(view, query, depth=depth, limit=limit)
+            ids = view.p.ids
+            fibers = [ids[m.memory.id] for m in result.memories]
+            routes = explore.paths(view, sp, fibers, paths)
+        out = result.to_dict()
+        for memory, found in zip(out["memories"], routes, strict=True):
+            memory["paths"] = found
+        return out
 
     def snapshot(self, *, exclude_sensitive: bool = False) -> dict[str, Any]:
         """The brain's state as of this view, in the original NeuralMemory's snapshot shape

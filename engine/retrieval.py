@@ -19,7 +19,7 @@ from .api import Memory, RecalledMemory, RecallResult
 from .clock import DAY_US, from_us, to_us
 from .errors import InputError
 from .extraction import tokens
-from .extraction.classify import INTENT_DEPTH, detect_intent
+from .extraction.classify import INTENT_DEPTH, Intent, detect_intent
 from .extraction.entities import extract_entities
 from .extraction.temporal import extract_time_hints
 from .model import MEMORY_TYPES, NEURON_TYPES, NeuronType, memory_type
@@ -171,26 +171,37 @@ def recall(
     max_tokens: int | None = None,
     filters: Filters = Filters(),
 ) -> RecallResult:
-    started = time.perf_counter()
+    return traced_recall(
+        view, query, depth=depth, limit=limit, max_tokens=max_tokens, filters=filters
+    )[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """What a question set alight: its anchors and the activation that spread from them."""
+
+    anchors: Anchors
+    act: Activation
+    documents: int  # memories a recall could reach (the IDF's collection size)
+    depth: int
+    intent: Intent
+
+
+def check_query(query: str) -> None:
     if not isinstance(query, str) or not query.strip():
         raise InputError("query is empty")
     if len(query) > MAX_QUERY_CHARS:
         raise InputError(f"query is too long ({len(query)} > {MAX_QUERY_CHARS} characters)")
-    if depth is not None and depth not in (0, 1, 2, 3):
-        raise InputError(f"depth must be 0, 1, 2 or 3, got {depth}")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InputError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-    config = view.p.config_at(view.seq)
-    budget = config.max_context_tokens if max_tokens is None else max_tokens
-    if budget < 1:
-        raise InputError(f"max_tokens must be positive, got {budget}")
 
-    p = view.p
-    p.sync_graph()
+
+def activate(view: View, query: str, *, depth: int | None, include_expired: bool) -> Spread:
+    """Anchors of `query` (IDF-weighted) and the activation spread from them."""
+    config = view.p.config_at(view.seq)
+    view.p.sync_graph()
     intent = detect_intent(query)
     use_depth = INTENT_DEPTH[intent] if depth is None else depth
     anchors = find_anchors(view, query)
-    reachable = view.visible() | view.expired() if filters.include_expired else view.visible()
+    reachable = view.visible() | view.expired() if include_expired else view.visible()
     documents = max(int(reachable.sum()), 1)
     exponent = 1.0
 
@@ -202,20 +213,46 @@ def recall(
         hops=use_depth + 1,
         hop_decay=config.hop_decay,
         threshold=config.activation_threshold,
-        include_expired=filters.include_expired,
+        include_expired=include_expired,
         fanout_exponent=exponent,
     )
     act = spread(view, anchors.nodes, initial, params)
+    return Spread(anchors, act, documents, use_depth, intent)
+
+
+def traced_recall(
+    view: View,
+    query: str,
+    *,
+    depth: int | None = None,
+    limit: int = 10,
+    max_tokens: int | None = None,
+    filters: Filters = Filters(),
+) -> tuple[RecallResult, Spread]:
+    """`recall`, and the spread behind it (for explaining an answer)."""
+    started = time.perf_counter()
+    check_query(query)
+    if depth is not None and depth not in (0, 1, 2, 3):
+        raise InputError(f"depth must be 0, 1, 2 or 3, got {depth}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    config = view.p.config_at(view.seq)
+    budget = config.max_context_tokens if max_tokens is None else max_tokens
+    if budget < 1:
+        raise InputError(f"max_tokens must be positive, got {budget}")
+
+    sp = activate(view, query, depth=depth, include_expired=filters.include_expired)
+    anchors, act = sp.anchors, sp.act
     ranked = _rank(view, act, filters, limit)
     found = memories_at(view, [f for f, _ in ranked])
     memories = [RecalledMemory(m, s) for m, (_, s) in zip(found, ranked, strict=True)]
-    cue = anchors.weights * idf(act.anchor_degree, documents)
+    cue = anchors.weights * idf(act.anchor_degree, sp.documents)
     confidence = _confidence(view, act, anchors, cue, ranked)
     context = assemble_context(memories, budget)
     links = _carriers(view, anchors.nodes, [f for f, _ in ranked[:REINFORCED]])
     warned = (freshness.warning(m.memory.age_days) for m in memories)
     warnings = list(dict.fromkeys(w for w in warned if w))
-    return RecallResult(
+    result = RecallResult(
         freshness_warnings=warnings[:3],
         links=links,
         query=query,
@@ -223,13 +260,14 @@ def recall(
         context=context,
         confidence=confidence,
         neurons_activated=len(act.nodes),
-        depth=use_depth,
-        intent=intent.value,
+        depth=sp.depth,
+        intent=sp.intent.value,
         anchors=anchors.labels,
         latency_ms=(time.perf_counter() - started) * 1000,
         at=from_us(view.time),
         seq=view.seq,
     )
+    return result, sp
 
 
 def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tuple[int, float]]:

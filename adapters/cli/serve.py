@@ -14,6 +14,8 @@ from typing import Any
 
 from .base import EXIT_OK, Commands, UsageError
 
+UI_PORT = 8765
+
 
 def register(command: Commands) -> None:
     command(
@@ -56,6 +58,18 @@ def register(command: Commands) -> None:
         metavar="BYTES",
         help="largest request body, e.g. 1048576, 512k, 8M (default: 1M)",
     )
+
+    p = command(
+        "ui",
+        "Open the brain explorer: start the HTTP server on loopback and open its dashboard "
+        "(overview, graph, memories, recall, diff; a time slider on every page) in a browser.",
+        cmd_ui,
+        "example: nmem ui   |   nmem ui --brain work --port 9000 --no-open",
+    )
+    p.add_argument(
+        "--port", type=int, help=f"port (default: {UI_PORT}, or a free one if that is taken)"
+    )
+    p.add_argument("--no-open", action="store_true", help="print the address, open no browser")
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
@@ -170,3 +184,64 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down cleanly and closed the store
         sys.stderr.write("nmem serve: stopped\n")
     return EXIT_OK
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """`nmem serve` on 127.0.0.1 (no tokens: loopback only), then the dashboard in a browser
+    once the server answers. The browser opens from a background thread, so a browser that
+    never returns (or none at all) cannot hold the server up."""
+    try:
+        from adapters.http_server import serve
+    except ImportError as exc:
+        raise UsageError(
+            f"the dashboard needs starlette and uvicorn ({exc}); "
+            "install them with: pip install 'neuralmemory[http]'"
+        ) from None
+    import threading
+    from urllib.parse import quote
+
+    port = _ui_port() if args.port is None else args.port
+    fragment = f"#/overview?brain={quote(args.brain, safe='')}" if args.brain else ""
+
+    def ready(url: str, store: Path) -> None:
+        page = f"{url}/ui{fragment}"
+        sys.stderr.write(f"nmem ui: the brain explorer is at {page} (store {store}); "
+                         "Ctrl-C to stop\n")  # fmt: skip
+        if not args.no_open:
+            threading.Thread(target=_open_when_up, args=(url, page), daemon=True).start()
+
+    try:
+        serve(args.store, host="127.0.0.1", port=port, ready=ready)
+    except KeyboardInterrupt:
+        sys.stderr.write("nmem ui: stopped\n")
+    return EXIT_OK
+
+
+def _ui_port() -> int:
+    """UI_PORT when it is free on loopback, else any free port."""
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", UI_PORT))
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _open_when_up(url: str, page: str) -> None:
+    import time
+    import urllib.request
+    import webbrowser
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=1) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.1)
+    if not webbrowser.open(page):
+        sys.stderr.write(f"nmem ui: no browser found; open {page}\n")
