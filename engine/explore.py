@@ -80,11 +80,12 @@ def node(view: View, n: int) -> dict[str, Any]:
 
 
 def graph(view: View, act: Activation, limit: int, keep: I64) -> dict[str, Any]:
-    """The `limit` most activated nodes (always with `keep`) and the live links among them."""
-    order = np.argsort(-act.level, kind="stable")[:limit]
-    nodes = np.union1d(act.nodes[order], keep).astype(np.int64)
-    level = np.zeros(view.neurons, dtype=np.float64)
-    level[act.nodes] = act.level
+    """The `limit` most activated nodes (always with `keep`) and the live links among them.
+    Hidden memories (forgotten, erased, expired) are left out, as recall leaves them out."""
+    level = _levels(view, act)
+    lit = np.flatnonzero(level > 0)
+    order = np.argsort(-level[lit], kind="stable")[:limit]
+    nodes = np.union1d(lit[order], keep).astype(np.int64)
     _, nbr, syn, weight = live_edges(view, nodes)
     inside = np.isin(nbr, nodes)
     syn_in, first = np.unique(syn[inside], return_index=True)
@@ -115,9 +116,7 @@ def paths(view: View, sp: Spread, fibers: list[int], per_memory: int) -> list[li
     activation times the link's weight, split by its fan-out), until an anchor is reached.
     Steps run anchor first; a path's `carried` is what its last link brought the memory."""
     p = view.p
-    act = sp.act
-    level = np.zeros(view.neurons, dtype=np.float64)
-    level[act.nodes] = act.level
+    level = _levels(view, sp.act)
     anchor_label = dict(zip(sp.anchors.nodes.tolist(), sp.anchors.labels, strict=True))
     src, dst = p.s_src.values, p.s_dst.values
 
@@ -169,6 +168,19 @@ def paths(view: View, sp: Spread, fibers: list[int], per_memory: int) -> list[li
                 break
         out.append(found)
     return out
+
+
+def _levels(view: View, act: Activation) -> F64:
+    """Activation per neuron of the view, 0 for the anchors of hidden memories: activation
+    reaches them along their neighbours' links in time, but no read returns them."""
+    level = np.zeros(view.neurons, dtype=np.float64)
+    level[act.nodes] = act.level
+    p = view.p
+    fiber = p.n_fiber.values[: view.neurons]
+    memory = np.flatnonzero((fiber >= 0) & (fiber < view.fibers))
+    hidden = memory[~view.visible()[fiber[memory]]]
+    level[hidden] = 0.0
+    return level
 
 
 def _short(text: str) -> str:

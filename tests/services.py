@@ -10,10 +10,20 @@ stops it when the session ends.
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
+import httpx
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 IN_CI = os.environ.get("NMEM_CI") == "1"
 
@@ -31,3 +41,48 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def nmem(*args: str) -> list[str]:
+    exe = Path(sys.executable).parent / "nmem"
+    return (
+        [str(exe), *args] if exe.is_file() else [sys.executable, "-m", "adapters.cli.main", *args]
+    )
+
+
+@contextmanager
+def serving(store: Path, *extra: str) -> Iterator[str]:
+    """`nmem serve --store STORE --port N` in a subprocess; yields its URL once /health answers;
+    stops it with Ctrl-C and checks it stopped cleanly."""
+    port = free_port()
+    proc = subprocess.Popen(
+        nmem("serve", "--store", str(store), "--port", str(port), *extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the server did not start: {proc.communicate()[1]}")
+        time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err, err
+        assert "ERROR" not in err, err
