@@ -141,7 +141,7 @@ function setAt(at, { push = false } = {}) {
 function showMoment(label = null) {
   const slider = $("#slider");
   slider.max = String(Math.max(1, state.head));
-  slider.value = String(state.at === null ? state.head : state.at);
+  if (label === null) slider.value = String(state.at === null ? state.head : state.at); // not while dragging
   const out = $("#moment");
   if (label !== null) out.textContent = label;
   else if (state.at === null) out.textContent = `now · seq ${state.head} (live)`;
