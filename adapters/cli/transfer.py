@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from .base import EXIT_OK, Commands, UsageError, add_at, open_brain, open_store, view_of
 
-FORMATS = ("json", "msgpack", "history", "history-msgpack", "graphml")
+FORMATS = ("json", "msgpack", "history", "history-msgpack", "graphml", "original")
 BINARY = ("msgpack", "history-msgpack")
 
 
@@ -32,7 +32,8 @@ def register(command: Commands) -> None:
         "--format",
         choices=FORMATS,
         default="json",
-        help="json (default), msgpack, history (JSONL events), history-msgpack, graphml",
+        help="json (default), msgpack, history (JSONL events), history-msgpack, graphml, "
+        "original (a brain file the original NeuralMemory's 'nmem brain import' accepts)",
     )
     p.add_argument(
         "--output",
@@ -139,6 +140,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             summary = {"events": count}
         else:
             snapshot = view.snapshot(exclude_sensitive=args.exclude_sensitive)
+            if args.format == "original":
+                from engine.formats import original
+
+                snapshot = original.to_original(snapshot)
             with _output(args.output) as out:
                 out.write(encode_snapshot(snapshot, msgpack=binary))
             summary = {
