@@ -46,11 +46,10 @@ reinforcement and decay are not carried over.
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import msgspec
 
@@ -94,31 +93,6 @@ def history_header(
     if first > 1:
         header["from"] = first
     return header
-
-
-def write_history(
-    records: Iterable[dict[str, Any]], out: IO[bytes], *, msgpack: bool = False
-) -> int:
-    """Write a header and its events as JSONL (or one streamed msgpack array); returns the
-    number of events written."""
-    it = iter(records)
-    header = next(it)
-    count = 0
-    if msgpack:
-        expected = int(header["seq"]) - int(header.get("from", 1)) + 1
-        out.write(b"\xdd" + struct.pack(">I", expected + 1))  # array32 header
-        out.write(msgspec.msgpack.encode(header))
-        for record in it:
-            out.write(msgspec.msgpack.encode(record))
-            count += 1
-        if count != expected:
-            raise InputError(f"history has {count} events, its header says {expected}")
-        return count
-    out.write(msgspec.json.encode(header) + b"\n")
-    for record in it:
-        out.write(msgspec.json.encode(record) + b"\n")
-        count += 1
-    return count
 
 
 def encode_snapshot(snapshot: dict[str, Any], *, msgpack: bool = False) -> bytes:
