@@ -157,7 +157,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "install them with: pip install 'neuralmemory[http]'"
         ) from None
 
-    def ready(url: str, store: Path) -> None:
+    def ready(url: str, store: str) -> None:
         auth = f"tokens from {args.tokens}" if args.tokens else "no tokens, loopback only"
         sys.stderr.write(
             f"nmem serve: store {store} on {url} ({auth}); API: {url}/openapi.json; "
