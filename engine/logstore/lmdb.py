@@ -86,7 +86,10 @@ def _seq_key(bkey: bytes, seq: int) -> bytes:
 
 
 def _u64(data: bytes | memoryview) -> int:
-    value: int = _U64.unpack(bytes(data))[0]
+    try:
+        value: int = _U64.unpack(bytes(data))[0]
+    except struct.error:
+        raise DataError(f"the log has a damaged key or index entry: {bytes(data)[:24]!r}") from None
     return value
 
 
@@ -131,6 +134,8 @@ def inspect_data_file(data: Path) -> str | None:
 class LmdbLogStore(LogStore):
     """All brains' logs in one LMDB environment under the store directory `path`."""
 
+    checkpoints: FileCheckpoints
+
     def __init__(
         self, path: Path, *, create: bool = True, map_size: int = DEFAULT_MAP_SIZE
     ) -> None:
@@ -141,10 +146,11 @@ class LmdbLogStore(LogStore):
         self._closed = True
         self._lock_fd = -1
         self._seen_txn: int | None = None
+        self.checkpoints = FileCheckpoints(self.path / "checkpoints")
         fresh = self._check_location(create)
         self.read_only = not fresh and not _writable(self.log_path)
-        self.checkpoints = FileCheckpoints(self.path / "checkpoints", writable=not self.read_only)
         self._attach(create=create)
+        self.checkpoints.writable = not self.read_only
         self._lock_fd = self._open_lock()
 
     # -- opening ------------------------------------------------------------------------------
@@ -168,15 +174,12 @@ class LmdbLogStore(LogStore):
                 return False
             if not create:
                 raise NotFoundError(f"no store at {self.path}")
-            if any(self.checkpoints_root().glob("*/*.ckpt")):
-                raise self._refuse("has checkpoints but no log (log/data.mdb is missing)")
+            if (self.path / "lock").exists() or any(self.checkpoints.root.glob("*/*.ckpt")):
+                raise self._refuse("has lost its log (log/data.mdb is missing)")
             self.log_path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OperationalError(f"cannot open a store at {self.path}: {_why(exc)}") from None
         return True
-
-    def checkpoints_root(self) -> Path:
-        return self.path / "checkpoints"
 
     def _attach(self, *, create: bool) -> None:
         with _open_lock:
@@ -505,7 +508,10 @@ class _Reader(Reader):
 
     def brains(self) -> dict[str, str]:
         cur = self.txn.cursor(self._dbs["brains"])
-        return {bytes(k).decode(): bytes(v).decode() for k, v in cur}
+        try:
+            return {bytes(k).decode(): bytes(v).decode() for k, v in cur}
+        except UnicodeDecodeError:
+            raise DataError("the log's brain registry is damaged") from None
 
 
 class _Writer(_Reader, Writer):
