@@ -77,6 +77,9 @@ class Brain(BrainView):
         p = self._refreshed()
         return p.view(p.seq, self.store.now())
 
+    def _feed_end(self) -> int | None:
+        return None  # the live brain's feed runs to the last committed event
+
     def _projection_view(self, seq: int, time_us: int) -> View:
         return self._refreshed().view(seq, time_us)
 

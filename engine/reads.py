@@ -7,6 +7,7 @@ get, memories, history, stats, diff, context, answered as the brain would have a
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,13 @@ class BrainView:
 
     def _view(self) -> View:
         return self._brain._projection_view(self._seq, self._time)
+
+    @contextmanager
+    def state(self) -> Iterator[View]:
+        """The projection as of this view, held still (the brain's lock) while the caller
+        reads it: for engine readers that work on whole columns (the exporters)."""
+        with self._brain._lock:
+            yield self._view()
 
     # -- memories ---------------------------------------------------------------------------
 
@@ -187,6 +195,27 @@ class BrainView:
             ]
         return out[-limit:] if limit else out
 
+    def events(self, after: int = 0, limit: int | None = None) -> list[ev.Envelope]:
+        """The public event feed: the brain's events with seq > `after`, oldest first, at
+        most `limit` of them, up to this view's seq (the live brain's feed runs to the last
+        committed event). Exporters, the HTTP event stream and followers read the log through
+        this and never open it themselves, whichever backend holds it. Erased content is
+        already redacted in what it returns."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise InputError(f"after must be a seq >= 0, got {after!r}")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or limit < 1):  # fmt: skip
+            raise InputError(f"limit must be a positive integer, got {limit!r}")
+        brain, upto = self._brain, self._feed_end()
+        if upto is not None and after >= upto:
+            return []
+        with brain.store.log.reader() as r:
+            return list(islice(r.events(brain.id, after, upto), limit))
+
+    def _feed_end(self) -> int | None:
+        """The last seq the feed serves: this view's (None: the log's end)."""
+        return self._seq
+
     def stats(self) -> dict[str, Any]:
         with self._brain._lock:
             view = self._view()
@@ -265,7 +294,7 @@ class BrainView:
         brain id and name, seq, time), then every event from seq 1 (or, with `after`, the
         continuation from seq after+1, for a brain that imported the history up to `after`)
         as `events.to_jsonable` gives it. `Brain.import_history` replays it into another
-        brain; `importing.write_history` writes it as JSONL or msgpack. Events are read in
+        brain; `engine.exporters.history` writes it as JSONL or msgpack. Events are read in
         chunks, so no read transaction stays open while the caller consumes them."""
         brain = self._brain
         with brain._lock:
@@ -278,16 +307,13 @@ class BrainView:
         yield importing.history_header(
             brain.id, self.name, view.seq, view.time, brain.store.now(), first=after + 1
         )
+        feed = BrainView(brain, view.seq, view.time)
         while after < view.seq:
-            with brain.store.log.reader() as r:
-                chunk = [
-                    ev.to_jsonable(e)
-                    for e in islice(r.events(brain.id, after, view.seq), EXPORT_CHUNK)
-                ]
+            chunk = feed.events(after, EXPORT_CHUNK)
             if not chunk:
                 raise IntegrityError(f"log of brain {brain.id} ends before seq {view.seq}")
-            yield from chunk
-            after = chunk[-1]["seq"]
+            yield from (ev.to_jsonable(e) for e in chunk)
+            after = chunk[-1].seq
 
     def _project_code(self, view: View, name: str) -> int:
         project = view.p.project_by_name(name, view.seq)

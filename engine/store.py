@@ -127,6 +127,12 @@ class Store:
         with self.log.reader() as r:
             return r.brains()
 
+    def brain_heads(self) -> dict[str, tuple[str, int]]:
+        """Registered brains with their last seq, name -> (id, seq), read at one moment
+        without loading any brain."""
+        with self.log.reader() as r:
+            return {name: (bid, r.head(bid)) for name, bid in r.brains().items()}
+
     @property
     def current(self) -> str:
         with self.log.reader() as r:
