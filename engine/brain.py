@@ -1,9 +1,9 @@
 """The live brain: its projection kept in step with the log, and every write.
 
-A write opens one LMDB write transaction (serialised across processes), catches the
-projection up with whatever other processes committed, decides the event(s) against that
-state, appends, commits (one fsync) and folds the events in. Any failure drops the
-projection, which may hold uncommitted events; the next read reloads it.
+A write runs in one write transaction of the log store (which fixes the brain's head against
+other processes), catches the projection up with whatever other processes committed, decides
+the event(s) against that state, appends, commits (one fsync) and folds the events in. Any
+failure drops the projection, which may hold uncommitted events; the next read reloads it.
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ import dataclasses
 import itertools
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import lmdb
 import msgspec
 
 from . import checkpoint, importing, lifecycle
@@ -28,7 +25,7 @@ from .clock import DAY_US, from_us
 from .encoder import POLICIES, Batch, Prepared, decide_encode, prepare
 from .errors import InputError, IntegrityError, NotFoundError
 from .fold import apply_all
-from .log import Writer
+from .logstore import Reader, Writer
 from .model import MemoryType
 from .projection import ERASED, FORGOTTEN, NO_EXPIRY, PINNED, Projection, View
 from .reads import BrainView, resolve
@@ -77,10 +74,6 @@ class Brain(BrainView):
         return from_us(self.store.now())
 
     @property
-    def checkpoint_dir(self) -> Path:
-        return self.store.path / "checkpoints" / self.id
-
-    @property
     def config(self) -> ev.BrainConfig:
         with self._lock:
             return self._refreshed().config
@@ -114,16 +107,18 @@ class Brain(BrainView):
                     if total > REPLAY_CHUNK:
                         report(p.seq - start, total)
         self._maybe_checkpoint()
-        if not self._swept and self.store.auto_sweep:
+        if not self._swept and self.store.auto_sweep and not self.store.read_only:
             self._swept = True
             self._sweep_if_due()
         return self._p
 
-    def _load(self) -> Projection:
-        with self.store.log.reader() as r:
-            head = r.head(self.id)
-            floor = int(r.meta(self.id, "checkpoint_floor") or b"0")
-        p = checkpoint.load_best(self.checkpoint_dir, self.id, head, floor)
+    def _load(self, r: Reader | None = None) -> Projection:
+        if r is None:
+            with self.store.log.reader() as reader:
+                return self._load(reader)
+        head = r.head(self.id)
+        floor = int(r.meta(self.id, "checkpoint_floor") or b"0")
+        p = checkpoint.load_best(self.store.log.checkpoints, self.id, head, floor)
         self._ckpt_seq = 0 if p is None else p.seq
         return p or Projection(self.id)
 
@@ -139,10 +134,10 @@ class Brain(BrainView):
         """Save the projection now (also done every `checkpoint_every` events and on close)."""
         with self._lock:
             p = self._p
-            if p is None or p.seq == self._ckpt_seq:
+            if p is None or p.seq == self._ckpt_seq or self.store.read_only:
                 return
-            checkpoint.save(self.checkpoint_dir, p)
-            checkpoint.prune(self.checkpoint_dir)
+            checkpoint.save(self.store.log.checkpoints, p)
+            checkpoint.prune(self.store.log.checkpoints, self.id)
             self._ckpt_seq = p.seq
 
     def close(self) -> None:
@@ -152,31 +147,31 @@ class Brain(BrainView):
                 self.checkpoint()
             self._p = None
 
-    @contextmanager
-    def _writing(self) -> Iterator[tuple[Writer, Projection]]:
-        """A write transaction with the projection caught up; any failure drops the projection
-        (it may hold events that were never committed) so the next read reloads it."""
+    def _write(self, decide: Callable[[Writer, Projection], T], *, room: int = 0) -> T:
+        """Run `decide` in a write transaction with the projection caught up to the log's end.
+        Any failure drops the projection (it may hold events that were never committed) so the
+        next read reloads it; so does a transaction the log store runs again (LMDB, after
+        growing a full map). `room`: about how many bytes the write adds."""
         with self._lock:
-            p = self._refreshed()
+            self._refreshed()
+            attempts = 0
+
+            def attempt(w: Writer) -> T:
+                nonlocal attempts
+                attempts += 1
+                if attempts > 1 or self._p is None:
+                    self._p = self._load(w)
+                p = self._p
+                apply_all(p, w.events(self.id, after=p.seq))
+                return decide(w, p)
+
             try:
-                with self.store.log.writer() as w:
-                    apply_all(p, w.events(self.id, after=p.seq))
-                    yield w, p
+                out = self.store.log.write(attempt, room=room)
             except BaseException:
                 self._p = None
                 raise
             self._maybe_checkpoint()
-
-    def _write(self, decide: Callable[[Writer, Projection], T]) -> T:
-        """Run `decide` in a write transaction, retrying once the map has grown if it was full."""
-        for attempt in range(3):
-            try:
-                with self._writing() as (w, p):
-                    return decide(w, p)
-            except lmdb.MapFullError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+            return out
 
     def _append(
         self, w: Writer, p: Projection, body: ev.Body, cid: str | None = None
@@ -212,8 +207,8 @@ class Brain(BrainView):
         if not batch:
             return []
         self._settle()
-        self.store.log.ensure_room(sum(len(i.text) for i in batch) * 8 + 4096 * len(batch))
-        return self._write(lambda w, p: self._remember_batch(w, p, batch))
+        room = sum(len(i.text) for i in batch) * 8 + 4096 * len(batch)
+        return self._write(lambda w, p: self._remember_batch(w, p, batch), room=room)
 
     def _remember_batch(self, w: Writer, p: Projection, batch: list[Prepared]) -> list[Remembered]:
         out: list[Remembered] = []
@@ -340,7 +335,7 @@ class Brain(BrainView):
             return Changed(body.fiber_id, env.seq, "memory_erased")
 
         done = self._write(run)
-        checkpoint.drop_below(self.checkpoint_dir, done.seq)
+        checkpoint.drop_below(self.store.log.checkpoints, self.id, done.seq)
         self._ckpt_seq = 0
         return done
 
@@ -360,7 +355,7 @@ class Brain(BrainView):
         memories are reinforced: one event for many recalls, across processes (see `_settle`).
         """
         result = super().recall(query, **options)
-        if reinforce and result.links:
+        if reinforce and result.links and not self.store.read_only:
             with self._lock:
                 for syn in result.links:
                     self._pending[syn] = self._pending.get(syn, 0) + 1
@@ -396,6 +391,8 @@ class Brain(BrainView):
         `REINFORCE_EVERY` recalls, or `REINFORCE_INTERVAL_US` after the first; at once with
         `force`), else it waits in the meta. Called before every write and on close, so each
         CLI recall (a process of its own) adds to one event rather than writing its own."""
+        if self.store.read_only:
+            return
         with self._lock:
             mine = self._take_pending()
             if not mine.recalls:
@@ -602,10 +599,9 @@ class Brain(BrainView):
         self._swept = True  # no decay sweep first: it would be an event the source lacks
         importing.screen_history(history, sensitive or self.config.sensitive_policy)
         self._settle()
-        self.store.log.ensure_room(history.size_hint())
-        out = self._write(lambda w, p: self._import_events(w, p, history))
+        out = self._write(lambda w, p: self._import_events(w, p, history), room=history.size_hint())
         if out.pop("rewrote", False):
-            checkpoint.drop_below(self.checkpoint_dir, out["seq"])
+            checkpoint.drop_below(self.store.log.checkpoints, self.id, out["seq"])
             self._ckpt_seq = 0
         return out
 
@@ -752,8 +748,8 @@ class Brain(BrainView):
             if progress is not None and i % 256 == 255:
                 progress(i + 1, len(plan.memories))
         self._settle()
-        self.store.log.ensure_room(sum(len(i.text) for i in prepared) * 8 + 4096 * len(prepared))
-        out = self._write(lambda w, p: self._import_memories(w, p, plan, prepared))
+        room = sum(len(i.text) for i in prepared) * 8 + 4096 * len(prepared)
+        out = self._write(lambda w, p: self._import_memories(w, p, plan, prepared), room=room)
         if progress is not None:
             progress(len(plan.memories), len(plan.memories))
         out["redacted"] = sum(

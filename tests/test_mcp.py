@@ -495,7 +495,7 @@ def test_an_unusable_store_is_a_tool_error_not_a_dead_server(tmp_path: Path) -> 
     async def check() -> None:
         async with server(blocker / "store", log=tmp_path / "server.log") as session:
             message = await fails(session, "nmem_stats")
-            assert "cannot use the store" in message
+            assert "cannot open a store" in message
             assert "Not a directory" in message
             assert len((await session.list_tools()).tools) == 8  # still serving
 

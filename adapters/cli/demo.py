@@ -54,7 +54,7 @@ def run_demo(store: Store, brain_name: str, *, as_json: bool) -> int:
 
     if as_json:
         out: dict[str, Any] = {
-            "store": str(store.path),
+            "store": store.location,
             "brain": brain.name,
             "remembered": [r.to_dict() for r in first + second],
             "recall_now": live.to_dict(),
@@ -65,7 +65,7 @@ def run_demo(store: Store, brain_name: str, *, as_json: bool) -> int:
         emit_json(out)
         return 0
 
-    say(bold(f"NeuralMemory demo — store {store.path}, brain {brain.name!r}"))
+    say(bold(f"NeuralMemory demo — store {store.location}, brain {brain.name!r}"))
     say()
     new = sum(not r.duplicate for r in first + second)
     say(bold(f"1. Remembered {len(first) + len(second)} memories ({new} new this run):"))
