@@ -241,8 +241,10 @@ def test_a_read_token_sees_but_cannot_act(browser: Any, tmp_path: Path) -> None:
         {"token": "write-token-0123", "brains": ["*"], "access": "write"},
     ]}))  # fmt: skip
     with serving(tmp_path / "store", "--tokens", str(tokens)) as url:
-        created = httpx.post(f"{url}/brains/team/memories", json={"text": TEAM[0][0]},
-                             headers={"Authorization": "Bearer write-token-0123"}, timeout=20)  # fmt: skip
+        write = {"Authorization": "Bearer write-token-0123"}
+        created = httpx.post(
+            f"{url}/brains/team/memories", json={"text": TEAM[0][0]}, headers=write, timeout=20
+        )
         memory_id = created.json()["id"]
         page = browser.new_page()
         page.set_default_timeout(WAIT)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import fatal
 from .base import EXIT_OK, Commands, UsageError
 
 UI_PORT = 8765
@@ -85,6 +86,9 @@ def cmd_mcp(args: argparse.Namespace) -> int:
             "nmem mcp: serving MCP on stdin/stdout; an MCP client starts this command "
             "(see 'nmem mcp-config'). Ctrl-D or Ctrl-C to stop.\n"
         )
+    from engine.store import default_home
+
+    fatal.install(str(args.store or default_home()))
     serve(args.store, args.brain)
     return EXIT_OK
 
@@ -171,7 +175,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "install them with: pip install 'neuralmemory[http]'"
         ) from None
 
-    def ready(url: str, store: Path) -> None:
+    def ready(url: str, store: str) -> None:
+        fatal.install(store)
         auth = f"tokens from {args.tokens}" if args.tokens else "no tokens, loopback only"
         sys.stderr.write(
             f"nmem serve: store {store} on {url} ({auth}); API: {url}/openapi.json; "
@@ -203,7 +208,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
     port = _ui_port() if args.port is None else args.port
     fragment = f"#/overview?brain={quote(args.brain, safe='')}" if args.brain else ""
 
-    def ready(url: str, store: Path) -> None:
+    def ready(url: str, store: str) -> None:
+        fatal.install(store)
         page = f"{url}/ui{fragment}"
         sys.stderr.write(f"nmem ui: the brain explorer is at {page} (store {store}); "
                          "Ctrl-C to stop\n")  # fmt: skip

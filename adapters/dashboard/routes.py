@@ -7,7 +7,6 @@ Each read takes `at`, so every page can show the brain as of any moment; the eng
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from importlib.resources import files
 from typing import Any, Final
@@ -72,24 +71,13 @@ def _head(c: Call) -> dict[str, Any]:
     return {"seq": brain.seq, "at": brain.time.isoformat()}
 
 
-def _store_bytes(c: Call) -> int:
-    total = 0
-    for folder, _, names in os.walk(c.store.path):
-        for name in names:
-            try:
-                total += os.stat(os.path.join(folder, name)).st_size
-            except OSError:  # a file removed while we walk (compaction, checkpoints)
-                continue
-    return total
-
-
 def _overview(c: Call) -> Any:
     view = c.view()
     return {
         **view.stats(),
         **view.activity(days=c.args.get("days", 90)),
         "head": _head(c),
-        "store_bytes": _store_bytes(c),
+        "store_bytes": c.store.log.size(),
     }
 
 
