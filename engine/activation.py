@@ -70,8 +70,11 @@ def spread(
     anchors: I64,
     initial: Callable[[I64], F64],
     params: SpreadParams,
+    seeds: tuple[I64, F64] | None = None,
 ) -> Activation:
     """Spread from `anchors` (sorted, unique); `initial(degrees)` sets their starting levels.
+    `seeds` (memory anchor neurons, levels) arrive with the first hop as if an anchor had
+    reached them: the semantic layer's nearest memories (engine/semantic/hybrid.py).
 
     Beyond the first hop the frontier is chosen by activation per edge: a neuron linked to
     thousands of memories passes almost nothing to each, so it is expanded only while the
@@ -79,7 +82,7 @@ def spread(
     """
     n = view.neurons
     empty = np.empty(0, dtype=np.int64)
-    if not len(anchors):
+    if not len(anchors) and (seeds is None or not len(seeds[0])):
         return Activation(empty, np.empty(0), empty, empty)
 
     owner, nbr, _, weight = live_edges(view, anchors, include_expired=params.include_expired)
@@ -96,9 +99,12 @@ def spread(
         if hop:
             last = hop + 1 == params.hops
             nbr, flow = _hop(view, frontier, level, params, last=last)
-        if not len(nbr):
+        if not len(nbr) and (hop or seeds is None):
             break
-        arrived: F64 = np.bincount(nbr, weights=flow, minlength=n)  # type: ignore[assignment]
+        arrived: F64 = np.bincount(nbr, weights=flow, minlength=n).astype(np.float64, copy=False)
+        if not hop and seeds is not None:
+            np.add.at(arrived, seeds[0], seeds[1])
+            np.add.at(hits, seeds[0], 1)
         total += arrived
         if hop + 1 == params.hops:
             break
