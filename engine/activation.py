@@ -71,6 +71,9 @@ def spread(
     initial: Callable[[I64], F64],
     params: SpreadParams,
     seeds: tuple[I64, F64] | None = None,
+    *,
+    seeds_spread: bool = True,
+    seeds_hit: bool = True,
 ) -> Activation:
     """Spread from `anchors` (sorted, unique); `initial(degrees)` sets their starting levels.
     `seeds` (memory anchor neurons, levels) arrive with the first hop as if an anchor had
@@ -103,8 +106,9 @@ def spread(
             break
         arrived: F64 = np.bincount(nbr, weights=flow, minlength=n).astype(np.float64, copy=False)
         if not hop and seeds is not None:
-            np.add.at(arrived, seeds[0], seeds[1])
-            np.add.at(hits, seeds[0], 1)
+            np.add.at(arrived if seeds_spread else total, seeds[0], seeds[1])
+            if seeds_hit:
+                np.add.at(hits, seeds[0], 1)
         total += arrived
         if hop + 1 == params.hops:
             break

@@ -212,7 +212,8 @@ def recall(
     near = None if probe is None else hybrid.seeds(view, probe, reachable, documents,
                                                    config.hop_decay)  # fmt: skip
     act = spread(view, anchors.nodes, initial, params, None if near is None else
-                 (near.nodes, near.levels))  # fmt: skip
+                 (near.nodes, near.levels), seeds_spread=hybrid.SPREAD,
+                 seeds_hit=hybrid.HIT)  # fmt: skip
     ranked = _rank(view, act, filters, limit)
     found = memories_at(view, [f for f, _ in ranked])
     memories = [RecalledMemory(m, s) for m, (_, s) in zip(found, ranked, strict=True)]

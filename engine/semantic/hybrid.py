@@ -27,6 +27,8 @@ I8 = npt.NDArray[np.int8]
 NEIGHBOURS = 20  # semantic anchors per recall
 FLOOR = 0.25  # cosine below which a neighbour adds nothing
 GAIN = 1.0  # a perfect neighbour weighs like one rare word of the question, at most
+SPREAD = True  # activation spreads on from semantic anchors (else they only score)
+HIT = True  # a semantic anchor counts towards the intersection bonus
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,16 @@ def register(model: str, factory: Factory) -> None:
         _failed.discard(model)
 
 
+def unregister(model: str) -> None:
+    """Forget a model id registered with `register` (the shipped ones stay)."""
+    if model == DEFAULT_MODEL:
+        raise InputError(f"{model} ships with NeuralMemory and cannot be unregistered")
+    with _lock:
+        _factories.pop(model, None)
+        _loaded.pop(model, None)
+        _failed.discard(model)
+
+
 def known() -> list[str]:
     return sorted(_factories)
 
