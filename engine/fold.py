@@ -249,8 +249,13 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     p.f_at.extend(range(fiber + 1, fiber + 1 + len(envs)))
 
 
-def _store_for(p: Projection, env: ev.Envelope, size: int, rows: int) -> VectorStore:
-    """The vector store of the model in force, checked against `size` bytes for `rows` rows."""
+def _store_for(
+    p: Projection, env: ev.Envelope, size: int, rows: int, scales: list[float]
+) -> VectorStore:
+    """The vector store of the model in force, checked against `size` bytes for `rows` rows
+    and their scales (a unit vector's int8 scale lies in [0, 1/127]; NaN would poison search)."""
+    if not all(0.0 <= s <= 1.0 for s in scales):
+        raise IntegrityError(f"seq {env.seq}: a vector scale outside [0, 1]")
     model, dims = p.model_at(p.seq + 1)
     if not model:
         raise IntegrityError(f"seq {env.seq}: a vector, but the brain has no embedding model")
@@ -268,13 +273,14 @@ def _encoded_vectors(
     if not have:
         return
     data = b"".join(bodies[i].vector for i in have)
-    store = _store_for(p, envs[have[0]], len(data), len(have))
+    scales = [bodies[i].vector_scale for i in have]
+    store = _store_for(p, envs[have[0]], len(data), len(have), scales)
     at = np.asarray(have, dtype=np.int64)
     store.add(
         fiber + at,
         np.asarray([envs[i].seq for i in have], dtype=np.int64),
         data,
-        [bodies[i].vector_scale for i in have],
+        scales,
         np.asarray([bodies[i].erased for i in have], dtype=bool),
     )
 
@@ -318,7 +324,7 @@ def _memory_edited(p: Projection, env: ev.Envelope) -> None:
     for store in p.vectors.values():
         store.supersede(rows, at)
     if b.vector:
-        store = _store_for(p, env, len(b.vector), 1)
+        store = _store_for(p, env, len(b.vector), 1, [b.vector_scale])
         store.add(rows, at, b.vector, [b.vector_scale], np.asarray([erased]))
 
 
@@ -458,7 +464,7 @@ def _memories_embedded(p: Projection, env: ev.Envelope) -> None:
         raise IntegrityError(f"seq {env.seq}: vectors of {b.model}, not the brain's model")
     if len(b.scales) != len(b.fiber_ids) or len(set(b.fiber_ids)) != len(b.fiber_ids):
         raise IntegrityError(f"seq {env.seq}: vector columns differ in length or repeat")
-    store = _store_for(p, env, len(b.vectors), len(b.fiber_ids))
+    store = _store_for(p, env, len(b.vectors), len(b.fiber_ids), b.scales)
     fibers = np.asarray([_fiber(p, env, fid) for fid in b.fiber_ids], dtype=np.int64)
     seqs = np.full(len(fibers), env.seq, dtype=np.int64)
     store.supersede(fibers, seqs)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from fake_embedder import FakeEmbedder, fake_model
 
-from engine import MemoryInput, Store
+from engine import Brain, MemoryInput, Store
 from engine import events as ev
 from engine.errors import InputError, IntegrityError, OperationalError
 from engine.fold import apply
@@ -58,12 +58,18 @@ def test_neighbours_in_meaning_close_a_vocabulary_gap(store: Store, fake: FakeEm
     assert "My sister got married in June" not in texts(brain.at(5).recall("who had a wedding?"))
 
 
+def layered(store: Store, name: str) -> Brain:
+    """A brain with the fake model on from the start, holding TEXTS."""
+    brain = store.brain(name)
+    brain.semantic_enable("fake-64")
+    brain.remember_many([MemoryInput(text=t) for t in TEXTS])
+    return brain
+
+
 def test_vectors_travel_in_the_events_and_replay_never_runs_the_model(
     store: Store, fake: FakeEmbedder
 ) -> None:
-    brain = store.brain("ev")
-    brain.semantic_enable("fake-64")
-    brain.remember_many([MemoryInput(text=t) for t in TEXTS])
+    brain = layered(store, "ev")
     with store.log.reader() as r:
         encoded = [
             e.body for e in r.events(brain.id, 0, None) if isinstance(e.body, ev.MemoryEncoded)
@@ -141,9 +147,7 @@ def test_erase_zeroes_the_vector_in_the_log_and_in_every_file(
 def test_switching_models_is_an_event_and_past_views_keep_their_model(
     store: Store, fake: FakeEmbedder
 ) -> None:
-    brain = store.brain("switch")
-    brain.semantic_enable("fake-64")
-    brain.remember_many([MemoryInput(text=t) for t in TEXTS])
+    brain = layered(store, "switch")
     on_a = brain.seq
     with fake_model("fake-16", 16):
         status = brain.semantic_enable("fake-16")
@@ -214,8 +218,11 @@ def test_vector_records_that_do_not_fit_are_refused(store: Store, fake: FakeEmbe
             model="fake-64", fiber_ids=[fid, fid], vectors=bytes(128), scales=[0.1, 0.1]
         ),
         ev.SemanticModelSet(model="fake-64", dims=16),
+        ev.MemoriesEmbedded(
+            model="fake-64", fiber_ids=[fid], vectors=bytes(64), scales=[float("nan")]
+        ),
     ):
-        with pytest.raises(IntegrityError, match=r"dims|differ|dimensions"):
+        with pytest.raises(IntegrityError, match=r"dims|differ|dimensions|scale"):
             apply(p, ev.Envelope(seq=p.seq + 1, t=1, cid="x", body=body))
 
 

@@ -4,10 +4,13 @@ backfills, edits and erasures."""
 
 from __future__ import annotations
 
+import tempfile
+
 from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import QUERIES, SETTINGS, _fresh_store, _replay, batches
 
+from engine import Brain, MemoryInput, Store
 from engine.projection import state_bytes
 from engine.retrieval import recall
 from engine.semantic import hybrid
@@ -17,7 +20,9 @@ from fake_embedder import fake_model  # isort: skip
 STEPS = st.lists(st.sampled_from(["enable", "enable16", "disable", "edit", "erase", "rebuild"]))
 
 
-def _build(history, steps):  # type: ignore[no-untyped-def]
+def _build(
+    history: list[list[MemoryInput]], steps: list[str]
+) -> tuple[tempfile.TemporaryDirectory[str], Store, Brain]:
     tmp, store = _fresh_store()
     brain = store.brain("p")
     for i, batch in enumerate(history):
@@ -40,7 +45,9 @@ def _build(history, steps):  # type: ignore[no-untyped-def]
 
 @SETTINGS
 @given(batches, STEPS)
-def test_replay_equals_live_with_the_layer(history, steps) -> None:  # type: ignore[no-untyped-def]
+def test_replay_equals_live_with_the_layer(
+    history: list[list[MemoryInput]], steps: list[str]
+) -> None:
     with fake_model(), fake_model("fake-16", 16):
         tmp, store, brain = _build(history, steps)
         with tmp, store:
@@ -50,8 +57,8 @@ def test_replay_equals_live_with_the_layer(history, steps) -> None:  # type: ign
 @SETTINGS
 @given(batches, STEPS, st.data())
 def test_view_at_seq_equals_a_brain_that_only_saw_events_up_to_it_with_the_layer(
-    history, steps, data
-) -> None:  # type: ignore[no-untyped-def]
+    history: list[list[MemoryInput]], steps: list[str], data: st.DataObject
+) -> None:
     with fake_model(), fake_model("fake-16", 16):
         tmp, store, brain = _build(history, steps)
         with tmp, store:
