@@ -4,6 +4,7 @@ the model, edits re-embed, erase zeroes every copy, model switches as events, fa
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,8 @@ from engine import events as ev
 from engine.errors import InputError, IntegrityError, OperationalError
 from engine.fold import apply
 from engine.projection import Projection, state_bytes
-from engine.semantic import registry
+from engine.retrieval import recall
+from engine.semantic import hybrid, registry
 from engine.semantic.base import quantize
 
 TEXTS = [
@@ -167,15 +169,18 @@ def test_switching_models_is_an_event_and_past_views_keep_their_model(
 
 def test_without_the_layer_recall_is_unchanged(store: Store, fake: FakeEmbedder) -> None:
     plain, layered = store.brain("plain"), store.brain("layered")
+    when = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)  # one event time: the priors agree exactly
     for brain in (plain, layered):
-        brain.remember_many([MemoryInput(text=t) for t in TEXTS])
+        brain.remember_many([MemoryInput(text=t, event_time=when) for t in TEXTS])
     layered.semantic_enable("fake-64")
     layered.semantic_disable()
-    for query in ("benefit game", "dogs", "report next week"):
-        a, b = plain.at(plain.seq).recall(query), layered.at(layered.seq).recall(query)
-        # the two brains' clocks differ by microseconds (recency prior): compare to 1e-6
-        assert [(m.memory.text, round(m.score, 6)) for m in a.memories] == [
-            (m.memory.text, round(m.score, 6)) for m in b.memories
+    now = store.now()  # both read at one moment: the recency prior depends on it
+    for query in ("benefit game", "dogs", "report next week", "who had a wedding?"):
+        views = [b._refreshed().view(b._refreshed().seq, now) for b in (plain, layered)]
+        assert hybrid.probe(views[1], query) is None
+        a, b = (recall(v, query) for v in views)
+        assert [(m.memory.text, m.score) for m in a.memories] == [
+            (m.memory.text, m.score) for m in b.memories
         ]
         assert a.confidence == b.confidence
 
