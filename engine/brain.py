@@ -29,13 +29,17 @@ from .logstore import Reader, Writer
 from .model import MemoryType
 from .projection import ERASED, FORGOTTEN, NO_EXPIRY, PINNED, Projection, View
 from .reads import BrainView, resolve
+from .retrieval import REINFORCED
 from .when import parse_when
 
 if TYPE_CHECKING:
     from .store import Store
 
 T = TypeVar("T")
-FLUSH_AFTER_RECALLS = 32
+# pending reinforcement becomes one event per this many recalls, or this long after the first
+REINFORCE_EVERY = 32
+REINFORCE_INTERVAL_US = 3600 * 1_000_000
+PENDING, LAST_SWEEP = "reinforce_pending", "last_auto_sweep"  # the brain's log meta
 REPLAY_CHUNK = 8192
 
 
@@ -52,8 +56,9 @@ class Brain(BrainView):
         self._ckpt_seq = 0
         self._swept = False
         self._pending: dict[int, int] = {}  # synapse -> times it carried a recall
-        self._pending_fibers: set[str] = set()
+        self._pending_fibers: dict[str, int] = {}  # memory id -> times it was among the best
         self._pending_recalls = 0
+        self._pending_since = 0  # when the first pending recall ran (µs)
 
     @property
     def name(self) -> str:
@@ -137,7 +142,7 @@ class Brain(BrainView):
 
     def close(self) -> None:
         with self._lock:
-            self.flush()
+            self._settle()
             if self._p is not None and self._p.seq - self._ckpt_seq >= 256:
                 self.checkpoint()
             self._p = None
@@ -201,7 +206,7 @@ class Brain(BrainView):
                 batch.append(prepare(item, policy, project))
         if not batch:
             return []
-        self.flush()
+        self._settle()
         room = sum(len(i.text) for i in batch) * 8 + 4096 * len(batch)
         return self._write(lambda w, p: self._remember_batch(w, p, batch), room=room)
 
@@ -234,7 +239,7 @@ class Brain(BrainView):
         decide: Callable[[Projection, View, int], ev.Body | None],
         cid: str | None = None,
     ) -> Changed:
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> Changed:
             if cid is not None and (seq := w.seq_for_cid(self.id, cid)) is not None:
@@ -288,7 +293,7 @@ class Brain(BrainView):
                 last = Changed(p.f_id[fiber], seq, "memory_retyped")
             return last or Changed(p.f_id[fiber], p.seq, "unchanged")
 
-        self.flush()
+        self._settle()
         return self._write(run)
 
     def pin(self, memory_id: str) -> Changed:
@@ -319,7 +324,7 @@ class Brain(BrainView):
         """Erase a memory for good: its content is redacted in the log, checkpoints holding it
         are dropped, and after `Store.compact()` its text is in no file of the store. The log
         keeps the fact that something was erased, when and by whom."""
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> Changed:
             fiber = resolve(p.view(p.seq, self.store.now()), memory_id, self.name)
@@ -345,33 +350,71 @@ class Brain(BrainView):
 
     # -- recall and its reinforcement --------------------------------------------------------------
 
-    def recall(self, query: str, **options: Any) -> RecallResult:
-        """Recall as of now; the links that led to the best memories are reinforced (batched:
-        written every few recalls, before any other write, and on close)."""
+    def recall(self, query: str, *, reinforce: bool = True, **options: Any) -> RecallResult:
+        """Recall as of now. Unless `reinforce` is False, the links that led to the best
+        memories are reinforced: one event for many recalls, across processes (see `_settle`).
+        """
         result = super().recall(query, **options)
-        if result.links and not self.store.read_only:
+        if reinforce and result.links and not self.store.read_only:
             with self._lock:
                 for syn in result.links:
                     self._pending[syn] = self._pending.get(syn, 0) + 1
-                self._pending_fibers.update(m.memory.id for m in result.memories[:3])
+                for m in result.memories[:REINFORCED]:
+                    self._pending_fibers[m.memory.id] = self._pending_fibers.get(m.memory.id, 0) + 1
                 self._pending_recalls += 1
-                due = self._pending_recalls >= FLUSH_AFTER_RECALLS
+                now = self.store.now()
+                self._pending_since = self._pending_since or now
+                due = (
+                    self._pending_recalls >= REINFORCE_EVERY
+                    or now - self._pending_since >= REINFORCE_INTERVAL_US
+                )
             if due:
-                self.flush()
+                self._settle()
         return result
 
     def flush(self) -> None:
-        """Write pending reinforcement now."""
+        """Write all pending reinforcement now, this process's and what others left in the log's
+        meta, as one event."""
+        self._settle(force=True)
+
+    def _take_pending(self) -> lifecycle.Pending:
+        mine = lifecycle.Pending(
+            self._pending, self._pending_fibers, self._pending_recalls, self._pending_since
+        )
+        self._pending, self._pending_fibers, self._pending_recalls = {}, {}, 0
+        self._pending_since = 0
+        return mine
+
+    def _settle(self, *, force: bool = False) -> None:
+        """Hand this process's pending reinforcement on: merged with what other processes left
+        in the log's meta, it becomes one `synapses_reinforced` event once due (every
+        `REINFORCE_EVERY` recalls, or `REINFORCE_INTERVAL_US` after the first; at once with
+        `force`), else it waits in the meta. Called before every write and on close, so each
+        CLI recall (a process of its own) adds to one event rather than writing its own."""
+        if self.store.read_only:
+            return
         with self._lock:
-            if not self._pending:
-                return
-            counts, fibers = self._pending, sorted(self._pending_fibers)
-            self._pending, self._pending_fibers, self._pending_recalls = {}, set(), 0
+            mine = self._take_pending()
+            if not mine.recalls:
+                if not force:
+                    return
+                with self.store.log.reader() as r:
+                    if not r.meta(self.id, PENDING):
+                        return
 
             def run(w: Writer, p: Projection) -> None:
-                body = lifecycle.decide_reinforce(p, counts, fibers, p.config.reinforce_delta)
-                if body is not None:
-                    self._append(w, p, body)
+                stored = lifecycle.decode_pending(w.meta(self.id, PENDING))
+                pending = lifecycle.merge_pending(stored, mine)
+                now = self.store.now()
+                every, interval = REINFORCE_EVERY, REINFORCE_INTERVAL_US
+                if force or lifecycle.reinforcement_due(pending, now, every=every,
+                                                        interval_us=interval):  # fmt: skip
+                    body = lifecycle.decide_reinforce(p, pending, p.config.reinforce_delta)
+                    if body is not None:
+                        self._append(w, p, body)
+                    pending = lifecycle.NOTHING_PENDING
+                if pending != stored:
+                    w.put_meta(self.id, PENDING, lifecycle.encode_pending(pending))
 
             self._write(run)
 
@@ -379,7 +422,7 @@ class Brain(BrainView):
 
     def decay(self) -> dict[str, Any]:
         """Sweep decay now: prune the links that have faded below the floor."""
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> dict[str, Any]:
             body = lifecycle.decide_decay(p.view(p.seq, self.store.now()), p.config.prune_retention)
@@ -389,16 +432,35 @@ class Brain(BrainView):
         return self._write(run)
 
     def _sweep_if_due(self) -> None:
+        """The sweep a brain makes by itself when it opens and the last one is old. One that
+        prunes nothing is no event (the brain's history would fill with empty sweeps): its
+        time is kept in the log's meta instead."""
         p = self._p
         if p is None or p.seq == 0:
             return
+        interval = p.config.decay_interval_s * 1_000_000
+        now = self.store.now()
         last = p.sweeps[-1][1] if p.sweeps else p.time_of(1)
-        if self.store.now() - last >= p.config.decay_interval_s * 1_000_000:
-            self.decay()
+        if now - last < interval:
+            return
+        with self.store.log.reader() as r:
+            last = max(last, int(r.meta(self.id, LAST_SWEEP) or b"0"))
+        if now - last < interval:
+            return
+        self._settle()
+
+        def run(w: Writer, p: Projection) -> None:
+            body = lifecycle.decide_decay(p.view(p.seq, now), p.config.prune_retention)
+            if body.pruned:
+                self._append(w, p, body)
+            else:
+                w.put_meta(self.id, LAST_SWEEP, str(now).encode())
+
+        self._write(run)
 
     def cleanup(self, *, dry_run: bool = False) -> list[str]:
         """Record the memories past their expiry as expired (their links are pruned)."""
-        self.flush()
+        self._settle()
         if dry_run:
             with self._lock:
                 p = self._refreshed()
@@ -437,7 +499,7 @@ class Brain(BrainView):
         tags: list[str] | None = None,
         priority: float = 1.0,
     ) -> ev.Project:
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> ev.Project:
             if p.project_by_name(name, p.seq) is not None:
@@ -453,7 +515,7 @@ class Brain(BrainView):
 
     def extend_project(self, name: str, days: float) -> ev.Project:
         """Move a project's end `days` later (an ongoing project has no end to move)."""
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> ev.Project:
             project = _project(p, name)
@@ -469,7 +531,7 @@ class Brain(BrainView):
 
     def delete_project(self, name: str) -> ev.Project:
         """Delete a project; its memories stay, without a project."""
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> ev.Project:
             project = _project(p, name)
@@ -496,7 +558,7 @@ class Brain(BrainView):
             )
         if "sensitive_policy" in changes and changes["sensitive_policy"] not in POLICIES:
             raise InputError(f"sensitive_policy must be one of {', '.join(POLICIES)}")
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> ev.BrainConfig:
             try:
@@ -536,7 +598,7 @@ class Brain(BrainView):
         history = importing.parse_history(records, progress)
         self._swept = True  # no decay sweep first: it would be an event the source lacks
         importing.screen_history(history, sensitive or self.config.sensitive_policy)
-        self.flush()
+        self._settle()
         out = self._write(lambda w, p: self._import_events(w, p, history), room=history.size_hint())
         if out.pop("rewrote", False):
             checkpoint.drop_below(self.store.log.checkpoints, self.id, out["seq"])
@@ -685,7 +747,7 @@ class Brain(BrainView):
                 raise InputError(f"memory {item.id}: {why}") from None
             if progress is not None and i % 256 == 255:
                 progress(i + 1, len(plan.memories))
-        self.flush()
+        self._settle()
         room = sum(len(i.text) for i in prepared) * 8 + 4096 * len(prepared)
         out = self._write(lambda w, p: self._import_memories(w, p, plan, prepared), room=room)
         if progress is not None:
