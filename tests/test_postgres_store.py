@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +19,6 @@ import pytest
 from helpers import NMEM, Clock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from services import free_port
 
 from engine import MemoryInput, NotFoundError, Store
 from engine.fold import apply
@@ -219,34 +215,10 @@ def test_a_postgres_url_with_a_password_is_not_printed(postgres: Any) -> None:
     assert "nobody:***@" in done.stderr
 
 
-@pytest.fixture
-def served(url: str) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([NMEM, "serve", "--store", url, "--port", str(port)],
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"the server did not start: {proc.communicate()[1]}")
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0, err
-        assert "Traceback" not in err, err
+def test_nmem_serve_on_a_postgres_store(url: str) -> None:
+    from test_http import serving
 
-
-def test_nmem_serve_on_a_postgres_store(served: str, url: str) -> None:
-    with httpx.Client(base_url=served, timeout=30) as api:
+    with serving(url) as served, httpx.Client(base_url=served, timeout=30) as api:
         made = api.post("/brains/team/memories", json={"text": "Eve owns the billing service"})
         assert made.status_code in (200, 201), made.text
         got = api.post("/brains/team/recall", json={"query": "who owns billing?"})
