@@ -94,6 +94,7 @@ class LinkRow(msgspec.Struct, frozen=True):
     idx: int
     source_id: str  # always a memory
     target_id: str
+    target_memory: bool  # the target is a memory (a neighbour in time), not a neuron
     type: str
     direction: str  # uni | bi
     weight: float
@@ -381,6 +382,7 @@ def _links(view: View, rows: I64) -> tuple[list[LinkRow], list[GoneLink]]:
                 idx=s,
                 source_id=source,
                 target_id=node_id(view, int(dst[i])),
+                target_memory=bool(p.n_fiber[int(dst[i])] >= 0),
                 type=kind.value,
                 direction="bi" if kind in BIDIRECTIONAL else "uni",
                 weight=round(float(weight[i]), 6),

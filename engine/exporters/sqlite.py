@@ -138,6 +138,7 @@ class SqliteTarget:
 
     name = "sqlite"
     wants_events = True
+    append_only = False
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -264,6 +265,9 @@ class SqliteTarget:
                 f"DELETE FROM {table} WHERE brain_id = ? AND {column} IN ({marks})",
                 (brain_id, *chunk),
             )
+
+    def restart(self) -> None:
+        raise NotImplementedError  # never asked: SQLite takes erased text out itself
 
     def close(self) -> None:
         self.db.close()

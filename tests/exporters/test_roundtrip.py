@@ -20,7 +20,7 @@ import pytest
 from helpers import Clock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from readback import Shape, expected, same, sqlite_shape
+from readback import Shape, expected, falkordb_shape, same, sqlite_shape
 from test_transfer import ops, run_ops
 
 from engine import Brain, Store
@@ -51,8 +51,26 @@ class SqliteKind:
         )
 
 
-@pytest.fixture(params=["sqlite"])
+class FalkorKind:
+    """Fresh graphs on the session's FalkorDB server, read back with Cypher."""
+
+    count = 0
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def new(self) -> tuple[Callable[[], Target], Callable[[str], Shape]]:
+        FalkorKind.count += 1
+        graph = f"g{FalkorKind.count}"
+        return (lambda: open_target("falkordb", url=self.url, graph=graph)), (
+            lambda brain_id: falkordb_shape(self.url, graph, brain_id)
+        )
+
+
+@pytest.fixture(params=["sqlite", "falkordb"])
 def kind(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if request.param == "falkordb":
+        return FalkorKind(request.getfixturevalue("falkordb_url"))
     return SqliteKind(tmp_path)
 
 
