@@ -534,15 +534,18 @@ def _typed(items: list[Any]) -> dict[str, dict[str, Any]]:
         fid = _str(tm, "fiber_id", where)
         where = f"{where} (fiber {fid})"
         kind = _str(tm, "memory_type", where)
-        prio = tm.get("priority", 5)
-        if isinstance(prio, bool) or not isinstance(prio, int):
-            raise InputError(f"{where}: priority must be an integer 0-10")
         project = tm.get("project_id")
         if project is not None and not isinstance(project, str):
             raise InputError(f"{where}: project_id must be a string or null")
         meta = tm.get("metadata") or {}
         if not isinstance(meta, dict):
             raise InputError(f"{where}: metadata must be an object")
+        # our brain file for the original keeps our exact priority beside its level
+        ours = meta.get("neuralmemory")
+        prio = ours["priority"] if isinstance(ours, dict) and "priority" in ours else None
+        prio = tm.get("priority", 5) if prio is None else prio
+        if isinstance(prio, bool) or not isinstance(prio, int):
+            raise InputError(f"{where}: priority must be an integer 0-10")
         out[fid] = {
             "memory_type": kind.strip().lower(),
             "priority": prio,

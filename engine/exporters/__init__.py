@@ -46,6 +46,8 @@ FORMATS: dict[str, Format] = {
                media_type="application/msgpack", binary=True, snapshot=False),
         Format("graphml", "file", "graphml", "the graph (neurons, live links) as GraphML",
                media_type="application/graphml+xml"),
+        Format("original", "file", "original", "a brain file the original NeuralMemory's "
+               "'nmem brain import' accepts", media_type="application/json"),
         Format("sqlite", "target", "sqlite", "a SQLite database (docs/sqlite-schema.md), "
                "incremental", ("file",)),
         Format("neo4j", "target", "cypher", "Neo4j through its driver (--url bolt://...), or a "

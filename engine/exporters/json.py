@@ -14,13 +14,20 @@ if TYPE_CHECKING:
 
 
 class Snapshot:
-    def __init__(self, *, msgpack: bool) -> None:
+    """`original`: in the original's brain-file conventions (engine/formats/original.py)."""
+
+    def __init__(self, *, msgpack: bool, original: bool = False) -> None:
         self._msgpack = msgpack
+        self._original = original
 
     def chunks(
         self, view: BrainView, options: FileOptions, summary: dict[str, Any]
     ) -> Iterator[bytes]:
         data = view.snapshot(exclude_sensitive=options.exclude_sensitive)
+        if self._original:
+            from ..formats.original import to_original
+
+            data = to_original(data)
         summary.update(
             memories=len(data["fibers"]),
             neurons=len(data["neurons"]),
