@@ -11,8 +11,9 @@ Every statement is `UNWIND $rows AS row MERGE ...`, so running a batch twice cha
 the position is written last, so a killed export resumes from the last complete batch. The
 effective weight of a link at the position's moment:
 `r.weight * exp(-r.decay_rate * days / (1 + r.reinforced_count))` with days =
-`(x.hour_us - r.decay_from_us) / 86400000000.0`, at least 0 (links of visible memories only:
-status pinned, or active with no expiry or `expires_at > x.as_of_hour`; rows.py).
+`(x.hour_us - r.decay_from_us) / 86400000000.0`, at least 0, for live links (rows.py): those of
+memories with status pinned, or active or expired with `NOT expiry_recorded` and no expiry or
+`expires_at > x.as_of_hour`.
 """
 
 from __future__ import annotations

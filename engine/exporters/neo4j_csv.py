@@ -26,6 +26,7 @@ SEP = "\x1f"  # between the items of a list value (--array-delimiter=U+001F)
 MEMORY_COLUMNS = [
     ("id:ID(Node)", "id"), ("idx:long", "idx"), ("text", "text"),
     ("memory_type", "memory_type"), ("priority:int", "priority"), ("status", "status"),
+    ("expiry_recorded:boolean", "expiry_recorded"),
     ("event_time", "event_time"), ("event_end", "event_end"), ("recorded_at", "recorded_at"),
     ("expires_at", "expires_at"), ("tags:string[]", "tags"), ("project_id", "project_id"),
     ("source", "source"), ("salience:double", "salience"), ("metadata", "metadata"),
@@ -130,6 +131,8 @@ class CsvDirectory:
 def _cell(field: str, value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list):
         return SEP.join(value)
     return value

@@ -75,7 +75,8 @@ LIVE_LINKS = """
 MATCH (x:ExportPosition {brain_id: $brain})
 MATCH (m:Memory)-[r]->(t)
 WHERE m.status = 'pinned'
-   OR (m.status = 'active' AND (m.expires_at IS NULL OR m.expires_at > x.as_of_hour))
+   OR (m.status IN ['active', 'expired'] AND NOT m.expiry_recorded
+       AND (m.expires_at IS NULL OR m.expires_at > x.as_of_hour))
 RETURN r.id AS id, m.id AS source, coalesce(t.content, t.text, '') AS content,
        toLower(type(r)) AS type,
        r.weight * exp(-r.decay_rate * (CASE WHEN x.hour_us > r.decay_from_us
