@@ -903,10 +903,6 @@ def _failure(exc: BaseException) -> HTTPError:
         return HTTPError(503, f"store error: {exc}")
     if isinstance(exc, OSError):
         return HTTPError(503, f"cannot use the store: {exc}")
-    import lmdb
-
-    if isinstance(exc, lmdb.Error):
-        return HTTPError(503, f"store error: {exc}")
     log.error("internal error", exc_info=exc)
     return HTTPError(500, f"internal error ({type(exc).__name__}); see the server's log")
 
@@ -1344,7 +1340,7 @@ def serve(
     port: int = DEFAULT_PORT,
     tokens: str | Path | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
-    ready: Callable[[str, Path], None] | None = None,
+    ready: Callable[[str, str], None] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C, SIGTERM). Without `tokens`, only a loopback `host`."""
     import uvicorn
@@ -1368,7 +1364,7 @@ def serve(
     logging.getLogger("uvicorn.error").addFilter(_quiet_denials)
     if ready is not None:
         shown = f"[{host}]" if ":" in host else host
-        ready(f"http://{shown}:{port}", app.state.nmem.store.path)
+        ready(f"http://{shown}:{port}", app.state.nmem.store.location)
     uvicorn.Server(config).run()
 
 

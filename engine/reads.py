@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from . import events as ev
 from . import freshness, importing
-from .api import HistoryEntry, Memory, RecallResult
+from .api import Folded, HistoryEntry, Memory, RecallResult
 from .clock import DAY_US, from_us, to_us
 from .errors import InputError, IntegrityError, NotFoundError
 from .model import MEMORY_TYPES
@@ -154,10 +154,13 @@ class BrainView:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
+        fold: bool = False,
     ) -> list[HistoryEntry]:
         """Every event that touched one memory, or the brain's events; oldest first.
 
-        With `limit`, the newest `limit` entries (still oldest first).
+        With `limit`, the newest `limit` events (still oldest first). With `fold`, each run of
+        reinforcements is one entry ("reinforced 12 times since 2 Dec"), so what a person
+        reads is what changed.
         """
         for name in types or ():
             if name not in ev.EVENT_TYPES:
@@ -193,7 +196,8 @@ class BrainView:
                 and (hi is None or e.t <= hi)
                 and (not types or ev.type_name(e.body) in types)
             ]
-        return out[-limit:] if limit else out
+        out = out[-limit:] if limit else out
+        return fold_reinforcements(out, fiber_id, from_us(view.time)) if fold else out
 
     def events(self, after: int = 0, limit: int | None = None) -> list[ev.Envelope]:
         """The public event feed: the brain's events with seq > `after`, oldest first, at
@@ -416,6 +420,63 @@ def entry(env: ev.Envelope) -> HistoryEntry:
     )
 
 
+def fold_reinforcements(
+    entries: list[HistoryEntry], memory_id: str | None, now: datetime
+) -> list[HistoryEntry]:
+    """Each run of consecutive reinforcement entries as one: "reinforced 12 times since 2 Dec"
+    in a memory's history (the recalls that brought it to the top), "reinforced 40 links of 5
+    memories by 12 recalls since 2 Dec" in a brain's."""
+    out: list[HistoryEntry] = []
+    run: list[HistoryEntry] = []
+
+    def close_run() -> None:
+        if not run:
+            return
+        bodies = [e.event["body"] for e in run]
+        first, last = run[0], run[-1]
+        when = _since(first.recorded_at, last.recorded_at, now)
+        if memory_id is not None:
+            recalls = sum(_uses(b).get(memory_id, 0) for b in bodies)
+            summary = f"reinforced {_times(recalls)} {when}"
+        else:
+            recalls = sum(b.get("recalls", 1) for b in bodies)
+            links = len({s for b in bodies for s in b["synapses"]})
+            memories = len({f for b in bodies for f in b["fiber_ids"]})
+            summary = (
+                f"reinforced {links} links of {memories} memories by {recalls} "
+                f"recall{'s' * (recalls != 1)} {when}"
+            )
+        folded = Folded(len(run), first.seq, first.recorded_at, recalls)
+        out.append(HistoryEntry(last.seq, last.recorded_at, last.type, summary, last.event, folded))
+        run.clear()
+
+    for e in entries:
+        if e.type == "synapses_reinforced":
+            run.append(e)
+            continue
+        close_run()
+        out.append(e)
+    close_run()
+    return out
+
+
+def _uses(body: dict[str, Any]) -> dict[str, int]:
+    fids: list[str] = body["fiber_ids"]
+    uses: list[int] = body.get("uses") or [1] * len(fids)
+    return dict(zip(fids, uses, strict=True))
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+
+
+def _since(first: datetime, last: datetime, now: datetime) -> str:
+    """ "on 2 Dec" or "since 2 Dec" (local dates; the year when it is not this one)."""
+    a, b, today = first.astimezone(), last.astimezone(), now.astimezone()
+    day = f"{a.day} {a:%b}" + (f" {a.year}" if a.year != today.year else "")
+    return f"on {day}" if a.date() == b.date() else f"since {day}"
+
+
 def summarize(body: ev.Body) -> str:
     """One line a person can read in a history listing."""
 
@@ -441,7 +502,8 @@ def summarize(body: ev.Body) -> str:
         case ev.MemoryErased():
             return f"erased {short(body.fiber_id)} by {body.by} ({len(body.synapses)} links)"
         case ev.SynapsesReinforced():
-            return f"reinforced {len(body.synapses)} links of {len(body.fiber_ids)} memories"
+            by = f" by {body.recalls} recalls" if body.recalls > 1 else ""
+            return f"reinforced {len(body.synapses)} links of {len(body.fiber_ids)} memories{by}"
         case ev.DecayApplied():
             return f"decay sweep: pruned {len(body.pruned)} links"
         case ev.MemoriesExpired():

@@ -827,7 +827,10 @@ def test_cli_round_trip(tmp_path: Path) -> None:
     got = nmem(dst, "import", str(more), "--brain", "mirror", "--json")
     assert got.returncode == 0, got.stderr
     assert json.loads(got.stdout)["events"] == 1
-    used = nmem(dst, "import", str(more), "--brain", "copy")  # recalled on its own: refused
+    # a copy that was only recalled from (its reinforcement still waiting) goes on too...
+    assert nmem(dst, "import", str(more), "--brain", "copy2").returncode == 0
+    assert nmem(dst, "pin", memory[:8], "--brain", "copy").returncode == 0
+    used = nmem(dst, "import", str(more), "--brain", "copy")  # ...one changed on its own: refused
     assert used.returncode == 2
     assert "has changed since" in used.stderr
     assert nmem(src, "export", "--format", "json", "--after", "3").returncode == 2

@@ -57,9 +57,11 @@ def open_store(args: argparse.Namespace) -> Store:
     a brain with a long stretch of log to fold shows a progress bar."""
     from engine import Store
 
+    from . import fatal
     from .progress import Progress
 
     store = Store(args.store)
+    fatal.install(store.location)
     bar = Progress("replaying the log")
     if bar.tty:
 

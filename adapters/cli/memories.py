@@ -109,6 +109,9 @@ def register(command: Commands) -> None:
     p.add_argument("--limit", "-n", type=int,
                    help="only the last N events (default: all of one memory's, the brain's "
                    "last 50)")  # fmt: skip
+    p.add_argument("--all", "-a", dest="unfolded", action="store_true",
+                   help="every reinforcement event on its own line (default: each run of "
+                   "them folded into one, 'reinforced 12 times since 2 Dec')")  # fmt: skip
 
     p = command(
         "edit",
@@ -297,6 +300,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             since=moment(args.since),
             until=moment(args.until),
             limit=limit,
+            fold=not args.unfolded,
         )
         if args.json:
             emit_json({"brain": brain.name, "memory_id": args.memory_id,

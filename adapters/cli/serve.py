@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import fatal
 from .base import EXIT_OK, Commands, UsageError
 
 
@@ -71,6 +72,9 @@ def cmd_mcp(args: argparse.Namespace) -> int:
             "nmem mcp: serving MCP on stdin/stdout; an MCP client starts this command "
             "(see 'nmem mcp-config'). Ctrl-D or Ctrl-C to stop.\n"
         )
+    from engine.store import default_home
+
+    fatal.install(str(args.store or default_home()))
     serve(args.store, args.brain)
     return EXIT_OK
 
@@ -157,7 +161,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "install them with: pip install 'neuralmemory[http]'"
         ) from None
 
-    def ready(url: str, store: Path) -> None:
+    def ready(url: str, store: str) -> None:
+        fatal.install(store)
         auth = f"tokens from {args.tokens}" if args.tokens else "no tokens, loopback only"
         sys.stderr.write(
             f"nmem serve: store {store} on {url} ({auth}); API: {url}/openapi.json; "
