@@ -143,7 +143,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         brain = open_brain(store, args)
         view = view_of(brain, args.at)
         with Progress("exporting") as bar, _output(args.output) as out:
-            options = FileOptions(args.after, args.exclude_sensitive, bar.update)
+            name = Path(args.output).stem if to_file else None
+            options = FileOptions(args.after, args.exclude_sensitive, bar.update, name)
             for chunk in fmt.chunks(view, options, summary):
                 out.write(chunk)
         seq = view.seq

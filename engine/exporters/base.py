@@ -26,11 +26,13 @@ Progress = Callable[[int, int], None]  # (done, total)
 @dataclass(frozen=True, slots=True)
 class FileOptions:
     """`after`: histories continue after this seq; `exclude_sensitive`: snapshots leave out
-    memories with sensitive content; `progress` is told how far a long export is."""
+    memories with sensitive content; `progress` is told how far a long export is; `name`: the
+    name of the file written, without its suffix (original-sqlite: the brain's id there)."""
 
     after: int = 0
     exclude_sensitive: bool = False
     progress: Progress | None = None
+    name: str | None = None
 
 
 class FileFormat(Protocol):

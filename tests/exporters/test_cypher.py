@@ -100,13 +100,13 @@ def test_every_statement_the_driver_runs_parses(store: Store) -> None:
 
 
 def test_the_cypher_file_parses_continues_and_loses_erased_text(
-    store: Store, tmp_path: Path
+    store: Store, store_path: Path, tmp_path: Path
 ) -> None:
     brain = store.brain("work")
     secret = brain.remember("the vault phrase is Zanzibar-Quokka for payments").id
     brain.remember("Alice moved payments to PostgreSQL 16")
     path = tmp_path / "brain.cypher"
-    done = subprocess.run([NMEM, "export", "--store", str(store.path), "--brain", "work",
+    done = subprocess.run([NMEM, "export", "--store", str(store_path), "--brain", "work",
                            "--format", "neo4j", "-o", str(path), "--json"], capture_output=True,
                           text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
