@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import socket
 import subprocess
 import sys
@@ -23,12 +21,12 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workload
+from bench import write_report
 
 from engine import Brain, MemoryInput, Store
 from engine.exporters import open_target
@@ -126,19 +124,7 @@ def main() -> None:
     for n in args.n:
         with tempfile.TemporaryDirectory() as tmp:
             results.append(run(n, Path(tmp)))
-    report = {
-        "system": "neuralmemory (this repo): exporters",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "results": results,
-    }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report("neuralmemory (this repo): exporters", results, args.out)
 
 
 if __name__ == "__main__":
