@@ -133,6 +133,9 @@ class RecallResult:
     at: datetime
     seq: int
     freshness_warnings: list[str] = field(default_factory=list)
+    # the event-time window the memories were kept to (`since`/`until`), if any
+    since: datetime | None = None
+    until: datetime | None = None
     # links that carried the question to the best memories: what recall reinforces
     links: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
@@ -150,6 +153,8 @@ class RecallResult:
             "latency_ms": round(self.latency_ms, 3),
             "at": _iso(self.at),
             "seq": self.seq,
+            "since": _iso(self.since),
+            "until": _iso(self.until),
         }
 
 

@@ -35,6 +35,7 @@ from .model import (
 from .projection import Projection
 
 MAX_TEXT_CHARS = 100_000
+MAX_DAYS_AHEAD = 366  # an event time further ahead is a typo ("2062"), not a plan
 # "Alice: ..." — a message attributed to a participant of a conversation
 SPEAKER = re.compile(r"\s*([A-ZÀ-ỸĐ][\w'’.-]*(?: [A-ZÀ-ỸĐ][\w'’.-]*){0,2}):\s")
 MAX_TAGS = 64
@@ -285,6 +286,13 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
         raise InputError(f"memory id {prep.id!r} is already used in this brain")
     when = prep.event_time or from_us(now).astimezone()
     event_us = to_us(when)
+    if event_us > now + MAX_DAYS_AHEAD * DAY_US:
+        raise InputError(
+            f"event time {when.isoformat(timespec='minutes')} is "
+            f"{(event_us - now) // DAY_US} days ahead: an event time says when something "
+            f"happened (at most {MAX_DAYS_AHEAD} days ahead, for what is planned); is the year "
+            "right?"
+        )
     first = batch.next_neuron
     links = link_terms(batch, prep.text, when, first + 1)
     targets, types, weights = links.targets, links.types, links.weights

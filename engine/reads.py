@@ -22,8 +22,9 @@ from .clock import DAY_US, from_us, to_us
 from .errors import InputError, IntegrityError, NotFoundError
 from .model import MEMORY_TYPES
 from .projection import ERASED, FORGOTTEN, PINNED, View
-from .retrieval import Filters, memories_at, parse_types, recall
+from .retrieval import Filters, Window, memories_at, parse_types, recall
 from .snapshot import snapshot, to_networkx
+from .when import parse_span
 
 if TYPE_CHECKING:
     from .brain import Brain
@@ -78,8 +79,14 @@ class BrainView:
         project: str | None = None,
         include_expired: bool = False,
         min_priority: int = 0,
+        since: When | None = None,
+        until: When | None = None,
     ) -> RecallResult:
-        """Memories that answer `query`, ranked, with a Markdown context within `max_tokens`."""
+        """Memories that answer `query`, ranked, with a Markdown context within `max_tokens`.
+        `since`/`until` keep the memories that happened then (their event time, not when the
+        brain learned them: that is `brain.at(...)`); a phrase's whole period counts ("until
+        yesterday" takes in yesterday)."""
+        window = self.event_window(since, until)
         with self._brain._lock:
             view = self._view()
             filters = Filters(
@@ -88,6 +95,7 @@ class BrainView:
                 include_expired=include_expired,
                 min_priority=min_priority,
                 project=None if project is None else self._project_code(view, project),
+                happened=window,
             )
             return recall(
                 view, query, depth=depth, limit=limit, max_tokens=max_tokens, filters=filters
@@ -107,17 +115,21 @@ class BrainView:
         min_priority: int = 0,
         limit: int = 20,
         status: str = "visible",
+        since: When | None = None,
+        until: When | None = None,
     ) -> list[Memory]:
         """Memories, highest priority first, then newest (by when they were recorded).
 
-        `status`: "visible" (default), "expired", "forgotten", "pinned", "erased" or "all".
+        `status`: "visible" (default), "expired", "forgotten", "pinned", "erased" or "all";
+        `since`/`until`: only what happened then (event time), as in `recall`.
         """
         if limit < 1:
             raise InputError(f"limit must be positive, got {limit}")
         wanted = parse_types(types)
+        window = self.event_window(since, until)
         with self._brain._lock:
             view = self._view()
-            mask = status_mask(view, status)
+            mask = status_mask(view, status) & happened_mask(view, window)
             if wanted is not None:
                 mask &= np.isin(view.col("f_type"), list(wanted))
             if min_priority:
@@ -128,13 +140,22 @@ class BrainView:
             order = np.lexsort((-chosen, -view.col("f_priority")[chosen]))[:limit]
             return memories_at(view, chosen[order].tolist())
 
-    def context(self, *, limit: int = 10, fresh_only: bool = False) -> list[Memory]:
-        """The newest visible memories: what an agent should know at the start of a session."""
+    def context(
+        self,
+        *,
+        limit: int = 10,
+        fresh_only: bool = False,
+        since: When | None = None,
+        until: When | None = None,
+    ) -> list[Memory]:
+        """The newest visible memories: what an agent should know at the start of a session
+        (`since`/`until`: of those that happened then, as in `recall`)."""
         if limit < 1:
             raise InputError(f"limit must be positive, got {limit}")
+        window = self.event_window(since, until)
         with self._brain._lock:
             view = self._view()
-            chosen = np.flatnonzero(view.visible())[::-1]
+            chosen = np.flatnonzero(view.visible() & happened_mask(view, window))[::-1]
             out: list[Memory] = []
             for start in range(0, len(chosen), 4 * limit):
                 for memory in memories_at(view, chosen[start : start + 4 * limit].tolist()):
@@ -143,6 +164,21 @@ class BrainView:
                 if len(out) >= limit:
                     break
             return out[:limit]
+
+    def event_window(self, since: When | None, until: When | None) -> Window | None:
+        """[since, until) in µs of event time, from datetimes or phrases read at this view's
+        time: `since` at its period's start, `until` at its end; None when neither is given."""
+        if since is None and until is None:
+            return None
+        now = to_us(self.time)  # the live brain's: now
+        lo = None if since is None else parse_span(since, now)[0]
+        hi = None
+        if until is not None:
+            start, end = parse_span(until, now)
+            hi = end if end > start else end + 1  # a moment is included
+        if lo is not None and hi is not None and lo >= hi:
+            raise InputError("since must come before until")
+        return lo, hi
 
     # -- events ----------------------------------------------------------------------------------
 
@@ -363,6 +399,21 @@ def _weight_moves(old: View, new: View, top: int) -> list[dict[str, Any]]:
 
 
 STATUSES = ("visible", "expired", "forgotten", "pinned", "erased", "all")
+When = str | datetime
+
+
+def happened_mask(view: View, window: Window | None) -> npt.NDArray[np.bool_]:
+    """Which memories of the view happened within the window (event time)."""
+    if window is None:
+        return np.ones(view.fibers, dtype=bool)
+    start = view.p.f_start.values[: view.fibers]
+    lo, hi = window
+    mask = np.ones(view.fibers, dtype=bool)
+    if lo is not None:
+        mask &= start >= lo
+    if hi is not None:
+        mask &= start < hi
+    return mask
 
 
 def status_mask(view: View, status: str) -> npt.NDArray[np.bool_]:

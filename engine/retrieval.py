@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -99,6 +100,9 @@ def idf(degree: I64, documents: int) -> F64:
     return np.log1p((documents - d + 0.5) / (d + 0.5)).clip(min=0.0)
 
 
+Window = tuple[int | None, int | None]  # [start, end) in µs; None: unbounded
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     types: frozenset[int] | None = None
@@ -106,6 +110,7 @@ class Filters:
     include_expired: bool = False
     min_priority: int = 0
     project: int | None = None  # index into the projection's project ids
+    happened: Window | None = None  # event time
 
 
 def status_of(flags: int, expired: bool) -> str:
@@ -229,7 +234,14 @@ def recall(
         latency_ms=(time.perf_counter() - started) * 1000,
         at=from_us(view.time),
         seq=view.seq,
+        since=_bound(filters.happened, 0),
+        until=_bound(filters.happened, 1),
     )
+
+
+def _bound(window: Window | None, side: int) -> datetime | None:
+    value = None if window is None else window[side]
+    return None if value is None else from_us(value)
 
 
 def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tuple[int, float]]:
@@ -250,6 +262,13 @@ def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tup
         ok &= np.isin(view.col("f_type")[fibers], list(filters.types))
     if filters.project is not None:
         ok &= view.col("f_project")[fibers] == filters.project
+    if filters.happened is not None:
+        lo, hi = filters.happened
+        start = p.f_start.values[fibers]
+        if lo is not None:
+            ok &= start >= lo
+        if hi is not None:
+            ok &= start < hi
     fibers, score = fibers[ok], score[ok]
     # priors move a score by a few percent at most, so a shortlist by activation suffices
     shortlist = max(8 * limit, 64) if filters.tags is None else max(64 * limit, 512)
