@@ -174,3 +174,22 @@ def test_two_brains_share_one_sqlite_file(tmp_path: Path, store: Store) -> None:
     db = sqlite3.connect(path)
     assert sorted(r[0] for r in db.execute("SELECT name FROM brains")) == ["home", "work"]
     assert db.execute("SELECT count(*) FROM export_positions").fetchone() == (2,)
+
+
+def test_a_brain_on_postgresql_exports_the_same_way(postgres: Any, tmp_path: Path) -> None:
+    """Exporters read through the feed, whichever backend holds the log."""
+    clock = Clock()
+    with Store(postgres.new_store(), clock=clock) as store:
+        brain = store.brain("work")
+        run_ops(store, brain, clock, [("remember", "alice payments postgresql", "fact", ("a",)),
+                                      ("remember", "bob redis crash", None, ()),
+                                      ("recall", "alice payments"), ("time", 3.0)])  # fmt: skip
+        opener, read = SqliteKind(tmp_path).new()
+        _run(opener, brain)
+        same(read(brain.id), expected(brain))
+        secret = brain.remember("Zanzibar-Quokka holds the vault").id
+        _run(opener, brain)
+        brain.erase(secret)
+        report = _run(opener, brain)
+        assert report["erased"] == 1
+        same(read(brain.id), expected(brain))
