@@ -27,8 +27,6 @@ I8 = npt.NDArray[np.int8]
 NEIGHBOURS = 20  # semantic anchors per recall
 FLOOR = 0.25  # cosine below which a neighbour adds nothing
 GAIN = 0.5  # a perfect neighbour weighs like half a rare word of the question
-SPREAD = True  # activation spreads on from semantic anchors (else they only score)
-HIT = True  # a semantic anchor counts towards the intersection bonus
 
 
 @dataclass(frozen=True, slots=True)
