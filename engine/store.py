@@ -32,6 +32,13 @@ def default_home() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".neuralmemory"
 
 
+def default_location() -> Path | str:
+    """Where a store opens when none is named: $NMEM_HOME (a directory or a postgresql://
+    URL), else ~/.neuralmemory."""
+    env = os.environ.get("NMEM_HOME")
+    return env if env and is_url(env) else default_home()
+
+
 def check_brain_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise InputError(
@@ -54,7 +61,7 @@ class Store:
         clock: Callable[[], int] = now_us,
     ) -> None:
         if location is None:
-            location = default_home()
+            location = default_location()
         elif not is_url(location):
             location = Path(location)
         self.create = create

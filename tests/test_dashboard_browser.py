@@ -40,9 +40,9 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        need("playwright", "pip install -e '.[dashboard-test]' (see .ci/setup.d/chromium.sh)")
+        need("playwright", "pip install -e '.[dashboard-test]' (see .ci/setup.d/50-chromium.sh)")
     if not CHROMIUM.exists():
-        need("chromium", "apt-get install chromium (see .ci/setup.d/chromium.sh)")
+        need("chromium", "apt-get install chromium (see .ci/setup.d/50-chromium.sh)")
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile,

@@ -11,16 +11,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import completion, maintenance, memories, organize, serve, transfer
+from . import completion, maintenance, memories, organize, semantic, serve, transfer
 from .base import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, Commands, Parser, UsageError
 
-COMMAND_MODULES = (memories, maintenance, organize, serve, completion, transfer)
+COMMAND_MODULES = (memories, maintenance, organize, serve, semantic, completion, transfer)
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     common.add_argument(
-        "--store", metavar="PATH", help="store directory (default: $NMEM_HOME or ~/.neuralmemory)"
+        "--store",
+        metavar="PATH|URL",
+        help="store directory or postgresql:// URL (default: $NMEM_HOME or ~/.neuralmemory)",
     )
     common.add_argument("--brain", "-b", metavar="NAME", help="brain to use (default: current)")
     common.add_argument("--json", "-j", action="store_true", help="print JSON")

@@ -23,7 +23,13 @@ def open_log(location: str | Path, *, create: bool = True, map_size: int | None 
     """The log store at `location`. With `create=False` nothing is created: a missing store
     raises NotFoundError."""
     if is_url(location):
-        raise InputError(f"no backend for {str(location).split('://')[0]}:// stores yet")
+        try:
+            from .postgres import PostgresLogStore
+        except ImportError as exc:
+            raise InputError(
+                f"a PostgreSQL store needs psycopg ({exc}): pip install 'neuralmemory[postgres]'"
+            ) from None
+        return PostgresLogStore(str(location), create=create)
     from .lmdb import DEFAULT_MAP_SIZE, LmdbLogStore
 
     return LmdbLogStore(Path(location), create=create, map_size=map_size or DEFAULT_MAP_SIZE)

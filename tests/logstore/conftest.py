@@ -39,11 +39,38 @@ class LmdbBackend:
             txn.delete(brain_key(brain_id) + seq.to_bytes(8, "big"), db=log._dbs["events"])
 
 
-BACKENDS = ["lmdb"]
+class PostgresBackend:
+    name = "postgres"
+
+    def __init__(self, cluster: Any) -> None:
+        self.cluster = cluster
+
+    def location(self) -> str:
+        return str(self.cluster.new_store())
+
+    def plant(self, log: Any, brain_id: str, seq: int, raw: bytes) -> None:
+        with log._conn() as conn:
+            conn.execute(
+                "INSERT INTO nmem_events (brain, seq, t, cid, record) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (brain, seq) DO UPDATE SET record = excluded.record",
+                (uuid.UUID(hex=brain_id), seq, 2**62 + seq, f"planted:{seq}", raw),
+            )
+
+    def drop(self, log: Any, brain_id: str, seq: int) -> None:
+        with log._conn() as conn:
+            conn.execute(
+                "DELETE FROM nmem_events WHERE brain = %s AND seq = %s",
+                (uuid.UUID(hex=brain_id), seq),
+            )
+
+
+BACKENDS = ["lmdb", "postgres"]
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if request.param == "postgres":
+        return PostgresBackend(request.getfixturevalue("postgres"))
     return LmdbBackend(tmp_path)
 
 
