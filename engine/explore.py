@@ -117,7 +117,10 @@ def paths(view: View, sp: Spread, fibers: list[int], per_memory: int) -> list[li
     Steps run anchor first; a path's `carried` is what its last link brought the memory."""
     p = view.p
     level = _levels(view, sp.act)
-    anchor_label = dict(zip(sp.anchors.nodes.tolist(), sp.anchors.labels, strict=True))
+    # where activation starts: the question's words and names, and the memories its cues (a
+    # period, a type, a meaning) picked out directly
+    anchor_label = {**sp.starts, **dict(zip(sp.anchors.nodes.tolist(), sp.anchors.labels,
+                                             strict=True))}  # fmt: skip
     src, dst = p.s_src.values, p.s_dst.values
 
     def senders(x: int, exclude: set[int]) -> list[tuple[int, int, float, float]]:
@@ -141,6 +144,10 @@ def paths(view: View, sp: Spread, fibers: list[int], per_memory: int) -> list[li
     for fiber in fibers:
         target = int(p.f_anchor[fiber])
         found: list[Any] = []
+        if target in sp.starts:  # picked out by a cue of the question itself
+            start = {**node(view, target), "activation": round(float(level[target]), 6)}
+            found.append({"nodes": [{**start, "anchor": sp.starts[target]}], "links": [],
+                          "carried": round(float(level[target]), 6)})  # fmt: skip
         for first in senders(target, {target})[: per_memory * 2]:
             steps = [first]
             seen = {target, first[0]}

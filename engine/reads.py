@@ -22,7 +22,6 @@ from .clock import DAY_US, from_us, to_us
 from .errors import InputError, IntegrityError, NotFoundError
 from .model import MEMORY_TYPES
 from .projection import ERASED, FORGOTTEN, PINNED, View
-<<<<<<< HEAD
 from .retrieval import (
     Filters,
     Window,
@@ -33,10 +32,7 @@ from .retrieval import (
     recall,
     traced_recall,
 )
-=======
-from .retrieval import Filters, Window, memories_at, parse_types, recall
 from .semantic import hybrid
->>>>>>> main
 from .snapshot import snapshot, to_networkx
 from .when import parse_span
 
@@ -417,7 +413,8 @@ class BrainView:
             else:
                 assert query is not None
                 check_query(query)
-                sp = activate(view, query, depth=depth, include_expired=False)
+                probe = hybrid.probe(view, query)
+                sp = activate(view, query, depth=depth, include_expired=False, probe=probe)
                 act, keep = sp.act, sp.anchors.nodes
                 center = {"query": query, "anchors": sp.anchors.labels}
             out = explore.graph(view, act, limit, keep)
@@ -432,7 +429,9 @@ class BrainView:
             raise InputError(f"paths must be between 1 and 10, got {paths}")
         with self._brain._lock:
             view = self._view()
-            result, sp = traced_recall(view, query, depth=depth, limit=limit)
+            check_query(query)
+            probe = hybrid.probe(view, query)
+            result, sp = traced_recall(view, query, depth=depth, limit=limit, probe=probe)
             ids = view.p.ids
             fibers = [ids[m.memory.id] for m in result.memories]
             routes = explore.paths(view, sp, fibers, paths)

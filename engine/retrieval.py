@@ -21,11 +21,7 @@ from .api import Memory, RecalledMemory, RecallResult
 from .clock import DAY_US, from_us, to_us
 from .errors import InputError
 from .extraction import tokens
-<<<<<<< HEAD
-from .extraction.classify import INTENT_DEPTH, Intent, detect_intent
-=======
-from .extraction.classify import INTENT_DEPTH, detect_intent, detect_type_intent
->>>>>>> main
+from .extraction.classify import INTENT_DEPTH, Intent, detect_intent, detect_type_intent
 from .extraction.entities import extract_entities
 from .extraction.temporal import extract_time_hints
 from .model import MEMORY_TYPES, NEURON_TYPES, NeuronType, memory_type
@@ -227,37 +223,46 @@ def recall(
     filters: Filters = Filters(),
     probe: hybrid.Probe | None = None,
 ) -> RecallResult:
-<<<<<<< HEAD
+    """`probe`: the question's vector when the brain has the semantic layer (its nearest
+    memories become anchors too); None is the lexical recall."""
     return traced_recall(
-        view, query, depth=depth, limit=limit, max_tokens=max_tokens, filters=filters
-    )[0]
+        view, query, depth=depth, limit=limit, max_tokens=max_tokens, filters=filters,
+        probe=probe,
+    )[0]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class Spread:
-    """What a question set alight: its anchors and the activation that spread from them."""
+    """What a question set alight: its anchors, the memories its cues picked out directly
+    (`starts`: anchor neuron -> what picked it), and the activation spread from them."""
 
     anchors: Anchors
     act: Activation
     documents: int  # memories a recall could reach (the IDF's collection size)
     depth: int
     intent: Intent
+    seed_cue: F64
+    near: hybrid.Seeds | None
+    starts: dict[int, str]
 
 
 def check_query(query: str) -> None:
-=======
-    """`probe`: the question's vector when the brain has the semantic layer (its nearest
-    memories become anchors too); None is the lexical recall."""
-    started = time.perf_counter()
->>>>>>> main
     if not isinstance(query, str) or not query.strip():
         raise InputError("query is empty")
     if len(query) > MAX_QUERY_CHARS:
         raise InputError(f"query is too long ({len(query)} > {MAX_QUERY_CHARS} characters)")
 
 
-def activate(view: View, query: str, *, depth: int | None, include_expired: bool) -> Spread:
-    """Anchors of `query` (IDF-weighted) and the activation spread from them."""
+def activate(
+    view: View,
+    query: str,
+    *,
+    depth: int | None,
+    include_expired: bool,
+    probe: hybrid.Probe | None = None,
+) -> Spread:
+    """Anchors of `query` (IDF-weighted), the memories its cues pick out, and the activation
+    spread from them."""
     config = view.p.config_at(view.seq)
     view.p.sync_graph()
     intent = detect_intent(query)
@@ -278,9 +283,21 @@ def activate(view: View, query: str, *, depth: int | None, include_expired: bool
         include_expired=include_expired,
         fanout_exponent=exponent,
     )
-<<<<<<< HEAD
-    act = spread(view, anchors.nodes, initial, params)
-    return Spread(anchors, act, documents, use_depth, intent)
+    seeds, seed_cue = _seeds(view, anchors.cues, reachable, documents, config.hop_decay)
+    near = None if probe is None else hybrid.seeds(view, probe, reachable, documents,
+                                                   config.hop_decay)  # fmt: skip
+    if near is not None and len(near.nodes):  # the semantic layer's anchors join the seeds
+        old = seeds or (near.nodes[:0], near.levels[:0])
+        seeds = (np.concatenate((old[0], near.nodes)), np.concatenate((old[1], near.levels)))
+    act = spread(view, anchors.nodes, initial, params, seeds)
+    starts = {
+        int(n): c.label
+        for c in anchors.cues
+        for n in view.p.f_anchor.values[c.fibers[reachable[c.fibers]]].tolist()
+    }
+    if near is not None:
+        starts.update((int(n), "similar in meaning") for n in near.nodes.tolist())
+    return Spread(anchors, act, documents, use_depth, intent, seed_cue, near, starts)
 
 
 def traced_recall(
@@ -291,6 +308,7 @@ def traced_recall(
     limit: int = 10,
     max_tokens: int | None = None,
     filters: Filters = Filters(),
+    probe: hybrid.Probe | None = None,
 ) -> tuple[RecallResult, Spread]:
     """`recall`, and the spread behind it (for explaining an answer)."""
     started = time.perf_counter()
@@ -304,29 +322,15 @@ def traced_recall(
     if budget < 1:
         raise InputError(f"max_tokens must be positive, got {budget}")
 
-    sp = activate(view, query, depth=depth, include_expired=filters.include_expired)
-    anchors, act = sp.anchors, sp.act
-    ranked = _rank(view, act, filters, limit)
+    sp = activate(view, query, depth=depth, include_expired=filters.include_expired, probe=probe)
+    anchors, act, near = sp.anchors, sp.act, sp.near
+    ranked = _rank(view, act, filters, limit, shallow=sp.depth <= 1)
     found = memories_at(view, [f for f, _ in ranked])
     memories = [RecalledMemory(m, s) for m, (_, s) in zip(found, ranked, strict=True)]
     cue = anchors.weights * idf(act.anchor_degree, sp.documents)
-    confidence = _confidence(view, act, anchors, cue, ranked)
-=======
-    seeds, seed_cue = _seeds(view, anchors.cues, reachable, documents, config.hop_decay)
-    near = None if probe is None else hybrid.seeds(view, probe, reachable, documents,
-                                                   config.hop_decay)  # fmt: skip
-    if near is not None and len(near.nodes):  # the semantic layer's anchors join the seeds
-        old = seeds or (near.nodes[:0], near.levels[:0])
-        seeds = (np.concatenate((old[0], near.nodes)), np.concatenate((old[1], near.levels)))
-    act = spread(view, anchors.nodes, initial, params, seeds)
-    ranked = _rank(view, act, filters, limit, shallow=use_depth <= 1)
-    found = memories_at(view, [f for f, _ in ranked])
-    memories = [RecalledMemory(m, s) for m, (_, s) in zip(found, ranked, strict=True)]
-    cue = anchors.weights * idf(act.anchor_degree, documents)
-    confidence = _confidence(view, act, anchors, cue, seed_cue, ranked)
+    confidence = _confidence(view, act, anchors, cue, sp.seed_cue, ranked)
     if near is not None and ranked:
         confidence = max(confidence, hybrid.confidence(near, ranked[0][0]))
->>>>>>> main
     context = assemble_context(memories, budget)
     links = _carriers(view, anchors.nodes, [f for f, _ in ranked[:REINFORCED]])
     warned = (freshness.warning(m.memory.age_days) for m in memories)
@@ -339,15 +343,9 @@ def traced_recall(
         context=context,
         confidence=confidence,
         neurons_activated=len(act.nodes),
-<<<<<<< HEAD
         depth=sp.depth,
         intent=sp.intent.value,
-        anchors=anchors.labels,
-=======
-        depth=use_depth,
-        intent=intent.value,
         anchors=anchor_labels(query, anchors.labels),
->>>>>>> main
         latency_ms=(time.perf_counter() - started) * 1000,
         at=from_us(view.time),
         seq=view.seq,

@@ -116,7 +116,8 @@ def test_graph_and_explain_over_http(
     seq = api.get("/brains/team/overview").json()["seq"]
     explained = api.get("/brains/team/explain", params={"query": "payments Redis"}).json()
     assert explained["memories"][0]["id"] == done[2]["id"]
-    assert explained["memories"][0]["paths"][0]["nodes"][0]["anchor"] in explained["anchors"]
+    anchor = explained["memories"][0]["paths"][0]["nodes"][0]["anchor"]
+    assert anchor.lower() in {a.lower() for a in explained["anchors"]}
     for _ in range(35):  # past the reinforcement batch: looking never writes
         api.get("/brains/team/explain", params={"query": "payments"})
     assert api.get("/brains/team/overview").json()["seq"] == seq
