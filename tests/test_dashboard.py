@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,10 @@ def test_tokens_a_read_token_sees_and_a_write_token_acts(guarded: str) -> None:
         assert pinned.json()["event"] == "memory_pinned"
 
 
-def test_nmem_ui_serves_on_loopback_and_opens_the_page(tmp_path: Path) -> None:
+@contextmanager
+def nmem_ui(tmp_path: Path, *extra: str) -> Iterator[tuple[int, Path]]:
+    """`nmem ui` on a free port with $BROWSER a script that writes the page it is given to a
+    file; yields (port, that file) and stops it with Ctrl-C, checking it stopped cleanly."""
     opened = tmp_path / "opened.txt"
     browser = tmp_path / "browser"
     browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
@@ -201,20 +205,12 @@ def test_nmem_ui_serves_on_loopback_and_opens_the_page(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "BROWSER": str(browser)}
     proc = subprocess.Popen(
-        nmem("ui", "--store", str(tmp_path / "store"), "--brain", "work", "--port", str(port)),
+        nmem("ui", "--store", str(tmp_path / "store"), "--port", str(port), *extra),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while not (opened.exists() and opened.read_text().strip()):
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline, "nmem ui opened no page"
-            time.sleep(0.05)
-        page = opened.read_text().strip()
-        assert page == f"http://127.0.0.1:{port}/ui#/overview?brain=work"
-        answer = httpx.get(page.partition("#")[0], timeout=10)
-        assert answer.status_code == 200
-        assert "NeuralMemory" in answer.text
+        yield port, opened
+        assert proc.poll() is None, proc.communicate()[1]
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=15)
@@ -223,18 +219,21 @@ def test_nmem_ui_serves_on_loopback_and_opens_the_page(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}/ui" in err
 
 
+def test_nmem_ui_serves_on_loopback_and_opens_the_page(tmp_path: Path) -> None:
+    with nmem_ui(tmp_path, "--brain", "work") as (port, opened):
+        deadline = time.monotonic() + 30
+        while not (opened.exists() and opened.read_text().strip()):
+            assert time.monotonic() < deadline, "nmem ui opened no page"
+            time.sleep(0.05)
+        page = opened.read_text().strip()
+        assert page == f"http://127.0.0.1:{port}/ui#/overview?brain=work"
+        answer = httpx.get(page.partition("#")[0], timeout=10)
+        assert answer.status_code == 200
+        assert "NeuralMemory" in answer.text
+
+
 def test_nmem_ui_with_no_open_opens_nothing(tmp_path: Path) -> None:
-    opened = tmp_path / "opened.txt"
-    browser = tmp_path / "browser"
-    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
-    browser.chmod(0o755)
-    port = free_port()
-    env = {**os.environ, "BROWSER": str(browser)}
-    proc = subprocess.Popen(
-        nmem("ui", "--store", str(tmp_path / "store"), "--port", str(port), "--no-open"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
+    with nmem_ui(tmp_path, "--no-open") as (port, opened):
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -242,12 +241,7 @@ def test_nmem_ui_with_no_open_opens_nothing(tmp_path: Path) -> None:
                     break
             except httpx.TransportError:
                 pass
-            assert proc.poll() is None, proc.communicate()[1]
-            assert time.monotonic() < deadline
+            assert time.monotonic() < deadline, "nmem ui did not start"
             time.sleep(0.05)
         time.sleep(0.5)  # a browser thread, had one started, would have run by now
         assert not opened.exists()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=15)
-    assert proc.returncode == 0, err
