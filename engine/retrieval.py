@@ -103,6 +103,7 @@ def idf(degree: I64, documents: int) -> F64:
 class Filters:
     types: frozenset[int] | None = None
     tags: frozenset[str] | None = None
+    any_tag: bool = False  # a memory with any of `tags` matches (default: all of them)
     include_expired: bool = False
     min_priority: int = 0
     project: int | None = None  # index into the projection's project ids
@@ -257,16 +258,24 @@ def _rank(view: View, act: Activation, filters: Filters, limit: int) -> list[tup
         top = np.argpartition(-score, shortlist - 1)[:shortlist]
         fibers, score = fibers[top], score[top]
     if filters.tags is not None:
-        wanted = filters.tags
-        keep = np.fromiter(
-            (wanted <= set(view.tags(f)) for f in fibers.tolist()), dtype=bool, count=len(fibers)
-        )
+        keep = tag_match(view, fibers, filters.tags, any_tag=filters.any_tag)
         fibers, score = fibers[keep], score[keep]
     if not len(fibers):
         return []
     score = score * _priors(view, fibers)
     order = np.lexsort((fibers, -score))[:limit]
     return [(int(fibers[i]), float(score[i])) for i in order]
+
+
+def tag_match(
+    view: View, fibers: I64, wanted: frozenset[str], *, any_tag: bool
+) -> npt.NDArray[np.bool_]:
+    """Which of these memories carry all (or, with `any_tag`, any) of the wanted tags."""
+    if any_tag:
+        hits = (not wanted.isdisjoint(view.tags(f)) for f in fibers.tolist())
+    else:
+        hits = (wanted.issubset(view.tags(f)) for f in fibers.tolist())
+    return np.fromiter(hits, dtype=bool, count=len(fibers))
 
 
 def _priors(view: View, fibers: I64) -> F64:

@@ -23,10 +23,15 @@ from mcp.client.stdio import stdio_client
 
 pytestmark = pytest.mark.anyio
 
+# the original's default tier, its lifecycle tools, and ours
 TOOLS = {
-    "nmem_remember", "nmem_recall", "nmem_context", "nmem_todo",
-    "nmem_stats", "nmem_history", "nmem_forget", "nmem_export",
+    "nmem_remember", "nmem_remember_batch", "nmem_recall", "nmem_context", "nmem_todo",
+    "nmem_auto", "nmem_session", "nmem_eternal", "nmem_recap", "nmem_situation",
+    "nmem_show", "nmem_edit", "nmem_pin", "nmem_forget", "nmem_stats",
+    "nmem_unpin", "nmem_restore", "nmem_list", "nmem_history", "nmem_diff", "nmem_export",
 }  # fmt: skip
+READS = {"nmem_recall", "nmem_context", "nmem_recap", "nmem_situation", "nmem_show",
+         "nmem_list", "nmem_stats", "nmem_history", "nmem_export"}  # fmt: skip
 CALL_TIMEOUT = 20.0
 
 
@@ -101,7 +106,7 @@ def server_log(store: Path) -> str:
 
 
 def test_literal_memory_types_match_the_engine() -> None:
-    from adapters.mcp_server import MEMORY_TYPES
+    from adapters.mcp.args import MEMORY_TYPES
     from engine import MemoryType
 
     assert tuple(t.value for t in MemoryType) == MEMORY_TYPES
@@ -132,13 +137,21 @@ async def test_initialize_and_list_tools_with_their_schemas(tmp_path: Path) -> N
     assert remember["properties"]["priority"] == {
         **remember["properties"]["priority"], "type": "integer", "minimum": 0, "maximum": 10,
     }  # fmt: skip
-    assert remember["properties"]["tags"]["items"] == {"type": "string"}
+    assert remember["properties"]["tags"]["items"] == {"type": "string", "maxLength": 100}
     assert remember["properties"]["expires_days"]["type"] == "number"
     recall = schema["nmem_recall"]
     assert recall["required"] == ["query"]
-    assert set(recall["properties"]) == {
-        "query", "depth", "max_tokens", "min_confidence", "limit", "at",
+    assert set(recall["properties"]) >= {
+        "query", "depth", "max_tokens", "min_confidence", "limit", "at", "as_of", "tags",
+        "tag_mode", "types", "project", "mode",
     }  # fmt: skip
+    assert recall["properties"]["tag_mode"]["enum"] == ["and", "or"]
+    for name, tool_schema in schema.items():  # the original's two arguments of every tool
+        assert tool_schema["properties"]["compact"]["type"] == "boolean", name
+        assert tool_schema["properties"]["token_budget"]["minimum"] == 50, name
+    batch_item = schema["nmem_remember_batch"]["properties"]["memories"]["items"]
+    assert batch_item["required"] == ["content"]
+    assert {"content", "type", "priority", "tags", "event_at"} <= set(batch_item["properties"])
     assert (recall["properties"]["depth"]["minimum"], recall["properties"]["depth"]["maximum"]) == (
         0,
         3,
@@ -153,8 +166,8 @@ async def test_initialize_and_list_tools_with_their_schemas(tmp_path: Path) -> N
     assert schema["nmem_forget"]["required"] == ["memory_id"]
     assert schema["nmem_forget"]["properties"]["hard"]["default"] is False
     assert schema["nmem_history"]["properties"]["limit"]["default"] == 50
-    for name in ("nmem_recall", "nmem_context", "nmem_stats", "nmem_history", "nmem_export"):
-        assert "at" in schema[name]["properties"], name
+    for name in READS:
+        assert {"at", "as_of"} <= set(schema[name]["properties"]), name
         annotations = tools[name].annotations
         assert annotations is not None
         assert annotations.read_only_hint is True, name
@@ -265,8 +278,12 @@ async def test_every_tool_round_trip(tmp_path: Path) -> None:
         trail = await ok(session, "nmem_history", memory_id=done["id"])
         assert trail["events"][-1]["type"] == "memory_forgotten"
 
-        erased = await ok(session, "nmem_forget", memory_id=plain["id"], hard=True)
-        assert erased["hard"] is True
+        pending = await ok(session, "nmem_forget", memory_id=plain["id"], hard=True)
+        assert pending["status"] == "pending_confirmation"
+        assert "dark mode" in json.dumps(await ok(session, "nmem_export"))  # not yet
+        erased = await ok(session, "nmem_forget", memory_id=plain["id"], hard=True,
+                          confirm_token=pending["confirm_token"])  # fmt: skip
+        assert erased["status"] == "hard_deleted"
         assert erased["event"] == "memory_erased"
         assert "dark mode" not in json.dumps(await ok(session, "nmem_export"))
         assert "Traceback" not in server_log(store)
@@ -493,6 +510,6 @@ def test_an_unusable_store_is_a_tool_error_not_a_dead_server(tmp_path: Path) -> 
             message = await fails(session, "nmem_stats")
             assert "cannot use the store" in message
             assert "Not a directory" in message
-            assert len((await session.list_tools()).tools) == 8  # still serving
+            assert len((await session.list_tools()).tools) == len(TOOLS)  # still serving
 
     anyio.run(check, backend="asyncio")
