@@ -8,8 +8,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine import BrainView, Memory
 
-DIFF_GROUPS = ("added", "changed", "forgotten", "restored", "erased", "expired", "pinned",
-               "unpinned")  # fmt: skip
+DIFF_GROUPS = (
+    "added",
+    "changed",
+    "forgotten",
+    "restored",
+    "erased",
+    "expired",
+    "pinned",
+    "unpinned",
+)
 
 
 def preview(text: str, width: int = 70) -> str:

@@ -41,3 +41,9 @@ def run_python(code: str, *args: str, timeout: float = 60) -> subprocess.Complet
         env=env,
         check=False,
     )
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The async suites (MCP, HTTP clients) run on asyncio."""
+    return "asyncio"

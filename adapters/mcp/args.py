@@ -7,9 +7,17 @@ from pydantic import Field
 
 # The engine's ten memory types (engine.model.MemoryType; a test keeps the two in step).
 MemoryTypeName = Literal[
-    "fact", "decision", "preference", "todo", "insight",
-    "context", "instruction", "error", "workflow", "reference",
-]  # fmt: skip
+    "fact",
+    "decision",
+    "preference",
+    "todo",
+    "insight",
+    "context",
+    "instruction",
+    "error",
+    "workflow",
+    "reference",
+]
 MEMORY_TYPES: tuple[str, ...] = get_args(MemoryTypeName)
 
 When = Annotated[
@@ -81,11 +89,15 @@ EventAt = Annotated[
         "memory's date.",
     ),
 ]
-Limit = Annotated[int, Field(ge=1, le=200, description="How many memories to return at most.")]
 Types = Annotated[
     list[MemoryTypeName] | None,
     Field(max_length=10, description="Only memories of these types, e.g. ['decision', 'todo']."),
 ]
 Project = Annotated[
     str | None, Field(max_length=200, description="Only memories of this project (by name).")
+]
+
+FiberIds = Annotated[
+    list[Annotated[str, Field(min_length=4, max_length=200)]] | None,
+    Field(max_length=200, description="The memories' ids (or unique prefixes)."),
 ]

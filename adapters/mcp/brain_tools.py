@@ -46,14 +46,20 @@ def specs(engine: Engine) -> list[Spec]:
     async def nmem_history(
         memory_id: Annotated[
             str | None,
-            Field(min_length=4, max_length=200, description="A memory id or a unique prefix "
-                  "(at least 4 characters). Omit for the whole brain's events."),
-        ] = None,  # fmt: skip
+            Field(
+                min_length=4,
+                max_length=200,
+                description="A memory id or a unique prefix "
+                "(at least 4 characters). Omit for the whole brain's events.",
+            ),
+        ] = None,
         types: Annotated[
             list[str] | None,
-            Field(max_length=30, description="Only these event types, e.g. "
-                  "['memory_edited', 'memory_forgotten']."),
-        ] = None,  # fmt: skip
+            Field(
+                max_length=30,
+                description="Only these event types, e.g. ['memory_edited', 'memory_forgotten'].",
+            ),
+        ] = None,
         limit: Annotated[
             int,
             Field(ge=1, le=1000, description="Only the newest N events (returned oldest first)."),
@@ -75,8 +81,12 @@ def specs(engine: Engine) -> list[Spec]:
         return await engine.run(work)
 
     async def nmem_diff(
-        start: Annotated[Moment, Field(description="The earlier moment: a seq, an ISO time "
-                                       "or a phrase like '1 week ago'.")],  # fmt: skip
+        start: Annotated[
+            Moment,
+            Field(
+                description="The earlier moment: a seq, an ISO time or a phrase like '1 week ago'."
+            ),
+        ],
         end: Annotated[
             str | int | None,
             Field(description="The later moment (default: now)."),
@@ -86,9 +96,13 @@ def specs(engine: Engine) -> list[Spec]:
         ] = 10,
         per_group: Annotated[
             int,
-            Field(ge=0, le=200, description="How many memories to show (with their text) "
-                  "per group; the counts are always complete."),
-        ] = 20,  # fmt: skip
+            Field(
+                ge=0,
+                le=200,
+                description="How many memories to show (with their text) "
+                "per group; the counts are always complete.",
+            ),
+        ] = 20,
     ) -> Answer:
         def work(brain: "Brain") -> Answer:
             since = brain.at(start)
@@ -102,17 +116,33 @@ def specs(engine: Engine) -> list[Spec]:
         return await engine.run(lambda brain: read_view(brain, at, as_of).snapshot())
 
     return [
-        Spec(nmem_stats, "Counts for the brain: memories by type, priority and freshness; "
-             "expired, forgotten, erased, pinned; neurons, links, events; store size; last "
-             "decay sweep. With the original's neuron_count, synapse_count, fiber_count.", READ),
-        Spec(nmem_history, "The recorded events (oldest first) of one memory (remembered, "
-             "edited, retyped, forgotten, restored, reinforced, erased, ...) or of the whole "
-             "brain: how and when it changed. Each has seq, recorded_at, type, summary and the "
-             "event's data.", READ),
-        Spec(nmem_diff, "What changed between two moments: the memories added, changed, "
-             "forgotten, restored, erased, expired, pinned (with their text) and the links whose "
-             "weight moved most.", READ),
-        Spec(nmem_export, "The whole brain as JSON (the original NeuralMemory's snapshot "
-             "shape: memories, neurons, synapses, fibers, projects), now or `at` a past moment. "
-             "Large: for backups and inspection; use nmem_recall to answer questions.", READ),
+        Spec(
+            nmem_stats,
+            "Counts for the brain: memories by type, priority and freshness; "
+            "expired, forgotten, erased, pinned; neurons, links, events; store size; last "
+            "decay sweep. With the original's neuron_count, synapse_count, fiber_count.",
+            READ,
+        ),
+        Spec(
+            nmem_history,
+            "The recorded events (oldest first) of one memory (remembered, "
+            "edited, retyped, forgotten, restored, reinforced, erased, ...) or of the whole "
+            "brain: how and when it changed. Each has seq, recorded_at, type, summary and the "
+            "event's data.",
+            READ,
+        ),
+        Spec(
+            nmem_diff,
+            "What changed between two moments: the memories added, changed, "
+            "forgotten, restored, erased, expired, pinned (with their text) and the links whose "
+            "weight moved most.",
+            READ,
+        ),
+        Spec(
+            nmem_export,
+            "The whole brain as JSON (the original NeuralMemory's snapshot "
+            "shape: memories, neurons, synapses, fibers, projects), now or `at` a past moment. "
+            "Large: for backups and inspection; use nmem_recall to answer questions.",
+            READ,
+        ),
     ]

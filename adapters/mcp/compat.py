@@ -51,9 +51,10 @@ NOT_SERVED: dict[str, dict[str, str]] = {
 
 # Batch items: the same refusals as nmem_remember, per item.
 NOT_SERVED_IN_BATCH_ITEMS = {
-    k: v for k, v in NOT_SERVED["nmem_remember"].items() if k in ("encrypted", "trust_score",
-                                                                  "source_id")
-}  # fmt: skip
+    k: v
+    for k, v in NOT_SERVED["nmem_remember"].items()
+    if k in ("encrypted", "trust_score", "source_id")
+}
 
 SHAPING_ARGUMENTS: dict[str, dict[str, Any]] = {
     "compact": {
@@ -77,7 +78,7 @@ class Shape:
     token_budget: int | None = None
 
 
-SHAPE: ContextVar[Shape] = ContextVar("nmem_mcp_shape", default=Shape())
+SHAPE: ContextVar[Shape | None] = ContextVar("nmem_mcp_shape", default=None)
 
 COMPACT_LIST_ITEMS = 10
 COMPACT_PREVIEW = 120
@@ -87,8 +88,10 @@ _COUNTED = frozenset({"fibers_matched", "expiry_warnings"})
 _PREVIEWED = frozenset({"content", "text", "context", "answer", "summary", "message"})
 
 
-def shaped(answer: dict[str, Any], shape: Shape) -> dict[str, Any]:
+def shaped(answer: dict[str, Any], shape: Shape | None) -> dict[str, Any]:
     """`answer` as the call asked for it: compacted, then cut to the token budget."""
+    if shape is None:
+        return answer
     if shape.compact:
         answer = _cut(answer, COMPACT_LIST_ITEMS, COMPACT_PREVIEW, count=True)
     if shape.token_budget is not None and tokens(answer) > shape.token_budget:

@@ -3,6 +3,7 @@ pin/unpin, restore, list. Names, arguments and answer keys follow the original N
 where it has them; ours are added beside them."""
 
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -15,7 +16,7 @@ from .args import (
     Content,
     EventAt,
     ExpiresDays,
-    Limit,
+    FiberIds,
     MemoryId,
     MemoryTypeName,
     OptionalPriority,
@@ -73,14 +74,16 @@ def expiry_warnings(memories: list["Memory"], within_days: int | None, now: date
             continue
         days = (m.expires_at - now) / timedelta(days=1)
         if 0 <= days <= within_days:
-            out.append({
-                "fiber_id": m.id,
-                "memory_type": m.memory_type.value,
-                "days_until_expiry": round(days, 1),
-                "priority": m.priority,
-                "suggestion": "Remember it again if it still holds, or give it a new expiry "
-                "with nmem_edit expires_days.",
-            })  # fmt: skip
+            out.append(
+                {
+                    "fiber_id": m.id,
+                    "memory_type": m.memory_type.value,
+                    "days_until_expiry": round(days, 1),
+                    "priority": m.priority,
+                    "suggestion": "Remember it again if it still holds, or give it a new expiry "
+                    "with nmem_edit expires_days.",
+                }
+            )
     return out
 
 
@@ -89,11 +92,10 @@ def merged(content: str, context: dict[str, Any] | None) -> str:
     if not context:
         return content
     parts = []
-    for key, value in context.items():
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        elif isinstance(value, dict):
+    for key, raw in context.items():
+        if isinstance(raw, dict):
             raise ToolError(f"context.{key}: give a text, a number or a list, not an object")
+        value = ", ".join(str(v) for v in raw) if isinstance(raw, list) else raw
         if value in (None, ""):
             continue
         parts.append(f"{key.replace('_', ' ').capitalize()}: {value}")
@@ -153,7 +155,7 @@ def memory_input(
     )
 
 
-def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
+def specs(engine: Engine) -> list[Spec]:
     async def nmem_remember(
         content: Content,
         type: Annotated[
@@ -166,33 +168,50 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
         event_at: EventAt = None,
         ephemeral: Annotated[
             bool,
-            Field(description="A scratch note for this session: expires after a day unless "
-                  "expires_days says otherwise; nmem_recall permanent_only leaves it out."),
-        ] = False,  # fmt: skip
+            Field(
+                description="A scratch note for this session: expires after a day unless "
+                "expires_days says otherwise; nmem_recall permanent_only leaves it out."
+            ),
+        ] = False,
         context: Annotated[
             dict[str, Any] | None,
-            Field(description="Structured details merged into the text, e.g. {'reason': "
-                  "'...', 'alternatives': '...'} becomes '... Reason: .... Alternatives: ...'."),
-        ] = None,  # fmt: skip
+            Field(
+                description="Structured details merged into the text, e.g. {'reason': "
+                "'...', 'alternatives': '...'} becomes '... Reason: .... Alternatives: ...'."
+            ),
+        ] = None,
         valid_until: Annotated[
             str | None,
-            Field(max_length=200, description="When it stops holding (ISO time or phrase): "
-                  "the memory expires then. Instead of expires_days."),
-        ] = None,  # fmt: skip
+            Field(
+                max_length=200,
+                description="When it stops holding (ISO time or phrase): "
+                "the memory expires then. Instead of expires_days.",
+            ),
+        ] = None,
         verbose_extraction: Annotated[
             bool,
-            Field(description="Accepted for the original's agents: the answer always counts "
-                  "the neurons and links made (neurons_created, synapses_created)."),
-        ] = False,  # fmt: skip
+            Field(
+                description="Accepted for the original's agents: the answer always counts "
+                "the neurons and links made (neurons_created, synapses_created)."
+            ),
+        ] = False,
         project: Project = None,
     ) -> Answer:
         text = merged(content, context)
 
         def work(brain: "Brain") -> Answer:
             item = memory_input(
-                brain, text, kind=type, priority=priority, tags=tags, expires_days=expires_days,
-                event_at=event_at, ephemeral=ephemeral, valid_until=valid_until, project=project,
-            )  # fmt: skip
+                brain,
+                text,
+                kind=type,
+                priority=priority,
+                tags=tags,
+                expires_days=expires_days,
+                event_at=event_at,
+                ephemeral=ephemeral,
+                valid_until=valid_until,
+                project=project,
+            )
             out = remembered(brain, brain.remember_many([item])[0], text)
             if item.event_time is not None:
                 out["event_time"] = item.event_time.isoformat()
@@ -203,9 +222,13 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
     async def nmem_remember_batch(
         memories: Annotated[
             list[dict[str, Any]],
-            Field(min_length=1, max_length=BATCH_MAX, description="The memories, at most 20: "
-                  "each {content, type, priority, tags, expires_days, event_at, ephemeral}."),
-        ],  # fmt: skip
+            Field(
+                min_length=1,
+                max_length=BATCH_MAX,
+                description="The memories, at most 20: "
+                "each {content, type, priority, tags, expires_days, event_at, ephemeral}.",
+            ),
+        ],
     ) -> Answer:
         results: list[Answer | None] = [None] * len(memories)
         valid: list[tuple[int, BatchItem]] = []
@@ -236,27 +259,40 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
                 pairs = list(zip(inputs, done, strict=True))
             except EngineError:
                 pairs = []
-                for (i, inp) in inputs:
+                for i, inp in inputs:
                     try:
                         pairs.append(((i, inp), brain.remember_many([inp])[0]))
                     except EngineError as exc:
                         results[i] = _failed(i, _agent_error(exc))
             for (i, _), d in pairs:
-                results[i] = {"index": i, "status": "ok", "fiber_id": d.id,
-                              "memory_type": d.memory_type.value, "seq": d.seq}  # fmt: skip
+                results[i] = {
+                    "index": i,
+                    "status": "ok",
+                    "fiber_id": d.id,
+                    "memory_type": d.memory_type.value,
+                    "seq": d.seq,
+                }
 
         await engine.run(work)
         final = [r for r in results if r is not None]
         saved = sum(r["status"] == "ok" for r in final)
-        return {"success": saved > 0, "saved": saved, "failed": len(final) - saved,
-                "total": len(final), "results": final}  # fmt: skip
+        return {
+            "success": saved > 0,
+            "saved": saved,
+            "failed": len(final) - saved,
+            "total": len(final),
+            "results": final,
+        }
 
     async def nmem_todo(
         task: Annotated[
             str,
-            Field(min_length=1, max_length=100_000,
-                  description="The task, e.g. 'Migrate the billing cron to the new queue'."),
-        ],  # fmt: skip
+            Field(
+                min_length=1,
+                max_length=100_000,
+                description="The task, e.g. 'Migrate the billing cron to the new queue'.",
+            ),
+        ],
         priority: Priority = 5,
     ) -> Answer:
         from engine import MemoryInput
@@ -271,22 +307,34 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
     async def nmem_recall(
         query: Annotated[
             str,
-            Field(min_length=1, max_length=10_000, description="A natural-language question "
-                  "or keywords, e.g. 'what database do payments use?'"),
-        ],  # fmt: skip
+            Field(
+                min_length=1,
+                max_length=10_000,
+                description="A natural-language question "
+                "or keywords, e.g. 'what database do payments use?'",
+            ),
+        ],
         depth: Annotated[
             int | None,
-            Field(ge=0, le=3, description="How far activation spreads: 0 direct matches only "
-                  "... 3 deep associations. Default: chosen from the question."),
-        ] = None,  # fmt: skip
+            Field(
+                ge=0,
+                le=3,
+                description="How far activation spreads: 0 direct matches only "
+                "... 3 deep associations. Default: chosen from the question.",
+            ),
+        ] = None,
         max_tokens: Annotated[
             int, Field(ge=1, le=100_000, description="Token budget of `answer` (default 500).")
         ] = 500,
         min_confidence: Annotated[
             float,
-            Field(ge=0, le=1, description="Below this confidence (0-1) no answer is returned "
-                  "(answer null, message says why)."),
-        ] = 0.0,  # fmt: skip
+            Field(
+                ge=0,
+                le=1,
+                description="Below this confidence (0-1) no answer is returned "
+                "(answer null, message says why).",
+            ),
+        ] = 0.0,
         limit: Annotated[
             int, Field(ge=1, le=100, description="How many memories to return at most.")
         ] = 10,
@@ -299,32 +347,47 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
         ] = 0,
         mode: Annotated[
             Literal["associative", "exact"],
-            Field(description="'associative' (default): `answer` is a Markdown context of the "
-                  "best memories; 'exact': `memories` hold each one's full text verbatim."),
-        ] = "associative",  # fmt: skip
+            Field(
+                description="'associative' (default): `answer` is a Markdown context of the "
+                "best memories; 'exact': `memories` hold each one's full text verbatim."
+            ),
+        ] = "associative",
         include_citations: Annotated[
-            bool, Field(description="exact mode: add each memory's citation (when it happened, "
-                        "when it was recorded, by which source). Default true.")
-        ] = True,  # fmt: skip
+            bool,
+            Field(
+                description="exact mode: add each memory's citation (when it happened, "
+                "when it was recorded, by which source). Default true."
+            ),
+        ] = True,
         warn_expiry_days: Annotated[
             int | None,
-            Field(ge=1, le=90, description="Add expiry_warnings for memories of the answer "
-                  "that expire within this many days."),
-        ] = None,  # fmt: skip
+            Field(
+                ge=1,
+                le=90,
+                description="Add expiry_warnings for memories of the answer "
+                "that expire within this many days.",
+            ),
+        ] = None,
         prefer_recent: Annotated[
-            bool, Field(description="Order the memories newest event first (for 'what is the "
-                        "current ...'; not for history questions).")
-        ] = False,  # fmt: skip
+            bool,
+            Field(
+                description="Order the memories newest event first (for 'what is the "
+                "current ...'; not for history questions)."
+            ),
+        ] = False,
         permanent_only: Annotated[
             bool, Field(description="Leave out ephemeral (session-scoped) memories.")
         ] = False,
         include_status: Annotated[
             list[Literal["active", "superseded", "expired"]]
-            | Literal["active", "superseded", "expired"] | None,
-            Field(description="Which memories: ['active'] (default); add 'expired' for "
-                  "memories past their expiry; ['expired'] for those only. Nothing is ever "
-                  "'superseded' here (updates are edits, kept in nmem_history)."),
-        ] = None,  # fmt: skip
+            | Literal["active", "superseded", "expired"]
+            | None,
+            Field(
+                description="Which memories: ['active'] (default); add 'expired' for "
+                "memories past their expiry; ['expired'] for those only. Nothing is ever "
+                "'superseded' here (updates are edits, kept in nmem_history)."
+            ),
+        ] = None,
         clean_for_prompt: Annotated[
             bool | None, Field(description="true: `answer` without its section header.")
         ] = None,
@@ -334,21 +397,29 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
         ] = None,
         recall_token_budget: Annotated[
             int | None,
-            Field(ge=50, le=100_000, description="The original's budget-aware selection: the "
-                  "best memories that fit this many tokens (instead of max_tokens); adds "
-                  "budget_stats."),
-        ] = None,  # fmt: skip
+            Field(
+                ge=50,
+                le=100_000,
+                description="The original's budget-aware selection: the "
+                "best memories that fit this many tokens (instead of max_tokens); adds "
+                "budget_stats.",
+            ),
+        ] = None,
         layer: Annotated[
             Literal["auto", "project", "global"],
-            Field(description="The original's brain layers: here there is one brain per "
-                  "server, so 'auto' and 'project' are the same and 'global' is refused."),
-        ] = "auto",  # fmt: skip
+            Field(
+                description="The original's brain layers: here there is one brain per "
+                "server, so 'auto' and 'project' are the same and 'global' is refused."
+            ),
+        ] = "auto",
         at: When = None,
         as_of: AsOf = None,
     ) -> Answer:
         if layer == "global":
-            raise ToolError("nmem_recall: layer 'global' is not supported here: one server "
-                            "serves one brain (start another with nmem mcp --brain NAME)")  # fmt: skip
+            raise ToolError(
+                "nmem_recall: layer 'global' is not supported here: one server "
+                "serves one brain (start another with nmem mcp --brain NAME)"
+            )
         statuses = _statuses(include_status)
         budget = recall_token_budget or max_tokens
 
@@ -357,10 +428,17 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
 
             v = read_view(brain, at, as_of)
             result = v.recall(
-                query, depth=depth, limit=limit, max_tokens=budget, types=list(types or ()) or None,
-                tags=tags, tag_mode=tag_mode, project=project, min_priority=min_priority,
+                query,
+                depth=depth,
+                limit=limit,
+                max_tokens=budget,
+                types=list(types or ()) or None,
+                tags=tags,
+                tag_mode=tag_mode,
+                project=project,
+                min_priority=min_priority,
                 include_expired="expired" in statuses,
-            )  # fmt: skip
+            )
             found = _kept(result.memories, statuses, permanent_only, prefer_recent)
             answer = result.context if found == result.memories else assemble_context(found, budget)
             answer = _presented(answer, clean=clean_for_prompt, provenance=show_provenance)
@@ -371,8 +449,7 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
                 "fibers_matched": [m.memory.id for m in found],
                 "depth_used": result.depth,
                 "tokens_used": count_tokens(answer),
-                "memories": [{**memory_item(m.memory), "score": round(m.score, 4)}
-                             for m in found],  # fmt: skip
+                "memories": [{**memory_item(m.memory), "score": round(m.score, 4)} for m in found],
                 "brain": brain.name,
                 "at": result.at.isoformat(),
                 "seq": result.seq,
@@ -383,15 +460,23 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
                 out["mode"] = "exact"
                 out["memories"] = [_exact(m, include_citations) for m in found]
             if recall_token_budget is not None:
-                out["budget_stats"] = {"budget": recall_token_budget,
-                                       "tokens_used": count_tokens(answer)}  # fmt: skip
+                out["budget_stats"] = {
+                    "budget": recall_token_budget,
+                    "tokens_used": count_tokens(answer),
+                }
             warnings = expiry_warnings([m.memory for m in found], warn_expiry_days, result.at)
             if warnings:
                 out["expiry_warnings"] = warnings
             if result.confidence < min_confidence:
-                out.update(answer=None, memories=[], fibers_matched=[], message=(
-                    f"Confidence {result.confidence:.2f} is below min_confidence "
-                    f"{min_confidence:.2f}: no reliable answer in memory."))  # fmt: skip
+                out.update(
+                    answer=None,
+                    memories=[],
+                    fibers_matched=[],
+                    message=(
+                        f"Confidence {result.confidence:.2f} is below min_confidence "
+                        f"{min_confidence:.2f}: no reliable answer in memory."
+                    ),
+                )
             return out
 
         return await engine.run(work)
@@ -406,13 +491,20 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
         ] = False,
         warn_expiry_days: Annotated[
             int | None,
-            Field(ge=1, le=90, description="Add expiry_warnings for the listed memories that "
-                  "expire within this many days."),
-        ] = None,  # fmt: skip
+            Field(
+                ge=1,
+                le=90,
+                description="Add expiry_warnings for the listed memories that "
+                "expire within this many days.",
+            ),
+        ] = None,
         include_ghosts: Annotated[
-            bool, Field(description="Accepted for the original's agents: faded memories are "
-                        "never listed here (decay prunes links, not memories).")
-        ] = True,  # fmt: skip
+            bool,
+            Field(
+                description="Accepted for the original's agents: faded memories are "
+                "never listed here (decay prunes links, not memories)."
+            ),
+        ] = True,
         at: When = None,
         as_of: AsOf = None,
     ) -> Answer:
@@ -474,11 +566,21 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
         def work(brain: "Brain") -> Answer:
             v = read_view(brain, at, as_of)
             found = v.memories(
-                types=list(types or ()) or None, project=project, min_priority=min_priority,
-                limit=limit, status=status, tags=tags, tag_mode=tag_mode,
-            )  # fmt: skip
-            return {"memories": [memory_item(m) for m in found], "count": len(found),
-                    "brain": brain.name, "seq": v.seq, "at": v.time.isoformat()}  # fmt: skip
+                types=list(types or ()) or None,
+                project=project,
+                min_priority=min_priority,
+                limit=limit,
+                status=status,
+                tags=tags,
+                tag_mode=tag_mode,
+            )
+            return {
+                "memories": [memory_item(m) for m in found],
+                "count": len(found),
+                "brain": brain.name,
+                "seq": v.seq,
+                "at": v.time.isoformat(),
+            }
 
         return await engine.run(work)
 
@@ -488,9 +590,12 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
         memory_id: MemoryId,
         content: Annotated[
             str | None,
-            Field(min_length=1, max_length=100_000,
-                  description="New text (the memory is re-linked to its new words)."),
-        ] = None,  # fmt: skip
+            Field(
+                min_length=1,
+                max_length=100_000,
+                description="New text (the memory is re-linked to its new words).",
+            ),
+        ] = None,
         type: Annotated[MemoryTypeName | None, Field(description="New memory type.")] = None,
         priority: OptionalPriority = None,
         tags: Annotated[
@@ -507,19 +612,29 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
         ] = None,
     ) -> Answer:
         if all(v is None for v in (content, type, priority, tags, expires_days, project)):
-            raise ToolError("nmem_edit: give at least one of content, type, priority, tags, "
-                            "expires_days or project")  # fmt: skip
+            raise ToolError(
+                "nmem_edit: give at least one of content, type, priority, tags, "
+                "expires_days or project"
+            )
 
         def work(brain: "Brain") -> Answer:
             before = brain.get(memory_id)
             done = brain.edit(
-                before.id, content, memory_type=type, priority=priority, tags=tags,
+                before.id,
+                content,
+                memory_type=type,
+                priority=priority,
+                tags=tags,
                 expires_in_days=expires_days,
                 project=False if project is None else (project or None),
-            )  # fmt: skip
+            )
             changes = edit_changes(before, brain.get(before.id))
-            return {"status": "edited" if done.events else "unchanged", "memory_id": done.id,
-                    "changes": changes, **done.to_dict()}  # fmt: skip
+            return {
+                "status": "edited" if done.events else "unchanged",
+                "memory_id": done.id,
+                "changes": changes,
+                **done.to_dict(),
+            }
 
         return await engine.run(work)
 
@@ -527,36 +642,47 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
         memory_id: MemoryId,
         hard: Annotated[
             bool,
-            Field(description="false (default): hide it from every read; nmem_restore brings "
-                  "it back and nmem_history keeps it. true: erase its content for good; the "
-                  "first call returns status 'pending_confirmation' and a confirm_token, a "
-                  "second call with that token erases."),
-        ] = False,  # fmt: skip
+            Field(
+                description="false (default): hide it from every read; nmem_restore brings "
+                "it back and nmem_history keeps it. true: erase its content for good; the "
+                "first call returns status 'pending_confirmation' and a confirm_token, a "
+                "second call with that token erases."
+            ),
+        ] = False,
         reason: Annotated[
             str, Field(max_length=1000, description="Why, kept in the history (e.g. 'done').")
         ] = "",
         confirm_token: Annotated[
             str | None,
-            Field(max_length=100, description="The token of a pending hard erase of this "
-                  "memory: works once, for 5 minutes."),
-        ] = None,  # fmt: skip
+            Field(
+                max_length=100,
+                description="The token of a pending hard erase of this "
+                "memory: works once, for 5 minutes.",
+            ),
+        ] = None,
         confirm: Annotated[
             bool | None,
-            Field(description="The original's confirmation flag: not enough on its own here; "
-                  "a hard erase needs the confirm_token of its first call."),
-        ] = None,  # fmt: skip
+            Field(
+                description="The original's confirmation flag: not enough on its own here; "
+                "a hard erase needs the confirm_token of its first call."
+            ),
+        ] = None,
     ) -> Answer:
         def work(brain: "Brain") -> Answer:
             m = brain.get(memory_id)
             if not hard:
                 done = brain.forget(m.id, reason=reason)
                 already = "already hidden; " if done.event == "unchanged" else ""
-                return {"status": "soft_deleted", "memory_id": m.id, "message": f"{already}"
-                        "hidden from every read; nmem_restore brings it back", **done.to_dict()}
+                return {
+                    "status": "soft_deleted",
+                    "memory_id": m.id,
+                    "message": f"{already}hidden from every read; nmem_restore brings it back",
+                    **done.to_dict(),
+                }
             target = f"{brain.name}/{m.id}"
             if confirm_token is None:
                 token = engine.confirmations.issue("erase", target)
-                note = ("confirm=true is not enough here: " if confirm else "")
+                note = "confirm=true is not enough here: " if confirm else ""
                 return {
                     "status": "pending_confirmation",
                     "memory_id": m.id,
@@ -569,12 +695,16 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
                 }
             refused = engine.confirmations.redeem(confirm_token, "erase", target)
             if refused is not None:
-                raise ToolError(f"nmem_forget: {refused}; call again without confirm_token "
-                                "for a new one")  # fmt: skip
+                raise ToolError(
+                    f"nmem_forget: {refused}; call again without confirm_token for a new one"
+                )
             done = brain.erase(m.id, by="mcp")
-            return {"status": "hard_deleted", "memory_id": m.id,
-                    "message": "erased for good: its text is gone from every read and from "
-                    "the log", **done.to_dict()}  # fmt: skip
+            return {
+                "status": "hard_deleted",
+                "memory_id": m.id,
+                "message": "erased for good: its text is gone from every read and from the log",
+                **done.to_dict(),
+            }
 
         return await engine.run(work)
 
@@ -586,21 +716,16 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
 
         return await engine.run(work)
 
-    FiberIds = Annotated[
-        list[Annotated[str, Field(min_length=4, max_length=200)]] | None,
-        Field(max_length=200, description="The memories' ids (or unique prefixes)."),
-    ]
-
     async def nmem_pin(
         action: Annotated[
             Literal["pin", "unpin", "list"],
             Field(description="pin (default): never decay or expire; unpin; list the pinned."),
         ] = "pin",
         fiber_ids: FiberIds = None,
-        limit: Annotated[int, Field(ge=1, le=200, description="list: how many (default 50).")]
-        = 50,  # fmt: skip
+        limit: Annotated[int, Field(ge=1, le=200, description="list: how many (default 50).")] = 50,
     ) -> Answer:
         if action == "list":
+
             def listing(brain: "Brain") -> Answer:
                 found = brain.memories(status="pinned", limit=limit)
                 return {"pinned_count": len(found), "fibers": [_pinned(m) for m in found]}
@@ -612,46 +737,94 @@ def specs(engine: Engine) -> list[Spec]:  # noqa: C901 - one closure per tool
         return await engine.run(lambda brain: _flag_all(brain, "unpin", fiber_ids))
 
     return [
-        Spec(nmem_remember, "Store a memory in the user's long-term memory: a fact, decision, "
-             "preference, todo, insight, context, instruction, error, workflow or reference "
-             "(detected from the text unless `type`). Use it whenever something worth keeping "
-             "across sessions comes up. One self-contained statement per call; `event_at` says "
-             "when it happened if not now. Secrets (passwords, API keys, card numbers, ...) are "
-             "refused and nothing is stored. Returns fiber_id (the memory's id), memory_type, "
-             "priority and expires_at.", WRITE),
-        Spec(nmem_remember_batch, "Store several memories at once (at most 20), each as "
-             "nmem_remember takes it. Partial success: a bad item is reported in `results` and "
-             "does not block the others.", WRITE, _batch_schema),
-        Spec(nmem_todo, "Remember a task to do (a todo memory, expiring after 30 days). Close "
-             "it with nmem_forget when done.", WRITE),
-        Spec(nmem_recall, "Recall what memory knows about a question, by spreading activation "
-             "through the memory graph. Use it before answering anything that may depend on "
-             "earlier sessions. Returns `answer` (a Markdown context of the best memories), "
-             "`confidence` 0-1, `fibers_matched` (their ids) and the ranked `memories`. Narrow "
-             "it with tags/tag_mode, types, project, min_priority. With `at` (or `as_of`) it "
-             "answers as memory stood then.", READ),
-        Spec(nmem_context, "The most recent memories as a Markdown list (`context`) with "
-             "their details (`memories`). For a broad picture at the start of a task; use "
-             "nmem_recall for a specific question and nmem_recap for project context.", READ),
-        Spec(nmem_show, "One memory in full: its exact text, type, priority, tags, status, "
-             "when it happened and was recorded, expiry, project and source.", READ),
-        Spec(nmem_list, "List memories, highest priority first then newest, filtered by types, "
-             "status (visible, expired, forgotten, pinned, erased, all), project, tags, "
-             "priority.", READ),
-        Spec(nmem_edit, "Correct a memory: new text (re-linked to its words), type, priority, "
-             "tags, expiry or project. Returns the `changes` made and every event recorded; "
-             "the old version stays in nmem_history.", WRITE),
-        Spec(nmem_forget, "Forget a memory that is wrong, done or obsolete: hidden from every "
-             "read and restorable (nmem_restore). hard=true erases it for good, after a "
-             "confirmation: the first call returns pending_confirmation and a confirm_token, "
-             "the second call with it erases.", DESTRUCTIVE),
-        Spec(nmem_restore, "Bring back a memory hidden by nmem_forget: visible to every read "
-             "again (an erased memory cannot come back).",
-             WRITE),
-        Spec(nmem_pin, "Pin memories (they never decay or expire), unpin them, or list the "
-             "pinned ones. Use for knowledge that must stay.", WRITE),
-        Spec(nmem_unpin, "Unpin memories (ids as nmem_pin takes them): they decay and expire again like the "
-             "others.", WRITE),
+        Spec(
+            nmem_remember,
+            "Store a memory in the user's long-term memory: a fact, decision, "
+            "preference, todo, insight, context, instruction, error, workflow or reference "
+            "(detected from the text unless `type`). Use it whenever something worth keeping "
+            "across sessions comes up. One self-contained statement per call; `event_at` says "
+            "when it happened if not now. Secrets (passwords, API keys, card numbers, ...) are "
+            "refused and nothing is stored. Returns fiber_id (the memory's id), memory_type, "
+            "priority and expires_at.",
+            WRITE,
+        ),
+        Spec(
+            nmem_remember_batch,
+            "Store several memories at once (at most 20), each as "
+            "nmem_remember takes it. Partial success: a bad item is reported in `results` and "
+            "does not block the others.",
+            WRITE,
+            _batch_schema,
+        ),
+        Spec(
+            nmem_todo,
+            "Remember a task to do (a todo memory, expiring after 30 days). Close "
+            "it with nmem_forget when done.",
+            WRITE,
+        ),
+        Spec(
+            nmem_recall,
+            "Recall what memory knows about a question, by spreading activation "
+            "through the memory graph. Use it before answering anything that may depend on "
+            "earlier sessions. Returns `answer` (a Markdown context of the best memories), "
+            "`confidence` 0-1, `fibers_matched` (their ids) and the ranked `memories`. Narrow "
+            "it with tags/tag_mode, types, project, min_priority. With `at` (or `as_of`) it "
+            "answers as memory stood then.",
+            READ,
+        ),
+        Spec(
+            nmem_context,
+            "The most recent memories as a Markdown list (`context`) with "
+            "their details (`memories`). For a broad picture at the start of a task; use "
+            "nmem_recall for a specific question and nmem_recap for project context.",
+            READ,
+        ),
+        Spec(
+            nmem_show,
+            "One memory in full: its exact text, type, priority, tags, status, "
+            "when it happened and was recorded, expiry, project and source.",
+            READ,
+        ),
+        Spec(
+            nmem_list,
+            "List memories, highest priority first then newest, filtered by types, "
+            "status (visible, expired, forgotten, pinned, erased, all), project, tags, "
+            "priority.",
+            READ,
+        ),
+        Spec(
+            nmem_edit,
+            "Correct a memory: new text (re-linked to its words), type, priority, "
+            "tags, expiry or project. Returns the `changes` made and every event recorded; "
+            "the old version stays in nmem_history.",
+            WRITE,
+        ),
+        Spec(
+            nmem_forget,
+            "Forget a memory that is wrong, done or obsolete: hidden from every "
+            "read and restorable (nmem_restore). hard=true erases it for good, after a "
+            "confirmation: the first call returns pending_confirmation and a confirm_token, "
+            "the second call with it erases.",
+            DESTRUCTIVE,
+        ),
+        Spec(
+            nmem_restore,
+            "Bring back a memory hidden by nmem_forget: visible to every read "
+            "again (an erased memory cannot come back).",
+            WRITE,
+        ),
+        Spec(
+            nmem_pin,
+            "Pin memories (they never decay or expire), unpin them, or list the "
+            "pinned ones. Use for knowledge that must stay.",
+            WRITE,
+        ),
+        Spec(
+            nmem_unpin,
+            "Unpin memories (ids as nmem_pin takes them): they decay and expire again like the "
+            "others.",
+            WRITE,
+        ),
     ]
 
 
@@ -672,9 +845,15 @@ def _agent_error(exc: Exception) -> str:
 
 def _batch_input(brain: "Brain", item: BatchItem) -> "MemoryInput":
     return memory_input(
-        brain, item.content, kind=item.type, priority=item.priority, tags=item.tags,
-        expires_days=item.expires_days, event_at=item.event_at, ephemeral=item.ephemeral,
-    )  # fmt: skip
+        brain,
+        item.content,
+        kind=item.type,
+        priority=item.priority,
+        tags=item.tags,
+        expires_days=item.expires_days,
+        event_at=item.event_at,
+        ephemeral=item.ephemeral,
+    )
 
 
 def _batch_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -688,7 +867,7 @@ def _batch_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _statuses(include_status: list[str] | str | None) -> frozenset[str]:
+def _statuses(include_status: Sequence[str] | str | None) -> frozenset[str]:
     if include_status is None:
         return frozenset({"active"})
     chosen = [include_status] if isinstance(include_status, str) else include_status
@@ -699,6 +878,7 @@ def _kept(
     found: list["RecalledMemory"], statuses: frozenset[str], permanent_only: bool, recent: bool
 ) -> list["RecalledMemory"]:
     """The recalled memories the call asked for, in the order it asked for."""
+
     def wanted(m: "RecalledMemory") -> bool:
         if permanent_only and m.memory.meta.get("ephemeral"):
             return False
@@ -744,9 +924,14 @@ def _exact(m: "RecalledMemory", citations: bool) -> Answer:
 
 
 def _pinned(m: "Memory") -> Answer:
-    return {"fiber_id": m.id, "summary": m.text, "type": m.memory_type.value,
-            "priority": m.priority, "tags": list(m.tags),
-            "created_at": m.recorded_at.isoformat()}  # fmt: skip
+    return {
+        "fiber_id": m.id,
+        "summary": m.text,
+        "type": m.memory_type.value,
+        "priority": m.priority,
+        "tags": list(m.tags),
+        "created_at": m.recorded_at.isoformat(),
+    }
 
 
 def _flag_all(brain: "Brain", action: str, fiber_ids: list[str] | None) -> Answer:
