@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,12 @@ import pytest
 from mcp_client import fails, ok, server, server_log
 
 from adapters.mcp.compat import NOT_SERVED, NOT_SERVED_IN_BATCH_ITEMS, SHAPING_ARGUMENTS
+
+COMPAT = Path(__file__).resolve().parents[1] / "tools" / "compat"
+if str(COMPAT) not in sys.path:
+    sys.path.insert(0, str(COMPAT))
+
+from peer_mcp import json_type  # noqa: E402  (the recorder's own notion of a JSON type)
 
 pytestmark = pytest.mark.anyio
 
@@ -79,20 +86,6 @@ NOT_GIVEN: dict[str, dict[str, str]] = {
 def compatible(original: str, ours: str) -> bool:
     numbers = {"integer", "number"}
     return original == ours or "null" in (original, ours) or {original, ours} <= numbers
-
-
-def json_type(value: Any) -> str:
-    for kind, name in (
-        (bool, "boolean"),
-        (int, "integer"),
-        (float, "number"),
-        (str, "string"),
-        (list, "array"),
-        (dict, "object"),
-    ):
-        if isinstance(value, kind):
-            return name
-    return "null"
 
 
 def test_the_recording_is_the_original_4_63_with_its_63_tools() -> None:
