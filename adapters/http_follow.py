@@ -137,15 +137,15 @@ class Follower:
         if self._source_id is not None:
             return
         source_id, _ = self._server_head()
-        with self.store.log.reader() as r:
-            head = r.head(self.local.id)
-            creation = r.seq_for_cid(self.local.id, f"import:{source_id}:1")  # once adopted
-        if creation not in (None, 1) or (creation is None and head > 1):
+        head = self.local.seq
+        first = self.local.events(after=0, limit=1)
+        adopted = bool(first) and first[0].cid == f"import:{source_id}:1"  # the creation
+        if not adopted and head > 1:
             raise InputError(
                 f"local brain {self.local.name!r} is not a replica of brain {self.brain!r} of "
                 f"{self.url}: follow it into a new local brain"
             )
-        self._source_id, self.seq = source_id, head if creation == 1 else 0
+        self._source_id, self.seq = source_id, head if adopted else 0
 
     def _server_head(self) -> tuple[str, int]:
         for entry in self._request("GET", "/brains")["brains"]:

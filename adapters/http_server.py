@@ -40,7 +40,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
@@ -55,7 +54,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from engine import errors
+from engine import errors, exporters
 from engine import events as ev
 from engine.api import project_dict
 from engine.model import MEMORY_TYPES
@@ -81,7 +80,6 @@ DEFAULT_PORT: Final = 8765
 DEFAULT_MAX_BODY: Final = 1 << 20
 POLL_SECONDS: Final = 0.1  # how often the event stream looks for writes of other processes
 EVENT_BATCH: Final = 512  # events read from the log per worker-thread hop
-EXPORT_BATCH: Final = 4096
 SOURCE: Final = "http"
 
 T = TypeVar("T")
@@ -244,10 +242,12 @@ class Call:
 
 @dataclass(frozen=True, slots=True)
 class Stream:
-    """A reply streamed as JSON lines: the records already read, then the rest of `more`."""
+    """A reply streamed in chunks: the first already made (so an error before it is a proper
+    error reply), then the rest of `more`, each made in the worker thread."""
 
-    first: list[dict[str, Any]]
-    more: Iterator[dict[str, Any]]
+    first: bytes
+    more: Iterator[bytes]
+    media_type: str
 
 
 # -- what each route does (run in the worker thread) -----------------------------------------------
@@ -262,14 +262,12 @@ def _openapi(c: Call) -> Any:
 
 
 def _brains(c: Call) -> Any:
-    with c.store.log.reader() as r:
-        names = r.brains()
-        heads = {name: r.head(brain_id) for name, brain_id in names.items()}
+    heads = c.store.brain_heads()
     current = c.store.current
     return {
         "brains": [
-            {"name": name, "id": brain_id, "seq": heads[name], "current": name == current}
-            for name, brain_id in sorted(names.items())
+            {"name": name, "id": brain_id, "seq": seq, "current": name == current}
+            for name, (brain_id, seq) in sorted(heads.items())
             if c.grant is None or c.grant.allows(name)
         ]
     }
@@ -488,14 +486,16 @@ def _delete_project(c: Call) -> Any:
 
 
 def _export(c: Call) -> Any:
-    view = c.view()
+    from engine.exporters.base import FileOptions
+
+    name = c.args.get("format", "json")
+    spec = exporters.get(name)
     exclude = c.args.get("exclude_sensitive", False)
-    if c.args.get("format", "json") == "json":
-        return view.snapshot(exclude_sensitive=exclude)
-    if exclude:
-        raise errors.InputError("exclude_sensitive applies to snapshots (format=json)")
-    records = view.export_history()
-    return Stream(list(islice(records, EXPORT_BATCH)), records)
+    if exclude and not spec.snapshot:
+        raise errors.InputError("exclude_sensitive applies to snapshots (format=json, msgpack)")
+    options = FileOptions(exclude_sensitive=exclude)
+    chunks = exporters.file_format(name).chunks(c.view(), options, {})
+    return Stream(next(chunks, b""), chunks, spec.media_type)
 
 
 def _import(c: Call) -> Any:
@@ -674,13 +674,16 @@ OPS: tuple[Op, ...] = (
        )), schema=PROJECT),
     Op("delete_project", "DELETE", "/brains/{brain}/projects/{name}", "Delete a project (its "
        "memories stay)", "write", _delete_project),
-    Op("export", "GET", "/brains/{brain}/export", "Export a snapshot (JSON) or the whole history "
-       "(JSON lines, streamed), as of now or `at`", "read", _export, query=(
-           Arg("format", "string", "json (default: a snapshot) or history (JSONL)",
-               enum=("json", "history")),
+    Op("export", "GET", "/brains/{brain}/export", "Export a snapshot, the whole history or the "
+       "graph (streamed), as of now or `at`", "read", _export, query=(
+           Arg("format", "string", "; ".join(f"{n}: {exporters.FORMATS[n].help}"
+                                            for n in exporters.FILE_FORMATS) + " (default json)",
+               enum=exporters.FILE_FORMATS),
            Arg("exclude_sensitive", "boolean", "snapshots: leave out sensitive memories"), AT,
-       ), returns="a snapshot object, or for format=history a header line and one line per "
-       "event", media="application/json, application/x-ndjson"),
+       ), returns="the export file's bytes: a snapshot object (json, msgpack), a header and one "
+       "record per event (history: JSON lines; history-msgpack), or GraphML",
+       media=", ".join(dict.fromkeys(exporters.FORMATS[n].media_type
+                                     for n in exporters.FILE_FORMATS))),
     Op("import", "POST", "/brains/{brain}/import", "Import an export (snapshot or history, "
        "JSON, JSONL or msgpack; or the original NeuralMemory's snapshot)", "write", _import,
        query=(Arg("sensitive", "string", "sensitive-content policy (allow imports anyway)",
@@ -900,10 +903,6 @@ def _failure(exc: BaseException) -> HTTPError:
         return HTTPError(503, f"store error: {exc}")
     if isinstance(exc, OSError):
         return HTTPError(503, f"cannot use the store: {exc}")
-    import lmdb
-
-    if isinstance(exc, lmdb.Error):
-        return HTTPError(503, f"store error: {exc}")
     log.error("internal error", exc_info=exc)
     return HTTPError(500, f"internal error ({type(exc).__name__}); see the server's log")
 
@@ -1206,15 +1205,15 @@ class Server:
         if op.access == "write":
             self.written()
         if isinstance(result, Stream):
-            return StreamingResponse(self._lines(result), media_type="application/x-ndjson")
+            return StreamingResponse(self._chunks(result), media_type=result.media_type)
         return reply(result, op.status)
 
-    async def _lines(self, stream: Stream) -> AsyncIterator[bytes]:
-        batch = stream.first
+    async def _chunks(self, stream: Stream) -> AsyncIterator[bytes]:
+        chunk: bytes | None = stream.first
         try:
-            while batch:
-                yield b"".join(msgspec.json.encode(record) + b"\n" for record in batch)
-                batch = await self.run(partial(_take, stream.more, EXPORT_BATCH))
+            while chunk is not None:
+                yield chunk
+                chunk = await self.run(partial(next, stream.more, None))
         except Exception as exc:  # the status is sent: end the stream short (import refuses it)
             log.warning("export stream ended early: %s", _one_line(str(exc)))
 
@@ -1233,27 +1232,25 @@ class Server:
                 self.authorize(grant, op, brain)
                 args = parse_query(op, websocket.query_params)
                 after = args.get("from", 0)
-                brain_id = await self.run(lambda: self.store.brain(brain, create=False).id)
+                source = await self.run(lambda: self.store.brain(brain, create=False))
             except Exception as exc:
                 failure = _failure(exc)
                 await _deny(websocket, failure)
                 return
             await websocket.accept()
-            await self._send_events(websocket, brain_id, after)
+            await self._send_events(websocket, source, after)
 
         handle.__name__ = op.id
         return handle
 
-    def _events_after(self, brain_id: str, after: int) -> list[tuple[int, str]]:
-        with self.store.log.reader() as r:
-            if r.head(brain_id) <= after:
-                return []
-            return [
-                (env.seq, msgspec.json.encode(ev.to_jsonable(env)).decode())
-                for env in islice(r.events(brain_id, after), EVENT_BATCH)
-            ]
+    @staticmethod
+    def _events_after(brain: Brain, after: int) -> list[tuple[int, str]]:
+        return [
+            (env.seq, msgspec.json.encode(ev.to_jsonable(env)).decode())
+            for env in brain.events(after, EVENT_BATCH)
+        ]
 
-    async def _send_events(self, websocket: WebSocket, brain_id: str, after: int) -> None:
+    async def _send_events(self, websocket: WebSocket, brain: Brain, after: int) -> None:
         async with anyio.create_task_group() as tg:
 
             async def until_closed() -> None:
@@ -1268,7 +1265,7 @@ class Server:
             code, reason = 1000, ""
             try:
                 while True:
-                    batch = await self.run(partial(self._events_after, brain_id, after))
+                    batch = await self.run(partial(self._events_after, brain, after))
                     for seq, text in batch:
                         await websocket.send_text(text)
                         after = seq
@@ -1283,10 +1280,6 @@ class Server:
             tg.cancel_scope.cancel()
             with suppress(Exception):
                 await websocket.close(code, reason)
-
-
-def _take(records: Iterator[T], count: int) -> list[T]:
-    return list(islice(records, count))
 
 
 async def _deny(websocket: WebSocket, failure: HTTPError) -> None:
@@ -1347,7 +1340,7 @@ def serve(
     port: int = DEFAULT_PORT,
     tokens: str | Path | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
-    ready: Callable[[str, Path], None] | None = None,
+    ready: Callable[[str, str], None] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C, SIGTERM). Without `tokens`, only a loopback `host`."""
     import uvicorn
@@ -1371,7 +1364,7 @@ def serve(
     logging.getLogger("uvicorn.error").addFilter(_quiet_denials)
     if ready is not None:
         shown = f"[{host}]" if ":" in host else host
-        ready(f"http://{shown}:{port}", app.state.nmem.store.path)
+        ready(f"http://{shown}:{port}", app.state.nmem.store.location)
     uvicorn.Server(config).run()
 
 

@@ -133,6 +133,9 @@ class RecallResult:
     at: datetime
     seq: int
     freshness_warnings: list[str] = field(default_factory=list)
+    # the event-time window the memories were kept to (`since`/`until`), if any
+    since: datetime | None = None
+    until: datetime | None = None
     # links that carried the question to the best memories: what recall reinforces
     links: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
@@ -150,16 +153,22 @@ class RecallResult:
             "latency_ms": round(self.latency_ms, 3),
             "at": _iso(self.at),
             "seq": self.seq,
+            "since": _iso(self.since),
+            "until": _iso(self.until),
         }
 
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
+    """One event of a history, or (`folded`) a run of reinforcements shown as one line: then
+    seq, time and event are the run's last, `folded` says how many events and since when."""
+
     seq: int
     recorded_at: datetime
     type: str
     summary: str
     event: dict[str, Any]
+    folded: Folded | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -168,7 +177,20 @@ class HistoryEntry:
             "type": self.type,
             "summary": self.summary,
             "event": self.event,
+            "folded": None if self.folded is None else self.folded.to_dict(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    events: int
+    first_seq: int
+    since: datetime
+    recalls: int  # the recalls these events record (of the memory, in a memory's history)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"events": self.events, "first_seq": self.first_seq, "since": _iso(self.since),
+                "recalls": self.recalls}  # fmt: skip
 
 
 def _iso(value: datetime | None) -> str | None:

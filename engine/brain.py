@@ -1,9 +1,9 @@
 """The live brain: its projection kept in step with the log, and every write.
 
-A write opens one LMDB write transaction (serialised across processes), catches the
-projection up with whatever other processes committed, decides the event(s) against that
-state, appends, commits (one fsync) and folds the events in. Any failure drops the
-projection, which may hold uncommitted events; the next read reloads it.
+A write runs in one write transaction of the log store (which fixes the brain's head against
+other processes), catches the projection up with whatever other processes committed, decides
+the event(s) against that state, appends, commits (one fsync) and folds the events in. Any
+failure drops the projection, which may hold uncommitted events; the next read reloads it.
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ import dataclasses
 import itertools
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import lmdb
 import msgspec
 
 from . import checkpoint, importing, lifecycle
@@ -28,17 +25,21 @@ from .clock import DAY_US, from_us
 from .encoder import POLICIES, Batch, Prepared, decide_encode, prepare
 from .errors import InputError, IntegrityError, NotFoundError
 from .fold import apply_all
-from .log import Writer
+from .logstore import Reader, Writer
 from .model import MemoryType
 from .projection import ERASED, FORGOTTEN, NO_EXPIRY, PINNED, Projection, View
 from .reads import BrainView, resolve
+from .retrieval import REINFORCED
 from .when import parse_when
 
 if TYPE_CHECKING:
     from .store import Store
 
 T = TypeVar("T")
-FLUSH_AFTER_RECALLS = 32
+# pending reinforcement becomes one event per this many recalls, or this long after the first
+REINFORCE_EVERY = 32
+REINFORCE_INTERVAL_US = 3600 * 1_000_000
+PENDING, LAST_SWEEP = "reinforce_pending", "last_auto_sweep"  # the brain's log meta
 REPLAY_CHUNK = 8192
 
 
@@ -55,8 +56,9 @@ class Brain(BrainView):
         self._ckpt_seq = 0
         self._swept = False
         self._pending: dict[int, int] = {}  # synapse -> times it carried a recall
-        self._pending_fibers: set[str] = set()
+        self._pending_fibers: dict[str, int] = {}  # memory id -> times it was among the best
         self._pending_recalls = 0
+        self._pending_since = 0  # when the first pending recall ran (µs)
 
     @property
     def name(self) -> str:
@@ -72,10 +74,6 @@ class Brain(BrainView):
         return from_us(self.store.now())
 
     @property
-    def checkpoint_dir(self) -> Path:
-        return self.store.path / "checkpoints" / self.id
-
-    @property
     def config(self) -> ev.BrainConfig:
         with self._lock:
             return self._refreshed().config
@@ -83,6 +81,9 @@ class Brain(BrainView):
     def _view(self) -> View:
         p = self._refreshed()
         return p.view(p.seq, self.store.now())
+
+    def _feed_end(self) -> int | None:
+        return None  # the live brain's feed runs to the last committed event
 
     def _projection_view(self, seq: int, time_us: int) -> View:
         return self._refreshed().view(seq, time_us)
@@ -106,16 +107,18 @@ class Brain(BrainView):
                     if total > REPLAY_CHUNK:
                         report(p.seq - start, total)
         self._maybe_checkpoint()
-        if not self._swept and self.store.auto_sweep:
+        if not self._swept and self.store.auto_sweep and not self.store.read_only:
             self._swept = True
             self._sweep_if_due()
         return self._p
 
-    def _load(self) -> Projection:
-        with self.store.log.reader() as r:
-            head = r.head(self.id)
-            floor = int(r.meta(self.id, "checkpoint_floor") or b"0")
-        p = checkpoint.load_best(self.checkpoint_dir, self.id, head, floor)
+    def _load(self, r: Reader | None = None) -> Projection:
+        if r is None:
+            with self.store.log.reader() as reader:
+                return self._load(reader)
+        head = r.head(self.id)
+        floor = int(r.meta(self.id, "checkpoint_floor") or b"0")
+        p = checkpoint.load_best(self.store.log.checkpoints, self.id, head, floor)
         self._ckpt_seq = 0 if p is None else p.seq
         return p or Projection(self.id)
 
@@ -131,44 +134,44 @@ class Brain(BrainView):
         """Save the projection now (also done every `checkpoint_every` events and on close)."""
         with self._lock:
             p = self._p
-            if p is None or p.seq == self._ckpt_seq:
+            if p is None or p.seq == self._ckpt_seq or self.store.read_only:
                 return
-            checkpoint.save(self.checkpoint_dir, p)
-            checkpoint.prune(self.checkpoint_dir)
+            checkpoint.save(self.store.log.checkpoints, p)
+            checkpoint.prune(self.store.log.checkpoints, self.id)
             self._ckpt_seq = p.seq
 
     def close(self) -> None:
         with self._lock:
-            self.flush()
+            self._settle()
             if self._p is not None and self._p.seq - self._ckpt_seq >= 256:
                 self.checkpoint()
             self._p = None
 
-    @contextmanager
-    def _writing(self) -> Iterator[tuple[Writer, Projection]]:
-        """A write transaction with the projection caught up; any failure drops the projection
-        (it may hold events that were never committed) so the next read reloads it."""
+    def _write(self, decide: Callable[[Writer, Projection], T], *, room: int = 0) -> T:
+        """Run `decide` in a write transaction with the projection caught up to the log's end.
+        Any failure drops the projection (it may hold events that were never committed) so the
+        next read reloads it; so does a transaction the log store runs again (LMDB, after
+        growing a full map). `room`: about how many bytes the write adds."""
         with self._lock:
-            p = self._refreshed()
+            self._refreshed()
+            attempts = 0
+
+            def attempt(w: Writer) -> T:
+                nonlocal attempts
+                attempts += 1
+                if attempts > 1 or self._p is None:
+                    self._p = self._load(w)
+                p = self._p
+                apply_all(p, w.events(self.id, after=p.seq))
+                return decide(w, p)
+
             try:
-                with self.store.log.writer() as w:
-                    apply_all(p, w.events(self.id, after=p.seq))
-                    yield w, p
+                out = self.store.log.write(attempt, room=room)
             except BaseException:
                 self._p = None
                 raise
             self._maybe_checkpoint()
-
-    def _write(self, decide: Callable[[Writer, Projection], T]) -> T:
-        """Run `decide` in a write transaction, retrying once the map has grown if it was full."""
-        for attempt in range(3):
-            try:
-                with self._writing() as (w, p):
-                    return decide(w, p)
-            except lmdb.MapFullError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+            return out
 
     def _append(
         self, w: Writer, p: Projection, body: ev.Body, cid: str | None = None
@@ -203,9 +206,9 @@ class Brain(BrainView):
                 batch.append(prepare(item, policy, project))
         if not batch:
             return []
-        self.flush()
-        self.store.log.ensure_room(sum(len(i.text) for i in batch) * 8 + 4096 * len(batch))
-        return self._write(lambda w, p: self._remember_batch(w, p, batch))
+        self._settle()
+        room = sum(len(i.text) for i in batch) * 8 + 4096 * len(batch)
+        return self._write(lambda w, p: self._remember_batch(w, p, batch), room=room)
 
     def _remember_batch(self, w: Writer, p: Projection, batch: list[Prepared]) -> list[Remembered]:
         out: list[Remembered] = []
@@ -236,7 +239,7 @@ class Brain(BrainView):
         decide: Callable[[Projection, View, int], ev.Body | None],
         cid: str | None = None,
     ) -> Changed:
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> Changed:
             if cid is not None and (seq := w.seq_for_cid(self.id, cid)) is not None:
@@ -290,7 +293,7 @@ class Brain(BrainView):
                 return Changed(p.f_id[fiber], p.seq, "unchanged")
             return Changed(p.f_id[fiber], *steps[-1], appended=tuple(steps))
 
-        self.flush()
+        self._settle()
         return self._write(run)
 
     def pin(self, memory_id: str) -> Changed:
@@ -321,7 +324,7 @@ class Brain(BrainView):
         """Erase a memory for good: its content is redacted in the log, checkpoints holding it
         are dropped, and after `Store.compact()` its text is in no file of the store. The log
         keeps the fact that something was erased, when and by whom."""
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> Changed:
             fiber = resolve(p.view(p.seq, self.store.now()), memory_id, self.name)
@@ -332,7 +335,7 @@ class Brain(BrainView):
             return Changed(body.fiber_id, env.seq, "memory_erased")
 
         done = self._write(run)
-        checkpoint.drop_below(self.checkpoint_dir, done.seq)
+        checkpoint.drop_below(self.store.log.checkpoints, self.id, done.seq)
         self._ckpt_seq = 0
         return done
 
@@ -347,33 +350,71 @@ class Brain(BrainView):
 
     # -- recall and its reinforcement --------------------------------------------------------------
 
-    def recall(self, query: str, **options: Any) -> RecallResult:
-        """Recall as of now; the links that led to the best memories are reinforced (batched:
-        written every few recalls, before any other write, and on close)."""
+    def recall(self, query: str, *, reinforce: bool = True, **options: Any) -> RecallResult:
+        """Recall as of now. Unless `reinforce` is False, the links that led to the best
+        memories are reinforced: one event for many recalls, across processes (see `_settle`).
+        """
         result = super().recall(query, **options)
-        if result.links:
+        if reinforce and result.links and not self.store.read_only:
             with self._lock:
                 for syn in result.links:
                     self._pending[syn] = self._pending.get(syn, 0) + 1
-                self._pending_fibers.update(m.memory.id for m in result.memories[:3])
+                for m in result.memories[:REINFORCED]:
+                    self._pending_fibers[m.memory.id] = self._pending_fibers.get(m.memory.id, 0) + 1
                 self._pending_recalls += 1
-                due = self._pending_recalls >= FLUSH_AFTER_RECALLS
+                now = self.store.now()
+                self._pending_since = self._pending_since or now
+                due = (
+                    self._pending_recalls >= REINFORCE_EVERY
+                    or now - self._pending_since >= REINFORCE_INTERVAL_US
+                )
             if due:
-                self.flush()
+                self._settle()
         return result
 
     def flush(self) -> None:
-        """Write pending reinforcement now."""
+        """Write all pending reinforcement now, this process's and what others left in the log's
+        meta, as one event."""
+        self._settle(force=True)
+
+    def _take_pending(self) -> lifecycle.Pending:
+        mine = lifecycle.Pending(
+            self._pending, self._pending_fibers, self._pending_recalls, self._pending_since
+        )
+        self._pending, self._pending_fibers, self._pending_recalls = {}, {}, 0
+        self._pending_since = 0
+        return mine
+
+    def _settle(self, *, force: bool = False) -> None:
+        """Hand this process's pending reinforcement on: merged with what other processes left
+        in the log's meta, it becomes one `synapses_reinforced` event once due (every
+        `REINFORCE_EVERY` recalls, or `REINFORCE_INTERVAL_US` after the first; at once with
+        `force`), else it waits in the meta. Called before every write and on close, so each
+        CLI recall (a process of its own) adds to one event rather than writing its own."""
+        if self.store.read_only:
+            return
         with self._lock:
-            if not self._pending:
-                return
-            counts, fibers = self._pending, sorted(self._pending_fibers)
-            self._pending, self._pending_fibers, self._pending_recalls = {}, set(), 0
+            mine = self._take_pending()
+            if not mine.recalls:
+                if not force:
+                    return
+                with self.store.log.reader() as r:
+                    if not r.meta(self.id, PENDING):
+                        return
 
             def run(w: Writer, p: Projection) -> None:
-                body = lifecycle.decide_reinforce(p, counts, fibers, p.config.reinforce_delta)
-                if body is not None:
-                    self._append(w, p, body)
+                stored = lifecycle.decode_pending(w.meta(self.id, PENDING))
+                pending = lifecycle.merge_pending(stored, mine)
+                now = self.store.now()
+                every, interval = REINFORCE_EVERY, REINFORCE_INTERVAL_US
+                if force or lifecycle.reinforcement_due(pending, now, every=every,
+                                                        interval_us=interval):  # fmt: skip
+                    body = lifecycle.decide_reinforce(p, pending, p.config.reinforce_delta)
+                    if body is not None:
+                        self._append(w, p, body)
+                    pending = lifecycle.NOTHING_PENDING
+                if pending != stored:
+                    w.put_meta(self.id, PENDING, lifecycle.encode_pending(pending))
 
             self._write(run)
 
@@ -381,7 +422,7 @@ class Brain(BrainView):
 
     def decay(self) -> dict[str, Any]:
         """Sweep decay now: prune the links that have faded below the floor."""
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> dict[str, Any]:
             body = lifecycle.decide_decay(p.view(p.seq, self.store.now()), p.config.prune_retention)
@@ -391,16 +432,35 @@ class Brain(BrainView):
         return self._write(run)
 
     def _sweep_if_due(self) -> None:
+        """The sweep a brain makes by itself when it opens and the last one is old. One that
+        prunes nothing is no event (the brain's history would fill with empty sweeps): its
+        time is kept in the log's meta instead."""
         p = self._p
         if p is None or p.seq == 0:
             return
+        interval = p.config.decay_interval_s * 1_000_000
+        now = self.store.now()
         last = p.sweeps[-1][1] if p.sweeps else p.time_of(1)
-        if self.store.now() - last >= p.config.decay_interval_s * 1_000_000:
-            self.decay()
+        if now - last < interval:
+            return
+        with self.store.log.reader() as r:
+            last = max(last, int(r.meta(self.id, LAST_SWEEP) or b"0"))
+        if now - last < interval:
+            return
+        self._settle()
+
+        def run(w: Writer, p: Projection) -> None:
+            body = lifecycle.decide_decay(p.view(p.seq, now), p.config.prune_retention)
+            if body.pruned:
+                self._append(w, p, body)
+            else:
+                w.put_meta(self.id, LAST_SWEEP, str(now).encode())
+
+        self._write(run)
 
     def cleanup(self, *, dry_run: bool = False) -> list[str]:
         """Record the memories past their expiry as expired (their links are pruned)."""
-        self.flush()
+        self._settle()
         if dry_run:
             with self._lock:
                 p = self._refreshed()
@@ -439,7 +499,7 @@ class Brain(BrainView):
         tags: list[str] | None = None,
         priority: float = 1.0,
     ) -> ev.Project:
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> ev.Project:
             if p.project_by_name(name, p.seq) is not None:
@@ -455,7 +515,7 @@ class Brain(BrainView):
 
     def extend_project(self, name: str, days: float) -> ev.Project:
         """Move a project's end `days` later (an ongoing project has no end to move)."""
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> ev.Project:
             project = _project(p, name)
@@ -471,7 +531,7 @@ class Brain(BrainView):
 
     def delete_project(self, name: str) -> ev.Project:
         """Delete a project; its memories stay, without a project."""
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> ev.Project:
             project = _project(p, name)
@@ -498,7 +558,7 @@ class Brain(BrainView):
             )
         if "sensitive_policy" in changes and changes["sensitive_policy"] not in POLICIES:
             raise InputError(f"sensitive_policy must be one of {', '.join(POLICIES)}")
-        self.flush()
+        self._settle()
 
         def run(w: Writer, p: Projection) -> ev.BrainConfig:
             try:
@@ -538,11 +598,10 @@ class Brain(BrainView):
         history = importing.parse_history(records, progress)
         self._swept = True  # no decay sweep first: it would be an event the source lacks
         importing.screen_history(history, sensitive or self.config.sensitive_policy)
-        self.flush()
-        self.store.log.ensure_room(history.size_hint())
-        out = self._write(lambda w, p: self._import_events(w, p, history))
+        self._settle()
+        out = self._write(lambda w, p: self._import_events(w, p, history), room=history.size_hint())
         if out.pop("rewrote", False):
-            checkpoint.drop_below(self.checkpoint_dir, out["seq"])
+            checkpoint.drop_below(self.store.log.checkpoints, self.id, out["seq"])
             self._ckpt_seq = 0
         return out
 
@@ -688,9 +747,9 @@ class Brain(BrainView):
                 raise InputError(f"memory {item.id}: {why}") from None
             if progress is not None and i % 256 == 255:
                 progress(i + 1, len(plan.memories))
-        self.flush()
-        self.store.log.ensure_room(sum(len(i.text) for i in prepared) * 8 + 4096 * len(prepared))
-        out = self._write(lambda w, p: self._import_memories(w, p, plan, prepared))
+        self._settle()
+        room = sum(len(i.text) for i in prepared) * 8 + 4096 * len(prepared)
+        out = self._write(lambda w, p: self._import_memories(w, p, plan, prepared), room=room)
         if progress is not None:
             progress(len(plan.memories), len(plan.memories))
         out["redacted"] = sum(

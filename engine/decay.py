@@ -33,6 +33,15 @@ RATE_PER_DAY: dict[MemoryType, float] = {
 _RATES = np.array([RATE_PER_DAY[t] for t in MEMORY_TYPES], dtype=np.float32)
 
 
+def rates(
+    memory_type: npt.NDArray[np.int8], pinned: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float32]:
+    """Decay rate per day of links of memories of these types (0 for pinned ones)."""
+    rate = _RATES[memory_type]
+    rate[pinned] = 0.0
+    return rate
+
+
 def retention(
     t0: npt.NDArray[np.int64],
     count: npt.NDArray[np.int32],
@@ -45,8 +54,7 @@ def retention(
     kept = ((now // HOUR_US) * HOUR_US - t0).astype(np.float32)
     np.maximum(kept, 0.0, out=kept)
     kept *= np.float32(-1.0 / DAY_US)
-    rate = _RATES[memory_type]
-    rate[pinned] = 0.0
+    rate = rates(memory_type, pinned)
     kept *= rate
     del rate
     kept /= count.astype(np.float32) + np.float32(1.0)

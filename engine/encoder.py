@@ -19,7 +19,7 @@ from .api import MemoryInput
 from .clock import DAY_US, aware, from_us, to_us
 from .errors import InputError, SensitiveContentError
 from .extraction import tokens
-from .extraction.classify import detect_memory_type
+from .extraction.classify import TYPE_LABELS, detect_memory_type
 from .extraction.entities import extract_entities, normalize_name
 from .extraction.temporal import extract_time_hints
 from .model import (
@@ -35,6 +35,7 @@ from .model import (
 from .projection import Projection
 
 MAX_TEXT_CHARS = 100_000
+MAX_DAYS_AHEAD = 366  # an event time further ahead is a typo ("2062"), not a plan
 # "Alice: ..." — a message attributed to a participant of a conversation
 SPEAKER = re.compile(r"\s*([A-ZÀ-ỸĐ][\w'’.-]*(?: [A-ZÀ-ỸĐ][\w'’.-]*){0,2}):\s")
 MAX_TAGS = 64
@@ -246,7 +247,7 @@ def link_terms(batch: Batch, text: str, when: datetime, first_new: int) -> Links
         for e in entities
     ]
     speaker = SPEAKER.match(text)
-    if speaker:
+    if speaker and speaker.group(1).lower() not in TYPE_LABELS:  # "Insight: ..." is no one
         name = speaker.group(1)
         wanted.append(("s:" + normalize_name(name), name, _T_ENTITY, _S_INVOLVES, W_ENTITY, 0, 0))
     wanted.extend(
@@ -287,6 +288,13 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
         raise InputError(f"memory id {prep.id!r} is already used in this brain")
     when = prep.event_time or from_us(now).astimezone()
     event_us = to_us(when)
+    if event_us > now + MAX_DAYS_AHEAD * DAY_US:
+        raise InputError(
+            f"event time {when.isoformat(timespec='minutes')} is "
+            f"{(event_us - now) // DAY_US} days ahead: an event time says when something "
+            f"happened (at most {MAX_DAYS_AHEAD} days ahead, for what is planned); is the year "
+            "right?"
+        )
     first = batch.next_neuron
     links = link_terms(batch, prep.text, when, first + 1)
     targets, types, weights = links.targets, links.types, links.weights

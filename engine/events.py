@@ -140,11 +140,19 @@ class MemoryErased(msgspec.Struct, tag="memory_erased", frozen=True, gc=False):
 
 class SynapsesReinforced(msgspec.Struct, tag="synapses_reinforced", frozen=True, gc=False):
     """Hebbian strengthening from recall: links that carried activation to recalled memories.
-    Their decay clock restarts at this event's recorded time."""
+    Their decay clock restarts at this event's recorded time.
+
+    One event records many recalls (coalesced across processes): `counts[i]` is how many
+    carried `synapses[i]` (its reinforcement count grows by that much), `uses[j]` how many
+    brought `fiber_ids[j]` to the top, `recalls` how many there were. Empty lists (events
+    written before coalescing) mean one each."""
 
     synapses: list[int]
     weights: list[float]
     fiber_ids: list[str] = []
+    counts: list[int] = []
+    uses: list[int] = []
+    recalls: int = 1
 
 
 class DecayApplied(msgspec.Struct, tag="decay_applied", frozen=True, gc=False):

@@ -358,15 +358,18 @@ def _synapses_reinforced(p: Projection, env: ev.Envelope) -> None:
     assert isinstance(b, ev.SynapsesReinforced)
     if len(b.synapses) != len(b.weights):
         raise IntegrityError(f"seq {env.seq}: reinforcement columns differ in length")
+    if b.counts and len(b.counts) != len(b.synapses):
+        raise IntegrityError(f"seq {env.seq}: reinforcement columns differ in length")
     if b.synapses and (min(b.synapses) < 0 or max(b.synapses) >= p.synapse_count):
         raise IntegrityError(f"seq {env.seq}: reinforcement of an unknown link")
     seq = env.seq
-    for syn, weight in zip(b.synapses, b.weights, strict=True):
+    counts = b.counts or [1] * len(b.synapses)
+    for syn, weight, count in zip(b.synapses, b.weights, counts, strict=True):
         if p.s_dead[syn] <= seq:  # pruned or erased since it was recalled
             continue
         p.s_w.change(syn, weight, seq)
         p.s_t.change(syn, env.t, seq)
-        p.s_count.change(syn, int(p.s_count[syn]) + 1, seq)
+        p.s_count.change(syn, int(p.s_count[syn]) + count, seq)
     p.relinked(b.synapses)
 
 

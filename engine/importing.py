@@ -46,11 +46,10 @@ reinforcement and decay are not carried over.
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import msgspec
 
@@ -94,31 +93,6 @@ def history_header(
     if first > 1:
         header["from"] = first
     return header
-
-
-def write_history(
-    records: Iterable[dict[str, Any]], out: IO[bytes], *, msgpack: bool = False
-) -> int:
-    """Write a header and its events as JSONL (or one streamed msgpack array); returns the
-    number of events written."""
-    it = iter(records)
-    header = next(it)
-    count = 0
-    if msgpack:
-        expected = int(header["seq"]) - int(header.get("from", 1)) + 1
-        out.write(b"\xdd" + struct.pack(">I", expected + 1))  # array32 header
-        out.write(msgspec.msgpack.encode(header))
-        for record in it:
-            out.write(msgspec.msgpack.encode(record))
-            count += 1
-        if count != expected:
-            raise InputError(f"history has {count} events, its header says {expected}")
-        return count
-    out.write(msgspec.json.encode(header) + b"\n")
-    for record in it:
-        out.write(msgspec.json.encode(record) + b"\n")
-        count += 1
-    return count
 
 
 def encode_snapshot(snapshot: dict[str, Any], *, msgpack: bool = False) -> bytes:
@@ -560,15 +534,18 @@ def _typed(items: list[Any]) -> dict[str, dict[str, Any]]:
         fid = _str(tm, "fiber_id", where)
         where = f"{where} (fiber {fid})"
         kind = _str(tm, "memory_type", where)
-        prio = tm.get("priority", 5)
-        if isinstance(prio, bool) or not isinstance(prio, int):
-            raise InputError(f"{where}: priority must be an integer 0-10")
         project = tm.get("project_id")
         if project is not None and not isinstance(project, str):
             raise InputError(f"{where}: project_id must be a string or null")
         meta = tm.get("metadata") or {}
         if not isinstance(meta, dict):
             raise InputError(f"{where}: metadata must be an object")
+        # our brain file for the original keeps our exact priority beside its level
+        ours = meta.get("neuralmemory")
+        prio = ours["priority"] if isinstance(ours, dict) and "priority" in ours else None
+        prio = tm.get("priority", 5) if prio is None else prio
+        if isinstance(prio, bool) or not isinstance(prio, int):
+            raise InputError(f"{where}: priority must be an integer 0-10")
         out[fid] = {
             "memory_type": kind.strip().lower(),
             "priority": prio,

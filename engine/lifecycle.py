@@ -8,6 +8,7 @@ re-deciding it. Nothing here writes; `Brain` appends what these return.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 import numpy as np
@@ -161,15 +162,78 @@ def redacted(body: ev.Body, neurons: set[int]) -> ev.Body | None:
     return None
 
 
-def decide_reinforce(
-    p: Projection, counts: dict[int, int], fiber_ids: list[str], delta: float
-) -> ev.SynapsesReinforced | None:
-    """Hebbian strengthening: each use moves a link's weight a step `delta` towards 1."""
-    alive = [s for s in sorted(counts) if s < p.synapse_count and p.s_dead[s] > p.seq]
+class Pending(msgspec.Struct, frozen=True, gc=False):
+    """Reinforcement that recalls have earned and no event records yet.
+
+    A process keeps its own in memory; between processes (each CLI recall is one) it is kept
+    in the log's meta, so many recalls become one event instead of one each. Not part of the
+    history: replay and past views never see it."""
+
+    links: dict[int, Annotated[int, msgspec.Meta(ge=1)]] = {}  # synapse -> recalls it carried
+    memories: dict[str, Annotated[int, msgspec.Meta(ge=1)]] = {}  # memory id -> recalls it topped
+    recalls: Annotated[int, msgspec.Meta(ge=0)] = 0
+    since: int = 0  # when the first of these recalls ran (µs)
+
+
+NOTHING_PENDING = Pending()
+
+
+def merge_pending(a: Pending, b: Pending) -> Pending:
+    if not b.recalls:
+        return a
+    if not a.recalls:
+        return b
+    links, memories = dict(a.links), dict(a.memories)
+    for syn, n in b.links.items():
+        links[syn] = links.get(syn, 0) + n
+    for fid, n in b.memories.items():
+        memories[fid] = memories.get(fid, 0) + n
+    return Pending(links, memories, a.recalls + b.recalls, min(a.since, b.since))
+
+
+def decode_pending(raw: bytes | None) -> Pending:
+    """The pending reinforcement kept in the log's meta; an unreadable record counts as none
+    (it only ever holds reinforcement not yet earned by an event)."""
+    if not raw:
+        return NOTHING_PENDING
+    try:
+        return msgspec.msgpack.decode(raw, type=Pending)
+    except msgspec.DecodeError:
+        return NOTHING_PENDING
+
+
+def encode_pending(pending: Pending) -> bytes:
+    return b"" if not pending.recalls else msgspec.msgpack.encode(pending)
+
+
+def reinforcement_due(pending: Pending, now: int, *, every: int, interval_us: int) -> bool:
+    """One event per `every` recalls, or once the first pending recall is `interval_us` old."""
+    return pending.recalls >= every or (pending.recalls > 0 and now - pending.since >= interval_us)
+
+
+def decide_reinforce(p: Projection, pending: Pending, delta: float) -> ev.SynapsesReinforced | None:
+    """Hebbian strengthening: each use moves a link's weight a step `delta` towards 1.
+    Links pruned or erased since, and memories erased since, are left out."""
+    alive = [s for s in sorted(pending.links) if s < p.synapse_count and p.s_dead[s] > p.seq]
     if not alive:
         return None
-    weights = [round(1.0 - (1.0 - float(p.s_w[s])) * (1.0 - delta) ** counts[s], 6) for s in alive]
-    return ev.SynapsesReinforced(synapses=alive, weights=weights, fiber_ids=sorted(fiber_ids))
+    counts = [pending.links[s] for s in alive]
+    weights = [
+        round(1.0 - (1.0 - float(p.s_w[s])) * (1.0 - delta) ** n, 6)
+        for s, n in zip(alive, counts, strict=True)
+    ]
+    memories = sorted(
+        fid for fid in pending.memories
+        if (f := p.ids.get(fid)) is not None and not p.f_flags[f] & ERASED
+    )  # fmt: skip
+    return ev.SynapsesReinforced(
+        synapses=alive,
+        weights=weights,
+        fiber_ids=memories,
+        counts=counts,
+        uses=[pending.memories[fid] for fid in memories],
+        recalls=pending.recalls,
+    )
 
 
 def decide_decay(view: View, floor: float) -> ev.DecayApplied:

@@ -7,6 +7,7 @@ get, memories, history, stats, diff, context, answered as the brain would have a
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -16,13 +17,14 @@ import numpy.typing as npt
 
 from . import events as ev
 from . import freshness, importing
-from .api import HistoryEntry, Memory, RecallResult
+from .api import Folded, HistoryEntry, Memory, RecallResult
 from .clock import DAY_US, from_us, to_us
 from .errors import InputError, IntegrityError, NotFoundError
 from .model import MEMORY_TYPES
 from .projection import ERASED, FORGOTTEN, PINNED, View
-from .retrieval import Filters, memories_at, parse_types, recall, tag_match
+from .retrieval import Filters, Window, memories_at, parse_types, recall, tag_match
 from .snapshot import snapshot, to_networkx
+from .when import parse_span
 
 if TYPE_CHECKING:
     from .brain import Brain
@@ -56,6 +58,13 @@ class BrainView:
     def _view(self) -> View:
         return self._brain._projection_view(self._seq, self._time)
 
+    @contextmanager
+    def state(self) -> Iterator[View]:
+        """The projection as of this view, held still (the brain's lock) while the caller
+        reads it: for engine readers that work on whole columns (the exporters)."""
+        with self._brain._lock:
+            yield self._view()
+
     # -- memories ---------------------------------------------------------------------------
 
     def recall(
@@ -71,9 +80,15 @@ class BrainView:
         project: str | None = None,
         include_expired: bool = False,
         min_priority: int = 0,
+        since: When | None = None,
+        until: When | None = None,
     ) -> RecallResult:
         """Memories that answer `query`, ranked, with a Markdown context within `max_tokens`.
-        `tags`: only memories with all of them (`tag_mode` "and") or any ("or")."""
+        `tags`: only memories with all of them (`tag_mode` "and") or any ("or").
+        `since`/`until` keep the memories that happened then (their event time, not when the
+        brain learned them: that is `brain.at(...)`); a phrase's whole period counts ("until
+        yesterday" takes in yesterday)."""
+        window = self.event_window(since, until)
         with self._brain._lock:
             view = self._view()
             filters = Filters(
@@ -83,6 +98,7 @@ class BrainView:
                 include_expired=include_expired,
                 min_priority=min_priority,
                 project=None if project is None else self._project_code(view, project),
+                happened=window,
             )
             return recall(
                 view, query, depth=depth, limit=limit, max_tokens=max_tokens, filters=filters
@@ -104,19 +120,23 @@ class BrainView:
         status: str = "visible",
         tags: list[str] | None = None,
         tag_mode: str = "and",
+        since: When | None = None,
+        until: When | None = None,
     ) -> list[Memory]:
         """Memories, highest priority first, then newest (by when they were recorded).
 
         `status`: "visible" (default), "expired", "forgotten", "pinned", "erased" or "all";
-        `tags`: only memories with all of them (`tag_mode` "and") or any ("or").
+        `tags`: only memories with all of them (`tag_mode` "and") or any ("or");
+        `since`/`until`: only what happened then (event time), as in `recall`.
         """
         if limit < 1:
             raise InputError(f"limit must be positive, got {limit}")
         wanted = parse_types(types)
         any_tag = _any_tag(tag_mode)
+        window = self.event_window(since, until)
         with self._brain._lock:
             view = self._view()
-            mask = status_mask(view, status)
+            mask = status_mask(view, status) & happened_mask(view, window)
             if wanted is not None:
                 mask &= np.isin(view.col("f_type"), list(wanted))
             if min_priority:
@@ -129,13 +149,22 @@ class BrainView:
             order = np.lexsort((-chosen, -view.col("f_priority")[chosen]))[:limit]
             return memories_at(view, chosen[order].tolist())
 
-    def context(self, *, limit: int = 10, fresh_only: bool = False) -> list[Memory]:
-        """The newest visible memories: what an agent should know at the start of a session."""
+    def context(
+        self,
+        *,
+        limit: int = 10,
+        fresh_only: bool = False,
+        since: When | None = None,
+        until: When | None = None,
+    ) -> list[Memory]:
+        """The newest visible memories: what an agent should know at the start of a session
+        (`since`/`until`: of those that happened then, as in `recall`)."""
         if limit < 1:
             raise InputError(f"limit must be positive, got {limit}")
+        window = self.event_window(since, until)
         with self._brain._lock:
             view = self._view()
-            chosen = np.flatnonzero(view.visible())[::-1]
+            chosen = np.flatnonzero(view.visible() & happened_mask(view, window))[::-1]
             out: list[Memory] = []
             for start in range(0, len(chosen), 4 * limit):
                 for memory in memories_at(view, chosen[start : start + 4 * limit].tolist()):
@@ -144,6 +173,21 @@ class BrainView:
                 if len(out) >= limit:
                     break
             return out[:limit]
+
+    def event_window(self, since: When | None, until: When | None) -> Window | None:
+        """[since, until) in µs of event time, from datetimes or phrases read at this view's
+        time: `since` at its period's start, `until` at its end; None when neither is given."""
+        if since is None and until is None:
+            return None
+        now = to_us(self.time)  # the live brain's: now
+        lo = None if since is None else parse_span(since, now)[0]
+        hi = None
+        if until is not None:
+            start, end = parse_span(until, now)
+            hi = end if end > start else end + 1  # a moment is included
+        if lo is not None and hi is not None and lo >= hi:
+            raise InputError("since must come before until")
+        return lo, hi
 
     # -- events ----------------------------------------------------------------------------------
 
@@ -155,10 +199,13 @@ class BrainView:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
+        fold: bool = False,
     ) -> list[HistoryEntry]:
         """Every event that touched one memory, or the brain's events; oldest first.
 
-        With `limit`, the newest `limit` entries (still oldest first).
+        With `limit`, the newest `limit` events (still oldest first). With `fold`, each run of
+        reinforcements is one entry ("reinforced 12 times since 2 Dec"), so what a person
+        reads is what changed.
         """
         for name in types or ():
             if name not in ev.EVENT_TYPES:
@@ -194,7 +241,29 @@ class BrainView:
                 and (hi is None or e.t <= hi)
                 and (not types or ev.type_name(e.body) in types)
             ]
-        return out[-limit:] if limit else out
+        out = out[-limit:] if limit else out
+        return fold_reinforcements(out, fiber_id, from_us(view.time)) if fold else out
+
+    def events(self, after: int = 0, limit: int | None = None) -> list[ev.Envelope]:
+        """The public event feed: the brain's events with seq > `after`, oldest first, at
+        most `limit` of them, up to this view's seq (the live brain's feed runs to the last
+        committed event). Exporters, the HTTP event stream and followers read the log through
+        this and never open it themselves, whichever backend holds it. Erased content is
+        already redacted in what it returns."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise InputError(f"after must be a seq >= 0, got {after!r}")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
+                                  or limit < 1):  # fmt: skip
+            raise InputError(f"limit must be a positive integer, got {limit!r}")
+        brain, upto = self._brain, self._feed_end()
+        if upto is not None and after >= upto:
+            return []
+        with brain.store.log.reader() as r:
+            return list(islice(r.events(brain.id, after, upto), limit))
+
+    def _feed_end(self) -> int | None:
+        """The last seq the feed serves: this view's (None: the log's end)."""
+        return self._seq
 
     def stats(self) -> dict[str, Any]:
         with self._brain._lock:
@@ -274,7 +343,7 @@ class BrainView:
         brain id and name, seq, time), then every event from seq 1 (or, with `after`, the
         continuation from seq after+1, for a brain that imported the history up to `after`)
         as `events.to_jsonable` gives it. `Brain.import_history` replays it into another
-        brain; `importing.write_history` writes it as JSONL or msgpack. Events are read in
+        brain; `engine.exporters.history` writes it as JSONL or msgpack. Events are read in
         chunks, so no read transaction stays open while the caller consumes them."""
         brain = self._brain
         with brain._lock:
@@ -287,16 +356,13 @@ class BrainView:
         yield importing.history_header(
             brain.id, self.name, view.seq, view.time, brain.store.now(), first=after + 1
         )
+        feed = BrainView(brain, view.seq, view.time)
         while after < view.seq:
-            with brain.store.log.reader() as r:
-                chunk = [
-                    ev.to_jsonable(e)
-                    for e in islice(r.events(brain.id, after, view.seq), EXPORT_CHUNK)
-                ]
+            chunk = feed.events(after, EXPORT_CHUNK)
             if not chunk:
                 raise IntegrityError(f"log of brain {brain.id} ends before seq {view.seq}")
-            yield from chunk
-            after = chunk[-1]["seq"]
+            yield from (ev.to_jsonable(e) for e in chunk)
+            after = chunk[-1].seq
 
     def _project_code(self, view: View, name: str) -> int:
         project = view.p.project_by_name(name, view.seq)
@@ -348,6 +414,21 @@ def _any_tag(tag_mode: str) -> bool:
 
 
 STATUSES = ("visible", "expired", "forgotten", "pinned", "erased", "all")
+When = str | datetime
+
+
+def happened_mask(view: View, window: Window | None) -> npt.NDArray[np.bool_]:
+    """Which memories of the view happened within the window (event time)."""
+    if window is None:
+        return np.ones(view.fibers, dtype=bool)
+    start = view.p.f_start.values[: view.fibers]
+    lo, hi = window
+    mask = np.ones(view.fibers, dtype=bool)
+    if lo is not None:
+        mask &= start >= lo
+    if hi is not None:
+        mask &= start < hi
+    return mask
 
 
 def status_mask(view: View, status: str) -> npt.NDArray[np.bool_]:
@@ -405,6 +486,63 @@ def entry(env: ev.Envelope) -> HistoryEntry:
     )
 
 
+def fold_reinforcements(
+    entries: list[HistoryEntry], memory_id: str | None, now: datetime
+) -> list[HistoryEntry]:
+    """Each run of consecutive reinforcement entries as one: "reinforced 12 times since 2 Dec"
+    in a memory's history (the recalls that brought it to the top), "reinforced 40 links of 5
+    memories by 12 recalls since 2 Dec" in a brain's."""
+    out: list[HistoryEntry] = []
+    run: list[HistoryEntry] = []
+
+    def close_run() -> None:
+        if not run:
+            return
+        bodies = [e.event["body"] for e in run]
+        first, last = run[0], run[-1]
+        when = _since(first.recorded_at, last.recorded_at, now)
+        if memory_id is not None:
+            recalls = sum(_uses(b).get(memory_id, 0) for b in bodies)
+            summary = f"reinforced {_times(recalls)} {when}"
+        else:
+            recalls = sum(b.get("recalls", 1) for b in bodies)
+            links = len({s for b in bodies for s in b["synapses"]})
+            memories = len({f for b in bodies for f in b["fiber_ids"]})
+            summary = (
+                f"reinforced {links} links of {memories} memories by {recalls} "
+                f"recall{'s' * (recalls != 1)} {when}"
+            )
+        folded = Folded(len(run), first.seq, first.recorded_at, recalls)
+        out.append(HistoryEntry(last.seq, last.recorded_at, last.type, summary, last.event, folded))
+        run.clear()
+
+    for e in entries:
+        if e.type == "synapses_reinforced":
+            run.append(e)
+            continue
+        close_run()
+        out.append(e)
+    close_run()
+    return out
+
+
+def _uses(body: dict[str, Any]) -> dict[str, int]:
+    fids: list[str] = body["fiber_ids"]
+    uses: list[int] = body.get("uses") or [1] * len(fids)
+    return dict(zip(fids, uses, strict=True))
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else "twice" if n == 2 else f"{n} times"
+
+
+def _since(first: datetime, last: datetime, now: datetime) -> str:
+    """ "on 2 Dec" or "since 2 Dec" (local dates; the year when it is not this one)."""
+    a, b, today = first.astimezone(), last.astimezone(), now.astimezone()
+    day = f"{a.day} {a:%b}" + (f" {a.year}" if a.year != today.year else "")
+    return f"on {day}" if a.date() == b.date() else f"since {day}"
+
+
 def summarize(body: ev.Body) -> str:
     """One line a person can read in a history listing."""
 
@@ -430,7 +568,8 @@ def summarize(body: ev.Body) -> str:
         case ev.MemoryErased():
             return f"erased {short(body.fiber_id)} by {body.by} ({len(body.synapses)} links)"
         case ev.SynapsesReinforced():
-            return f"reinforced {len(body.synapses)} links of {len(body.fiber_ids)} memories"
+            by = f" by {body.recalls} recalls" if body.recalls > 1 else ""
+            return f"reinforced {len(body.synapses)} links of {len(body.fiber_ids)} memories{by}"
         case ev.DecayApplied():
             return f"decay sweep: pruned {len(body.pruned)} links"
         case ev.MemoriesExpired():

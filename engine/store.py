@@ -1,15 +1,16 @@
-"""A store: one directory holding the LMDB log of all its brains and their checkpoints.
+"""A store: the log of all its brains and their checkpoints, in one backend.
 
-The default store lives in `$NMEM_HOME`, else `~/.neuralmemory`. Any number of processes may
-open the same store at once (CLI, MCP server, HTTP server); LMDB serialises their writes.
+`Store(location)` picks the backend from the location: a directory (the embedded LMDB
+default; `$NMEM_HOME`, else `~/.neuralmemory`) or a `postgresql://` URL. Any number of
+processes may open the same store at once (CLI, MCP server, HTTP server); the backend
+serialises their writes. `Store(location, create=False)` creates nothing (no directory, file,
+table or brain): a missing store or brain raises NotFoundError.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
-import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,8 +20,8 @@ from . import checkpoint
 from . import events as ev
 from .brain import Brain
 from .clock import now_us
-from .errors import InputError, NotFoundError, OperationalError
-from .log import DEFAULT_MAP_SIZE, EventLog
+from .errors import InputError, NotFoundError
+from .logstore import LogStore, Writer, is_url, open_log
 
 DEFAULT_BRAIN = "default"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -29,6 +30,13 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 def default_home() -> Path:
     env = os.environ.get("NMEM_HOME")
     return Path(env).expanduser() if env else Path.home() / ".neuralmemory"
+
+
+def default_location() -> Path | str:
+    """Where a store opens when none is named: $NMEM_HOME (a directory or a postgresql://
+    URL), else ~/.neuralmemory."""
+    env = os.environ.get("NMEM_HOME")
+    return env if env and is_url(env) else default_home()
 
 
 def check_brain_name(name: str) -> str:
@@ -41,26 +49,35 @@ def check_brain_name(name: str) -> str:
 
 
 class Store:
-    """`clock` (microseconds since the epoch) is for tests that need time to pass."""
+    """`clock` (microseconds since the epoch) is for tests that need time to pass; `map_size`
+    is the LMDB backend's first map size (it grows by itself)."""
 
     def __init__(
         self,
-        path: Path | str | None = None,
+        location: Path | str | None = None,
         *,
-        map_size: int = DEFAULT_MAP_SIZE,
+        create: bool = True,
+        map_size: int | None = None,
         clock: Callable[[], int] = now_us,
     ) -> None:
-        self.path = Path(path).expanduser() if path is not None else default_home()
+        if location is None:
+            location = default_location()
+        elif not is_url(location):
+            location = Path(location)
+        self.create = create
         self.now = clock
         # told (done, total) while a brain folds a long stretch of log at open
         self.on_replay: Callable[[int, int], None] | None = None
         # a replica (a follower of a remote brain) must not write sweeps of its own
         self.auto_sweep = True
-        self.log = EventLog(self.path / "log", map_size=map_size)
-        # every process holds this lock shared; compaction needs it alone
-        self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
+        self.log: LogStore = open_log(location, create=create, map_size=map_size)
+        self.location = self.log.location
         self._brains: dict[str, Brain] = {}
+
+    @property
+    def read_only(self) -> bool:
+        """Opened without write access: reads work, writes are refused (OperationalError)."""
+        return self.log.read_only
 
     def __enter__(self) -> Store:
         return self
@@ -73,40 +90,27 @@ class Store:
             brain.close()
         self._brains.clear()
         self.log.close()
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-            self._lock_fd = -1
 
     def compact(self) -> dict[str, Any]:
-        """Drop stale checkpoints and rewrite the log without free pages: after a hard erase
-        this is what takes the erased text out of every file of the store. Needs the store
-        to itself: no other process may have it open."""
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OperationalError(
-                "the store is in use by another process (an MCP server, a CLI call?); "
-                "stop it and run compact again"
-            ) from None
-        try:
+        """Drop stale checkpoints and give back the log's free space: after a hard erase this
+        is what takes the erased text out of every file of the store. Needs the store to
+        itself: no other process may have it open."""
+        with self.log.exclusive():
             for brain in self._brains.values():
                 brain.close()
             self._brains.clear()
-            dropped = 0
             with self.log.reader() as r:
                 floors = {bid: int(r.meta(bid, "checkpoint_floor") or b"0")
                           for bid in r.brains().values()}  # fmt: skip
-            for folder in (self.path / "checkpoints").glob("*"):
-                floor = floors.get(folder.name)
+            dropped = 0
+            ckpts = self.log.checkpoints
+            for brain_id in ckpts.brains():
+                floor = floors.get(brain_id)
                 if floor is None:  # a deleted brain's checkpoints
-                    shutil.rmtree(folder, ignore_errors=True)
-                    continue
-                before = len(checkpoint.list_seqs(folder))
-                checkpoint.drop_below(folder, floor)
-                dropped += before - len(checkpoint.list_seqs(folder))
+                    ckpts.remove_brain(brain_id)
+                else:
+                    dropped += checkpoint.drop_below(ckpts, brain_id, floor)
             size_before, size_after = self.log.compact()
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
         return {"bytes_before": size_before, "bytes_after": size_after,
                 "checkpoints_dropped": dropped}  # fmt: skip
 
@@ -120,8 +124,8 @@ class Store:
         cached = self._brains.pop(name, None)
         if cached is not None:
             cached.close()
-        self.log.delete_brain(name, brain_id)
-        shutil.rmtree(self.path / "checkpoints" / brain_id, ignore_errors=True)
+        self.log.write(lambda w: w.delete_brain(name, brain_id))
+        self.log.checkpoints.remove_brain(brain_id)
 
     # -- brains -------------------------------------------------------------------------------
 
@@ -129,6 +133,12 @@ class Store:
         """Registered brains, name -> id."""
         with self.log.reader() as r:
             return r.brains()
+
+    def brain_heads(self) -> dict[str, tuple[str, int]]:
+        """Registered brains with their last seq, name -> (id, seq), read at one moment
+        without loading any brain."""
+        with self.log.reader() as r:
+            return {name: (bid, r.head(bid)) for name, bid in r.brains().items()}
 
     @property
     def current(self) -> str:
@@ -139,29 +149,32 @@ class Store:
     def use(self, name: str) -> None:
         if name not in self.brain_names():
             raise NotFoundError(f"no brain named {name!r}")
-        with self.log.writer() as w:
-            w.put_meta(None, "current_brain", name.encode())
+        self.log.write(lambda w: w.put_meta(None, "current_brain", name.encode()))
 
     def create_brain(self, name: str, config: ev.BrainConfig | None = None) -> Brain:
         check_brain_name(name)
         brain_id = uuid.uuid4().hex
-        with self.log.writer() as w:
+
+        def register(w: Writer) -> None:
             if name in w.brains():
                 raise InputError(f"brain {name!r} already exists")
             w.register_brain(name, brain_id)
             body = ev.BrainCreated(name=name, config=config or ev.BrainConfig())
             w.append(brain_id, body, t_us=self.now())
+
+        self.log.write(register)
         return self.brain(name)
 
     def brain(self, name: str | None = None, *, create: bool = True) -> Brain:
-        """A brain by name (default: the current one), created on first use if `create`."""
+        """A brain by name (default: the current one), created on first use if `create` (and
+        the store was not opened with `create=False`)."""
         name = check_brain_name(name or self.current)
         cached = self._brains.get(name)
         if cached is not None:
             return cached
         brain_id = self.brain_names().get(name)
         if brain_id is None:
-            if not create:
+            if not (create and self.create) or self.read_only:
                 raise NotFoundError(f"no brain named {name!r}")
             try:
                 return self.create_brain(name)
@@ -173,7 +186,7 @@ class Store:
 
     def info(self) -> dict[str, Any]:
         return {
-            "path": str(self.path),
+            "path": self.location,
             "brains": sorted(self.brain_names()),
             "current": self.current,
         }

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["falkordb_server"]  # the session's FalkorDB server (tests/exporters)
 
 
 @pytest.fixture
@@ -41,6 +42,16 @@ def run_python(code: str, *args: str, timeout: float = 60) -> subprocess.Complet
         env=env,
         check=False,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A real PostgreSQL server for this test run (see tests/postgres_cluster.py)."""
+    from postgres_cluster import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture

@@ -194,7 +194,7 @@ def test_checkpoint_then_tail_equals_full_replay(store_path: Path) -> None:
         brain.checkpoint()
         brain.remember_many([MemoryInput(f"Bob note {i} on search") for i in range(20)])
         live = state_bytes(brain._refreshed())
-        ckpt_files = list(brain.checkpoint_dir.glob("*.ckpt"))
+        ckpt_files = list(s.log.checkpoints.folder(brain.id).glob("*.ckpt"))
         assert ckpt_files
     with Store(store_path) as s:
         brain = s.brain("t")
@@ -213,7 +213,7 @@ def test_corrupt_checkpoint_is_skipped_and_rebuilt(store_path: Path) -> None:
         brain.remember_many([MemoryInput(f"note {i}") for i in range(10)])
         brain.checkpoint()
         live = state_bytes(brain._refreshed())
-        path = next(brain.checkpoint_dir.glob("*.ckpt"))
+        path = next(s.log.checkpoints.folder(brain.id).glob("*.ckpt"))
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -228,7 +228,7 @@ def test_truncated_checkpoint_is_skipped_and_rebuilt(store_path: Path) -> None:
         brain.remember_many([MemoryInput(f"note {i}") for i in range(10)])
         brain.checkpoint()
         live = state_bytes(brain._refreshed())
-        path = next(brain.checkpoint_dir.glob("*.ckpt"))
+        path = next(s.log.checkpoints.folder(brain.id).glob("*.ckpt"))
     path.write_bytes(path.read_bytes()[:-100])
     with Store(store_path) as s:
         assert state_bytes(s.brain("t")._refreshed()) == live
@@ -245,7 +245,7 @@ def test_writes_after_loading_a_checkpoint_copy_its_columns_not_the_file(store_p
             [MemoryInput(f"Alice reviewed invoice batch {i} for Acme") for i in range(30)]
         )]  # fmt: skip
         brain.checkpoint()
-        path = next(brain.checkpoint_dir.glob("*.ckpt"))
+        path = next(s.log.checkpoints.folder(brain.id).glob("*.ckpt"))
         saved = path.read_bytes()
     with Store(store_path) as s:
         brain = s.brain("t")
@@ -272,7 +272,7 @@ def test_missing_checkpoints_mean_a_full_replay(store_path: Path) -> None:
         brain.remember_many([MemoryInput(f"note {i}") for i in range(10)])
         brain.checkpoint()
         live = state_bytes(brain._refreshed())
-        folder = brain.checkpoint_dir
+        folder = s.log.checkpoints.folder(brain.id)
     for f in folder.iterdir():
         f.unlink()
     folder.rmdir()
@@ -282,14 +282,14 @@ def test_missing_checkpoints_mean_a_full_replay(store_path: Path) -> None:
 
 def test_corrupt_event_gives_a_clear_error(store_path: Path) -> None:
     from engine import DataError
-    from engine.log import brain_key
+    from engine.logstore.lmdb import brain_key
 
     with Store(store_path) as s:
         brain = s.brain("t")
         brain.remember("fine")
-        with s.log.writer() as w:
+        with s.log.env.begin(write=True) as txn:
             key = brain_key(brain.id) + (brain.seq + 1).to_bytes(8, "big")
-            w.txn.put(key, b"\x92\x01not msgpack", db=w._db("events"))
+            txn.put(key, b"\x92\x01not msgpack", db=s.log._dbs["events"])
     with Store(store_path) as s, pytest.raises(DataError, match="corrupt"):
         s.brain("t").recall("fine")
 
@@ -331,7 +331,7 @@ def test_a_long_catch_up_reports_its_progress(store_path: Path) -> None:
         brain = s.brain("t")
         brain.remember_many([MemoryInput(f"note {i} about invoices") for i in range(9000)])
         live = state_bytes(brain._refreshed())
-        folder = brain.checkpoint_dir
+        folder = s.log.checkpoints.folder(brain.id)
     for f in folder.glob("*.ckpt"):
         f.unlink()
     with Store(store_path) as s:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from helpers import NMEM
 
+from engine import Store
+
 
 def nmem(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NMEM_HOME": str(home), "NO_COLOR": "1"}
@@ -40,8 +42,14 @@ def test_remember_recall_history_round_trip(tmp_path: Path) -> None:
 
     history = nmem(tmp_path, "history", stored["id"][:8], "--json")
     events = json.loads(history.stdout)["events"]
-    # each recall strengthened the links that led to the memory (written when nmem exits)
-    assert [e["type"] for e in events] == ["memory_encoded"] + ["synapses_reinforced"] * 2
+    # each recall (a process of its own) left its reinforcement in the log's meta: no event yet
+    assert [e["type"] for e in events] == ["memory_encoded"]
+    with Store(tmp_path) as store:
+        brain = store.brain()
+        brain.flush()  # the two recalls' reinforcement, written as one event
+        [entry] = brain.history(stored["id"], types=["synapses_reinforced"])
+    assert entry.event["body"]["recalls"] == 2
+    assert entry.event["body"]["uses"] == [2]
 
 
 def test_recall_at_a_past_seq_and_a_phrase(tmp_path: Path) -> None:

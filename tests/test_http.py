@@ -433,8 +433,10 @@ def test_tokens(tmp_path: Path) -> None:
 
     from engine import Store
 
-    with Store(tmp_path / "store") as store:  # shut down: the recall's reinforcement is written
-        kinds = [e.type for e in store.brain("work").history()]
+    with Store(tmp_path / "store") as store:  # shut down: the recall's reinforcement was kept
+        brain = store.brain("work")
+        brain.flush()
+        kinds = [e.type for e in brain.history()]
     assert kinds[-1] == "synapses_reinforced"
 
 

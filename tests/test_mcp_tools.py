@@ -403,6 +403,12 @@ async def test_recall_filters_modes_and_shaping(tmp_path: Path) -> None:
         both = await ok(session, "nmem_recall", query="search cluster", tags=["infra", "search"])
         assert both["fibers_matched"] == [ids["new"]]
 
+        then = await ok(session, "nmem_recall", query="search cluster", until="2025-06-01")
+        assert then["fibers_matched"] == [ids["old"]]  # what happened by then (event time)
+        since = await ok(session, "nmem_recall", query="search cluster", since="2025-06-01")
+        assert ids["old"] not in since["fibers_matched"]
+        listed = await ok(session, "nmem_list", until="2025-06-01")
+        assert [m["id"] for m in listed["memories"]] == [ids["old"]]
         recent = await ok(session, "nmem_recall", query="search cluster", prefer_recent=True)
         assert recent["fibers_matched"][-1] == ids["old"]  # the oldest event last
         lasting = await ok(session, "nmem_recall", query="search cluster", permanent_only=True)

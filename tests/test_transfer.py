@@ -22,8 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Brain, InputError, MemoryInput, Store
+from engine.exporters import file_format
+from engine.exporters.base import FileOptions
 from engine.fold import apply_all
-from engine.importing import load_export, write_history
+from engine.importing import load_export
 from engine.projection import Projection, to_arrays
 from engine.reads import BrainView
 
@@ -53,10 +55,10 @@ def replayed(store: Store, brain: Brain) -> bytes:
     return normalized(p)
 
 
-def history_bytes(view: BrainView, *, msgpack: bool = False) -> bytes:
-    out = io.BytesIO()
-    write_history(view.export_history(), out, msgpack=msgpack)
-    return out.getvalue()
+def history_bytes(view: BrainView, *, msgpack: bool = False, after: int = 0) -> bytes:
+    """The history export through its file format, as `nmem export` writes it."""
+    fmt = file_format("history-msgpack" if msgpack else "history")
+    return b"".join(fmt.chunks(view, FileOptions(after=after), {}))
 
 
 def answers(view: BrainView) -> list[Any]:
@@ -246,16 +248,15 @@ def test_a_continuation_brings_a_copy_up_to_date(
                 with pytest.raises(InputError, match="continues after a seq from 0"):
                     next(source.export_history(after=held))
                 return
-            out = io.BytesIO()
-            write_history(source.export_history(after=held), out, msgpack=msgpack)
-            export = load_export(out.getvalue())
+            data = history_bytes(source, msgpack=msgpack, after=held)
+            export = load_export(data)
             assert export.history is not None
             done = target.import_history(export.history)
             assert done["events"] == source.seq - held
             assert normalized(target._refreshed()) == replayed(a, source)
             assert replayed(b, target) == replayed(a, source)
             assert histories(target) == histories(source)
-            again = target.import_history(load_export(out.getvalue()).history or [])
+            again = target.import_history(load_export(data).history or [])
             assert again["events"] == 0
 
 
@@ -826,7 +827,10 @@ def test_cli_round_trip(tmp_path: Path) -> None:
     got = nmem(dst, "import", str(more), "--brain", "mirror", "--json")
     assert got.returncode == 0, got.stderr
     assert json.loads(got.stdout)["events"] == 1
-    used = nmem(dst, "import", str(more), "--brain", "copy")  # recalled on its own: refused
+    # a copy that was only recalled from (its reinforcement still waiting) goes on too...
+    assert nmem(dst, "import", str(more), "--brain", "copy2").returncode == 0
+    assert nmem(dst, "pin", memory[:8], "--brain", "copy").returncode == 0
+    used = nmem(dst, "import", str(more), "--brain", "copy")  # ...one changed on its own: refused
     assert used.returncode == 2
     assert "has changed since" in used.stderr
     assert nmem(src, "export", "--format", "json", "--after", "3").returncode == 2

@@ -57,9 +57,11 @@ def open_store(args: argparse.Namespace) -> Store:
     a brain with a long stretch of log to fold shows a progress bar."""
     from engine import Store
 
+    from . import fatal
     from .progress import Progress
 
     store = Store(args.store)
+    fatal.install(store.location)
     bar = Progress("replaying the log")
     if bar.tty:
 
@@ -81,7 +83,8 @@ def view_of(brain: Brain, at: str | None) -> BrainView:
 
 
 def moment(text: str | None) -> Any:
-    """A datetime from a time option (ISO or "3 days ago"), or None."""
+    """A datetime from a time option (ISO, 12/01/2026, "3 days ago", "yesterday 3pm"), or
+    None. Times of day and dates without a year are read as the latest one past."""
     if text is None:
         return None
     from engine.clock import from_us, now_us
@@ -90,9 +93,39 @@ def moment(text: str | None) -> Any:
     return from_us(parse_when(text, now_us()))
 
 
+def expiry_days(text: str | None) -> float | None:
+    """Days from now until an --expires option: a number of days, a duration ("3d", "2w",
+    "in 2 days") or a moment ("2026-12-24", "12/01/2027", "friday 5pm"), read ahead."""
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from engine.clock import DAY_US, now_us
+    from engine.when import parse_span
+
+    now = now_us()
+    days = (parse_span(text, now, prefer="future")[0] - now) / DAY_US
+    if days <= 0:
+        raise UsageError(f"--expires {text!r} is in the past")
+    return days
+
+
 def add_at(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--at",
         metavar="WHEN",
-        help="answer as the brain would have then: seq, ISO time or '3 days ago'",
+        help="answer as the brain knew it then (recorded time): seq, ISO time or '3 days "
+        "ago' (for when things happened: --since/--until)",
     )
+
+
+def add_happened(p: argparse.ArgumentParser) -> None:
+    """Event-time filters: what happened then, whenever the brain learned it."""
+    p.add_argument("--since", metavar="WHEN",
+                   help="only what happened at or after WHEN (event time; 'last week', "
+                   "12/01/2026, '3d')")  # fmt: skip
+    p.add_argument("--until", metavar="WHEN",
+                   help="only what happened up to WHEN, its whole day or period included "
+                   "(event time)")  # fmt: skip

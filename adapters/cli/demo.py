@@ -1,7 +1,7 @@
 """`nmem demo`: a short team conversation, recalled now and as of an earlier moment.
 
-Every memory carries an idempotency key, so running the demo again stores nothing new and
-shows the same sequence numbers.
+Every memory carries an idempotency key and the demo's recalls do not reinforce, so running it
+again appends nothing to the log and shows the same sequence numbers.
 """
 
 from __future__ import annotations
@@ -45,16 +45,16 @@ def run_demo(store: Store, brain_name: str, *, as_json: bool) -> int:
     first = brain.remember_many(_inputs(_BEFORE, 0, now))
     before_seq = first[-1].seq
     second = brain.remember_many(_inputs(_AFTER, len(_BEFORE), now))
-    live = brain.recall(QUESTION, limit=3)
+    live = brain.recall(QUESTION, limit=3, reinforce=False)
     past_view = brain.at(before_seq)
     past = past_view.recall(QUESTION, limit=3)
     moved = second[0].id
-    history = brain.history(moved)
-    recent = brain.history(limit=4)
+    history = brain.history(moved, fold=True)
+    recent = brain.history(limit=4, fold=True)
 
     if as_json:
         out: dict[str, Any] = {
-            "store": str(store.path),
+            "store": store.location,
             "brain": brain.name,
             "remembered": [r.to_dict() for r in first + second],
             "recall_now": live.to_dict(),
@@ -65,7 +65,7 @@ def run_demo(store: Store, brain_name: str, *, as_json: bool) -> int:
         emit_json(out)
         return 0
 
-    say(bold(f"NeuralMemory demo — store {store.path}, brain {brain.name!r}"))
+    say(bold(f"NeuralMemory demo — store {store.location}, brain {brain.name!r}"))
     say()
     new = sum(not r.duplicate for r in first + second)
     say(bold(f"1. Remembered {len(first) + len(second)} memories ({new} new this run):"))

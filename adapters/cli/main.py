@@ -20,7 +20,9 @@ COMMAND_MODULES = (memories, maintenance, organize, serve, completion, transfer)
 def build_parser() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
     common.add_argument(
-        "--store", metavar="PATH", help="store directory (default: $NMEM_HOME or ~/.neuralmemory)"
+        "--store",
+        metavar="PATH|URL",
+        help="store directory or postgresql:// URL (default: $NMEM_HOME or ~/.neuralmemory)",
     )
     common.add_argument("--brain", "-b", metavar="NAME", help="brain to use (default: current)")
     common.add_argument("--json", "-j", action="store_true", help="print JSON")

@@ -79,7 +79,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     with open_store(args) as store:
         stats = view_of(open_brain(store, args), args.at).stats()
-        stats["store_bytes"] = sum(f.stat().st_size for f in store.path.rglob("*") if f.is_file())
+        stats["store_bytes"] = store.log.size()
     if args.json:
         emit_json(stats)
         return EXIT_OK

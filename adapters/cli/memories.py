@@ -14,6 +14,8 @@ from .base import (
     Commands,
     UsageError,
     add_at,
+    add_happened,
+    expiry_days,
     moment,
     open_brain,
     open_store,
@@ -21,7 +23,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from engine import Brain
+    from engine import Brain, BrainView
 
 
 def register(command: Commands) -> None:
@@ -55,6 +57,7 @@ def register(command: Commands) -> None:
     )
     p.add_argument("query")
     add_at(p)
+    add_happened(p)
     p.add_argument("--depth", "-d", type=int, choices=range(4),
                    help="how far activation spreads, 0-3 (default: from the question)")  # fmt: skip
     p.add_argument("--max-tokens", "-m", type=int, default=500,
@@ -70,9 +73,10 @@ def register(command: Commands) -> None:
         "context",
         "The newest memories: what an agent should know when a session starts.",
         cmd_context,
-        "example: nmem context --limit 5 --fresh-only",
+        "example: nmem context --limit 5 --fresh-only   |   nmem context --since 'last week'",
     )
     add_at(p)
+    add_happened(p)
     p.add_argument("--limit", "-l", type=int, default=10, help="how many (default 10)")
     p.add_argument("--fresh-only", action="store_true", help="only fresh and recent memories")
 
@@ -80,9 +84,10 @@ def register(command: Commands) -> None:
         "list",
         "List memories, highest priority first.",
         cmd_list,
-        "example: nmem list --type todo --min-priority 7",
+        "example: nmem list --type todo --min-priority 7   |   nmem list --since 12/01/2026",
     )
     add_at(p)
+    add_happened(p)
     p.add_argument("--type", "-T", action="append", help="only these memory types")
     p.add_argument("--project", "-P", help="only memories of this project")
     p.add_argument("--min-priority", "-p", type=int, default=0, help="only this priority or higher")
@@ -104,11 +109,16 @@ def register(command: Commands) -> None:
     p.add_argument("memory_id", nargs="?", help="memory id or unique prefix (default: the brain)")
     add_at(p)
     p.add_argument("--type", action="append", help="only these event types")
-    p.add_argument("--since", metavar="WHEN", help="events recorded at or after")
-    p.add_argument("--until", metavar="WHEN", help="events recorded at or before")
+    p.add_argument("--since", metavar="WHEN",
+                   help="events recorded at or after WHEN (recorded time)")  # fmt: skip
+    p.add_argument("--until", metavar="WHEN",
+                   help="events recorded at or before WHEN (recorded time)")  # fmt: skip
     p.add_argument("--limit", "-n", type=int,
                    help="only the last N events (default: all of one memory's, the brain's "
                    "last 50)")  # fmt: skip
+    p.add_argument("--all", "-a", dest="unfolded", action="store_true",
+                   help="every reinforcement event on its own line (default: each run of "
+                   "them folded into one, 'reinforced 12 times since 2 Dec')")  # fmt: skip
 
     p = command(
         "edit",
@@ -121,7 +131,8 @@ def register(command: Commands) -> None:
     p.add_argument("--type", "-T", help="new memory type")
     p.add_argument("--priority", "-p", type=int, help="new priority 0-10")
     p.add_argument("--tag", "-t", action="append", help="new tags (replace the old ones)")
-    p.add_argument("--expires", "-e", type=float, metavar="DAYS", help="expire DAYS from now")
+    p.add_argument("--expires", "-e", metavar="WHEN",
+                   help="expire then: DAYS from now, '3d', 'in 2 weeks' or a date")  # fmt: skip
     p.add_argument("--project", "-P", help="move to this project ('' to clear)")
 
     p = command(
@@ -157,10 +168,12 @@ def _write_options(p: argparse.ArgumentParser, *, default_priority: int) -> None
     p.add_argument("--priority", "-p", type=int, default=default_priority,
                    help=f"priority 0-10 (default {default_priority})")  # fmt: skip
     p.add_argument("--tag", "-t", action="append", default=[], help="tag (repeatable)")
-    p.add_argument("--expires", "-e", type=float, metavar="DAYS",
-                   help="expire after DAYS (default: per type: context 7, todo 30...)")  # fmt: skip
+    p.add_argument("--expires", "-e", metavar="WHEN",
+                   help="expire then: DAYS from now, '3d', 'in 2 weeks' or a date (default: "
+                   "per type: context 7 days, todo 30...)")  # fmt: skip
     p.add_argument("--time", metavar="WHEN",
-                   help="when it happened: ISO time or '2 days ago' (default: now)")  # fmt: skip
+                   help="when it happened: ISO time, 12/01/2026, 'yesterday 3pm' or '2 days "
+                   "ago' (default: now)")  # fmt: skip
     p.add_argument("--project", "-P", help="project name (see 'nmem project')")
     p.add_argument("--id", dest="cid", metavar="KEY",
                    help="idempotency key: the same key again stores nothing")  # fmt: skip
@@ -188,7 +201,7 @@ def cmd_remember(args: argparse.Namespace) -> int:
         memory_type=args.kind or args.type,
         priority=args.priority,
         tags=args.tag,
-        expires_in_days=args.expires,
+        expires_in_days=expiry_days(args.expires),
         project=args.project,
         source="cli",
         cid=args.cid,
@@ -197,6 +210,10 @@ def cmd_remember(args: argparse.Namespace) -> int:
 
     def run(brain: Brain) -> int:
         done = brain.remember_many([item])[0]
+        ahead = (item.event_time - brain.time).total_seconds() if item.event_time else 0
+        if ahead > 86_400:
+            sys.stderr.write(f"nmem: note: the event time is {ahead / 86_400:.0f} days ahead "
+                             "(--time says when it happened)\n")  # fmt: skip
         if args.json:
             emit_json({**done.to_dict(), "brain": brain.name})
         else:
@@ -211,7 +228,7 @@ def cmd_remember(args: argparse.Namespace) -> int:
 
 
 def cmd_recall(args: argparse.Namespace) -> int:
-    from .output import emit_json, recall_text, say
+    from .output import TimeNote, emit_json, recall_text, say
 
     def run(brain: Brain) -> int:
         result = view_of(brain, args.at).recall(
@@ -224,49 +241,73 @@ def cmd_recall(args: argparse.Namespace) -> int:
             project=args.project,
             min_priority=args.min_priority,
             include_expired=args.include_expired,
+            since=args.since,
+            until=args.until,
         )
         if args.json:
             emit_json({**result.to_dict(), "brain": brain.name})
         elif result.memories:
             say(recall_text(result))
         else:
-            say("No memories found.")
+            say("No memories found" + nothing_then(args, TimeNote.of(result)))
         return EXIT_OK if result.memories else EXIT_NOT_FOUND
 
     return _with_brain(args, run)
 
 
-def _memory_list(args: argparse.Namespace, memories: list[Any], empty: str) -> int:
-    from .output import emit_json, memory_line, say
+def _memory_list(args: argparse.Namespace, view: BrainView, memories: list[Any], empty: str) -> int:
+    """A list of memories, saying which time it reads: the brain as known at --at (recorded
+    time), and what happened --since/--until (event time)."""
+    from .output import TimeNote, dim, emit_json, memory_line, say
 
+    note = TimeNote(view.time, view.seq, view.event_window(args.since, args.until))
     if args.json:
-        emit_json({"memories": [m.to_dict() for m in memories], "count": len(memories)})
+        emit_json({"memories": [m.to_dict() for m in memories], "count": len(memories),
+                   **note.to_dict()})  # fmt: skip
     elif memories:
         for m in memories:
             say(memory_line(m))
+        if args.at is not None or note.window is not None:
+            say(dim(f"[{note}]"))
     else:
-        say(empty)
+        say(empty + nothing_then(args, note))
     return EXIT_OK if memories else EXIT_NOT_FOUND
+
+
+def nothing_then(args: argparse.Namespace, note: Any) -> str:
+    """The end of an empty answer's sentence: which time it read, when one was asked for."""
+    if args.at is None and note.window is None:
+        return "."
+    hint = ""
+    if args.at is not None and note.window is None:
+        hint = ("; --at reads the brain as it was then, by when it learned things: for what "
+                "happened then, use --since/--until")  # fmt: skip
+    return f" ({note}){hint}."
 
 
 def cmd_context(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be positive")
-    return _with_brain(args, lambda brain: _memory_list(
-        args, view_of(brain, args.at).context(limit=args.limit, fresh_only=args.fresh_only),
-        "No memories stored yet.",
-    ))  # fmt: skip
+
+    def run(brain: Brain) -> int:
+        view = view_of(brain, args.at)
+        found = view.context(limit=args.limit, fresh_only=args.fresh_only, since=args.since,
+                             until=args.until)  # fmt: skip
+        return _memory_list(args, view, found, "No memories stored yet")
+
+    return _with_brain(args, run)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    return _with_brain(args, lambda brain: _memory_list(
-        args,
-        view_of(brain, args.at).memories(
+    def run(brain: Brain) -> int:
+        view = view_of(brain, args.at)
+        found = view.memories(
             types=args.type, project=args.project, min_priority=args.min_priority,
-            limit=args.limit, status=args.status,
-        ),
-        "No memories match.",
-    ))  # fmt: skip
+            limit=args.limit, status=args.status, since=args.since, until=args.until,
+        )  # fmt: skip
+        return _memory_list(args, view, found, "No memories match")
+
+    return _with_brain(args, run)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -297,6 +338,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             since=moment(args.since),
             until=moment(args.until),
             limit=limit,
+            fold=not args.unfolded,
         )
         if args.json:
             emit_json({"brain": brain.name, "memory_id": args.memory_id,
@@ -329,7 +371,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
     project: str | bool | None = False if args.project is None else (args.project or None)
     return _with_brain(args, lambda brain: _changed(args, brain.edit(
         args.memory_id, args.text, memory_type=args.type, priority=args.priority,
-        tags=args.tag, expires_in_days=args.expires, project=project,
+        tags=args.tag, expires_in_days=expiry_days(args.expires), project=project,
     )))  # fmt: skip
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from engine.api import HistoryEntry, Memory, RecallResult
+from engine.clock import from_us, to_us
 from engine.freshness import BANDS
 
 
@@ -48,15 +51,54 @@ def memory_line(m: Memory) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TimeNote:
+    """Which times a read used: the brain as known at `at` (recorded time, up to event
+    `seq`) and, if given, the event-time window of what happened (µs, [start, end))."""
+
+    at: datetime
+    seq: int
+    window: tuple[int | None, int | None] | None = None
+
+    @classmethod
+    def of(cls, result: RecallResult) -> TimeNote:
+        if result.since is None and result.until is None:
+            return cls(result.at, result.seq)
+        lo = None if result.since is None else to_us(result.since)
+        hi = None if result.until is None else to_us(result.until)
+        return cls(result.at, result.seq, (lo, hi))
+
+    def __str__(self) -> str:
+        text = f"as known at {_local(self.at)} (recorded time, seq {self.seq})"
+        if self.window is not None:
+            lo, hi = self.window
+            since = "" if lo is None else f" from {_local(from_us(lo))}"
+            until = "" if hi is None else f" before {_local(from_us(hi))}"
+            text += f" · what happened{since}{until} (event time)"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        lo, hi = self.window or (None, None)
+        return {
+            "at": self.at.isoformat(),
+            "seq": self.seq,
+            "since": None if lo is None else from_us(lo).isoformat(),
+            "until": None if hi is None else from_us(hi).isoformat(),
+        }
+
+
+def _local(t: datetime) -> str:
+    return t.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def recall_text(result: RecallResult) -> str:
     lines = [result.context] if result.context else []
     lines.extend(dim(w) for w in result.freshness_warnings)
-    at = result.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     lines.append(
         dim(
             f"[confidence {result.confidence:.2f} · {len(result.memories)} memories · "
             f"depth {result.depth} · {result.neurons_activated} neurons · "
-            f"{result.latency_ms:.1f} ms · as of {at} (seq {result.seq})]"
+            f"{result.latency_ms:.1f} ms · {TimeNote.of(result)}]"
         )
     )
     return "\n".join(lines)

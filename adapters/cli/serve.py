@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import fatal
 from .base import EXIT_OK, Commands, UsageError
 
 
@@ -71,24 +72,25 @@ def cmd_mcp(args: argparse.Namespace) -> int:
             "nmem mcp: serving MCP on stdin/stdout; an MCP client starts this command "
             "(see 'nmem mcp-config'). Ctrl-D or Ctrl-C to stop.\n"
         )
+    from engine.store import default_location
+
+    fatal.install(str(args.store or default_location()))
     serve(args.store, args.brain)
     return EXIT_OK
 
 
 def mcp_config(args: argparse.Namespace) -> dict[str, Any]:
     """The `mcpServers` block that starts this installation's `nmem mcp`."""
-    from engine.store import default_home
+    from engine.logstore import is_url
+    from engine.store import default_location
 
     command, prefix = nmem_command()
     server_args = [*prefix, "mcp"]
     if args.brain:
         server_args += ["--brain", args.brain]
-    home = Path(args.store).expanduser() if args.store else default_home()
-    entry = {
-        "command": command,
-        "args": server_args,
-        "env": {"NMEM_HOME": str(home.absolute())},
-    }
+    where = args.store or default_location()
+    home = where if is_url(where) else str(Path(where).expanduser().absolute())
+    entry = {"command": command, "args": server_args, "env": {"NMEM_HOME": home}}
     return {"mcpServers": {args.name: entry}}
 
 
@@ -157,7 +159,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "install them with: pip install 'neuralmemory[http]'"
         ) from None
 
-    def ready(url: str, store: Path) -> None:
+    def ready(url: str, store: str) -> None:
+        fatal.install(store)
         auth = f"tokens from {args.tokens}" if args.tokens else "no tokens, loopback only"
         sys.stderr.write(
             f"nmem serve: store {store} on {url} ({auth}); API: {url}/openapi.json; "

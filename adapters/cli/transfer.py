@@ -5,40 +5,60 @@ engine/importing.py."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
-from .base import EXIT_OK, Commands, UsageError, add_at, open_brain, open_store, view_of
+from engine.exporters import FORMATS
 
-FORMATS = ("json", "msgpack", "history", "history-msgpack", "graphml")
-BINARY = ("msgpack", "history-msgpack")
+from .base import EXIT_OK, Commands, UsageError, add_at, open_brain, open_store, view_of
 
 
 def register(command: Commands) -> None:
     p = command(
         "export",
         "Export a brain: its state as a snapshot (json, msgpack; the original NeuralMemory's "
-        "snapshot shape) or its whole history (every event: history = JSONL, history-msgpack), "
-        "as of now or --at a past moment. 'nmem import' reads them back.",
+        "snapshot shape), its whole history (every event: history = JSONL, history-msgpack) "
+        "or its graph (graphml), as of now or --at a past moment ('nmem import' reads "
+        "snapshots and histories back); or into a target that keeps its position (sqlite, "
+        "neo4j, neo4j-csv, falkordb): a re-run applies only what is new, --follow keeps "
+        "applying new events.",
         cmd_export,
-        "example: nmem export -o work.json   |   nmem export --format history -o work.jsonl",
+        "example: nmem export -o work.json   |   nmem export --format history -o work.jsonl   "
+        "|   nmem export --format sqlite -o work.db --follow",
     )
     p.add_argument(
         "--format",
-        choices=FORMATS,
+        choices=list(FORMATS),
         default="json",
-        help="json (default), msgpack, history (JSONL events), history-msgpack, graphml",
+        metavar="FORMAT",
+        help="; ".join(f"{f.name}: {f.help}" for f in FORMATS.values()) + " (default: json)",
     )
     p.add_argument(
         "--output",
         "-o",
         metavar="FILE",
-        help="write to FILE (default: standard output; binary formats need a file)",
+        help="write to FILE (default: standard output; binary formats need a file); sqlite: "
+        "the database file; neo4j: a .cypher file; neo4j-csv: a directory",
+    )
+    p.add_argument(
+        "--url",
+        metavar="URL",
+        help="targets: the running server to export into (neo4j: bolt:// or neo4j://, "
+        "user and password from NEO4J_USERNAME and NEO4J_PASSWORD; falkordb: redis://host:port)",
+    )
+    p.add_argument(
+        "--follow",
+        action="store_true",
+        help="targets: after catching up, keep applying new events as they are committed "
+        "(Ctrl-C stops cleanly)",
+    )
+    p.add_argument(
+        "--graph",
+        metavar="NAME",
+        help="falkordb: the graph to write (default: the brain's name); neo4j: the database",
     )
     add_at(p)
     p.add_argument(
@@ -88,66 +108,45 @@ def _output(path: str | None) -> Iterator[IO[bytes]]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask applies
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from engine.exporters.base import replaced
+
+    with replaced(Path(path)) as fh:
+        yield fh
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from engine.importing import encode_snapshot, write_history
+    spec = FORMATS[args.format]
+    if spec.kind == "target":
+        from .export_targets import export_to_target
+
+        return export_to_target(args)
+    if args.url or args.follow or args.graph:
+        raise UsageError(f"--url, --follow and --graph apply to targets, not --format {spec.name}")
+    from engine.exporters import file_format
+    from engine.exporters.base import FileOptions
 
     from .output import emit_json, say
     from .progress import Progress
 
-    binary = args.format in BINARY
+    fmt = file_format(args.format)
     to_file = args.output not in (None, "-")
-    if binary and not to_file:
+    if spec.binary and not to_file:
         raise UsageError(f"--format {args.format} is binary: give --output FILE")
-    history = args.format.startswith("history")
-    if history and args.exclude_sensitive:
+    if not spec.snapshot and args.exclude_sensitive:
         raise UsageError("--exclude-sensitive applies to snapshots (--format json or msgpack)")
-    if args.after and not history:
+    if args.after and spec.snapshot:
         raise UsageError("--after applies to histories (--format history or history-msgpack)")
     if to_file and not Path(args.output).parent.is_dir():
         raise UsageError(f"cannot write {args.output}: no such directory")
-    summary: dict[str, Any]
+    summary: dict[str, Any] = {}
     with open_store(args) as store:
         brain = open_brain(store, args)
         view = view_of(brain, args.at)
-        if args.format == "graphml":
-            import networkx as nx
-
-            graph = view.graph()
-            with _output(args.output) as out:
-                nx.write_graphml(graph, out)
-            summary = {"neurons": graph.number_of_nodes(), "synapses": graph.number_of_edges()}
-        elif history:
-            records = view.export_history(after=args.after)
-            header = next(records)
-            with (
-                Progress("exporting", header["seq"] - args.after) as bar,
-                _output(args.output) as out,
-            ):
-                count = write_history(chain([header], bar.track(records)), out, msgpack=binary)
-            summary = {"events": count}
-        else:
-            snapshot = view.snapshot(exclude_sensitive=args.exclude_sensitive)
-            with _output(args.output) as out:
-                out.write(encode_snapshot(snapshot, msgpack=binary))
-            summary = {
-                "memories": len(snapshot["fibers"]),
-                "neurons": len(snapshot["neurons"]),
-                "synapses": len(snapshot["synapses"]),
-                "projects": len(snapshot["metadata"]["projects"]),
-                "excluded_sensitive": snapshot["metadata"].get("excluded_sensitive", 0),
-            }
+        with Progress("exporting") as bar, _output(args.output) as out:
+            name = Path(args.output).stem if to_file else None
+            options = FileOptions(args.after, args.exclude_sensitive, bar.update, name)
+            for chunk in fmt.chunks(view, options, summary):
+                out.write(chunk)
         seq = view.seq
         summary = {"brain": brain.name, "format": args.format, "output": args.output,
                    "seq": seq, **summary}  # fmt: skip
@@ -155,7 +154,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_OK  # standard output holds the export itself
     if args.json:
         emit_json(summary)
-    elif history:
+    elif not spec.snapshot:
         say(f"Exported {_n(summary['events'], 'event')} of brain {brain.name!r} (seq 1..{seq}) "
             f"to {args.output}")  # fmt: skip
     elif args.format == "graphml":

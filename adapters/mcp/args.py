@@ -101,3 +101,19 @@ FiberIds = Annotated[
     list[Annotated[str, Field(min_length=4, max_length=200)]] | None,
     Field(max_length=200, description="The memories' ids (or unique prefixes)."),
 ]
+Since = Annotated[
+    str | None,
+    Field(
+        max_length=200,
+        description="Only what happened at or after this (event time, not when memory learned "
+        "it): an ISO time or a phrase ('last week', '2026-03-01', '3d').",
+    ),
+]
+Until = Annotated[
+    str | None,
+    Field(
+        max_length=200,
+        description="Only what happened up to this (event time); a phrase's whole period "
+        "counts ('yesterday' takes in all of yesterday).",
+    ),
+]

@@ -22,20 +22,21 @@ def specs(engine: Engine) -> list[Spec]:
     async def nmem_stats(at: When = None, as_of: AsOf = None) -> Answer:
         from importlib.metadata import version
 
+        from engine.logstore import is_url
+
         def work(brain: "Brain") -> Answer:
             v = read_view(brain, at, as_of)
             stats = v.stats()
             newest = v.context(limit=1)
-            size = sum(f.stat().st_size for f in brain.store.path.rglob("*") if f.is_file())
             return {
                 "version": version("neuralmemory"),
                 "brain": stats["brain"],
-                "storage_backend": "lmdb",
+                "storage_backend": "postgresql" if is_url(brain.store.location) else "lmdb",
                 # the original's names
                 "neuron_count": stats["neurons"],
                 "synapse_count": stats["synapses"],
                 "fiber_count": stats["memories"],
-                "db_size_bytes": size,
+                "db_size_bytes": brain.store.log.size(),
                 "today_fibers_count": len(recorded_since(v, local_midnight(v.time))),
                 "newest_memory": newest[0].recorded_at.isoformat() if newest else None,
                 **stats,

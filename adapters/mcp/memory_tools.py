@@ -22,9 +22,11 @@ from .args import (
     OptionalPriority,
     Priority,
     Project,
+    Since,
     TagMode,
     Tags,
     Types,
+    Until,
     When,
 )
 from .compat import NOT_SERVED_IN_BATCH_ITEMS
@@ -412,6 +414,8 @@ def specs(engine: Engine) -> list[Spec]:
                 "server, so 'auto' and 'project' are the same and 'global' is refused."
             ),
         ] = "auto",
+        since: Since = None,
+        until: Until = None,
         at: When = None,
         as_of: AsOf = None,
     ) -> Answer:
@@ -438,6 +442,8 @@ def specs(engine: Engine) -> list[Spec]:
                 project=project,
                 min_priority=min_priority,
                 include_expired="expired" in statuses,
+                since=since,
+                until=until,
             )
             found = _kept(result.memories, statuses, permanent_only, prefer_recent)
             answer = result.context if found == result.memories else assemble_context(found, budget)
@@ -560,6 +566,8 @@ def specs(engine: Engine) -> list[Spec]:
         tags: Tags = None,
         tag_mode: TagMode = "and",
         limit: Annotated[int, Field(ge=1, le=1000, description="How many at most.")] = 20,
+        since: Since = None,
+        until: Until = None,
         at: When = None,
         as_of: AsOf = None,
     ) -> Answer:
@@ -573,6 +581,8 @@ def specs(engine: Engine) -> list[Spec]:
                 status=status,
                 tags=tags,
                 tag_mode=tag_mode,
+                since=since,
+                until=until,
             )
             return {
                 "memories": [memory_item(m) for m in found],

@@ -86,7 +86,7 @@ class Engine:
                 store.close()
                 raise
             self._store, self._brain = store, brain
-            log.info("serving brain %r of store %s", brain.name, store.path)
+            log.info("serving brain %r of store %s", brain.name, store.location)
         return self._brain
 
     @property
@@ -116,12 +116,6 @@ class Engine:
             raise ToolError(one_line(f"{type(exc).__name__}: {exc}")) from exc
         except OSError as exc:
             raise ToolError(one_line(f"cannot use the store: {exc}")) from exc
-        except Exception as exc:
-            import lmdb
-
-            if isinstance(exc, lmdb.Error):
-                raise ToolError(one_line(f"store error: {exc}")) from exc
-            raise
 
     def close(self) -> None:
         """Write what recall reinforced but has not written yet, checkpoint, release the store."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
 
-__all__ = ["TimeHint", "extract_time_hints", "parse_moment"]
+__all__ = ["TimeHint", "extract_time_hints", "parse_moment", "parse_period"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +45,20 @@ _Interval = tuple[datetime, datetime, str, bool]
 class _Ref:
     """The reference moment and the text being read, shared by the resolvers."""
 
-    __slots__ = ("_vi", "low", "now", "text", "today", "tz")
+    __slots__ = ("_vi", "low", "now", "prefer", "text", "today", "tz")
 
-    def __init__(self, now: datetime, text: str, low: str, vi_words: bool) -> None:
+    def __init__(
+        self, now: datetime, text: str, low: str, vi_words: bool, prefer: str = "nearest"
+    ) -> None:
         self.now = now
         self.tz = now.tzinfo
         self.today = now.date()
         self.text = text  # NFC; same offsets as low
         self.low = low  # what the rules match against
         self._vi: bool | None = True if vi_words else None
+        # a date without its year, a weekday without last/next: the nearest one, or the
+        # latest not after now ("past": what happened), or the first not before ("future")
+        self.prefer = prefer
 
     @property
     def vi(self) -> bool:
@@ -115,9 +120,12 @@ def _calendar(r: _Ref, unit: str, offset: int) -> _Interval:
 
 
 def _part(r: _Ref, day_offset: int, hours: tuple[int, int]) -> _Interval:
+    """A part of a day. Before 06:00, "this morning" is the night's small hours ("at 3 this
+    morning"): it starts at midnight, so it is never a morning still to come."""
     d = r.today + timedelta(days=day_offset)
     end = d + timedelta(days=hours[1] // 24)
-    return r.at(d, hours[0]), r.at(end, hours[1] % 24), "hour", False
+    start = 0 if day_offset == 0 and hours[0] == 6 and r.now.hour < 6 else hours[0]
+    return r.at(d, start), r.at(end, hours[1] % 24), "hour", False
 
 
 def _ago(r: _Ref, n: int, unit: str) -> _Interval:
@@ -253,7 +261,35 @@ def _month(m: re.Match[str], group: str, r: _Ref) -> int:
 
 def _ymd(m: re.Match[str], t: str, r: _Ref) -> date:
     year = m.group(t + "y")
-    return date(int(year) if year else r.today.year, _month(m, t + "mo", r), int(m.group(t + "d")))
+    month, day = _month(m, t + "mo", r), int(m.group(t + "d"))
+    return date(int(year), month, day) if year else _yearless(r, month, day)
+
+
+def _yearless(r: _Ref, month: int, day: int = 1, *, months: int = 0) -> date:
+    """The occurrence of month/day (a whole month when `months`) that `r.prefer` picks."""
+    options: list[date] = []
+    for y in (r.today.year - 1, r.today.year, r.today.year + 1):
+        try:
+            options.append(date(y, month, day))
+        except ValueError:  # 29 February
+            continue
+    if not options:
+        raise ValueError("no such day")
+
+    def last_day(d: date) -> date:
+        return _add_months(d, months) - timedelta(days=1) if months else d
+
+    if r.prefer == "past":
+        return max((d for d in options if d <= r.today), default=options[0])
+    if r.prefer == "future":
+        return min((d for d in options if last_day(d) >= r.today), default=options[-1])
+
+    def distance(d: date) -> int:
+        if d <= r.today <= last_day(d):
+            return 0
+        return min(abs((d - r.today).days), abs((last_day(d) - r.today).days))
+
+    return min(options, key=distance)
 
 
 def _on_day(m: re.Match[str], t: str, r: _Ref, d: date) -> _Interval:
@@ -355,11 +391,138 @@ def _en_weekday(m: re.Match[str], r: _Ref) -> _Interval:
     which, wanted, today = m.group("w"), _WEEKDAYS.index(m.group("d")), r.today.weekday()
     if which == "this":
         offset = wanted - today
-    elif which == "next":
+    elif which == "next" or (which == "on" and r.prefer == "future"):
         offset = (wanted - today) % 7 or 7
     else:
         offset = -((today - wanted) % 7 or (7 if which == "last" else 0))
     return _calendar(r, "day", offset)
+
+
+_DAY_OFFSETS: Final = {"today": 0, "yesterday": -1, "tomorrow": 1}
+
+
+def _clock_of(m: re.Match[str], t: str) -> tuple[int, str | None]:
+    hour, ap = int(m.group(t + "h")), m.group(t + "ap")
+    if ap:
+        if not 1 <= hour <= 12:
+            raise ValueError("not a 12-hour clock time")
+        hour = hour % 12 + (12 if ap == "p" else 0)
+    elif hour > 23:
+        raise ValueError("not a clock time")
+    return hour, m.group(t + "m")
+
+
+def _day_at_clock(m: re.Match[str], r: _Ref) -> _Interval:
+    """ "yesterday 3pm", "3pm yesterday", "today at 9:30", "last Monday at 10am"."""
+    if "w" in m.re.groupindex:
+        d = _en_weekday(m, r)[0].date()
+    else:
+        word = m.groupdict().get("dw") or m.group("ew")
+        d = r.today + timedelta(days=_DAY_OFFSETS[word])
+    hour, minute = _clock_of(m, "c")
+    return _at_time(r, d, hour, minute)
+
+
+def _day_first() -> bool:
+    """Whether an ambiguous 03/04/2026 is 3 April (day first, as in Vietnamese and most of the
+    world) or 4 March (month first: a US English locale, en_US)."""
+    import os
+
+    for name in ("LC_ALL", "LC_TIME", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return not value.startswith("en_US")
+    return True
+
+
+def _numeric_date(m: re.Match[str], r: _Ref) -> _Interval:
+    """dd/mm/yyyy (or mm/dd/yyyy in a US locale, or whichever order the numbers allow),
+    dd.mm.yyyy (always day first) and yyyy/mm/dd."""
+    year = int(m.group("y") or m.group("iy"))
+    if m.group("iy"):
+        month, day = int(m.group("im")), int(m.group("id"))
+    else:
+        a, b = int(m.group("a")), int(m.group("b"))
+        day_first = m.group("sep") == "." or _day_first()
+        if a > 12 and b <= 12:
+            day_first = True
+        elif b > 12 and a <= 12:
+            day_first = False
+        day, month = (a, b) if day_first else (b, a)
+    d = date(year, month, day)
+    return r.at(d), r.at(d + timedelta(days=1)), "day", False
+
+
+def _range_end(r: _Ref, month: int, day: int, year: str | None) -> date:
+    return date(int(year), month, day) if year else _yearless(r, month, day)
+
+
+def _day_range(m: re.Match[str], r: _Ref) -> _Interval:
+    """ "between 11 and 15 August 2023", "from 11 to 15 Aug", "11-15 August", "August 11-15,
+    2023", "between 28 July and 3 August 2023": the days from the first through the last."""
+    month_b = _month(m, "mb", r)
+    last = _range_end(r, month_b, int(m.group("db")), m.group("y"))
+    month_a = _month(m, "ma", r) if m.groupdict().get("ma") else month_b
+    year_a = last.year - (1 if month_a > month_b else 0)
+    first = date(year_a, month_a, int(m.group("da")))
+    if first > last:
+        raise ValueError("a range that ends before it starts")
+    return r.at(first), r.at(last + timedelta(days=1)), "range", False
+
+
+def _month_range(m: re.Match[str], r: _Ref) -> _Interval:
+    """ "from March to May 2023", "between March and May": whole months."""
+    a, b = _month(m, "ma", r), _month(m, "mb", r)
+    year = m.group("y")
+    end_month = date(int(year), b, 1) if year else _yearless(r, b, months=1)
+    start = date(end_month.year - (1 if a > b else 0), a, 1)
+    return r.at(start), r.at(_add_months(end_month, 1)), "range", False
+
+
+_ORDINALS: Final = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+                    "fourth": 4, "4th": 4, "last": -1}  # fmt: skip
+
+
+def _week_of_month(m: re.Match[str], r: _Ref) -> _Interval:
+    """ "the first weekend of August", "the second week of November 2023", "the last week of
+    March": week n is days 7n-6..7n of the month, the last week its last seven days; weekend n
+    the month's n-th Saturday and the Sunday after it."""
+    month, year = _month(m, "mo", r), m.group("y")
+    first = date(int(year), month, 1) if year else _yearless(r, month, months=1)
+    start, end = _nth_week(first, _ORDINALS[m.group("o")], m.group("k") == "weekend")
+    if not year and r.prefer == "past" and start > r.today:  # this year's is still to come
+        start, end = _nth_week(first.replace(year=first.year - 1), _ORDINALS[m.group("o")],
+                               m.group("k") == "weekend")  # fmt: skip
+    return r.at(start), r.at(end), "range", False
+
+
+def _nth_week(first: date, n: int, weekend: bool) -> tuple[date, date]:
+    after = _add_months(first, 1)
+    if weekend:
+        days = (first + timedelta(days=i) for i in range((after - first).days))
+        saturdays = [d for d in days if d.weekday() == 5]
+        start = saturdays[n - 1 if n > 0 else -1]
+        return start, start + timedelta(days=2)
+    start = after - timedelta(days=7) if n < 0 else first + timedelta(days=7 * (n - 1))
+    return start, min(start + timedelta(days=7), after)
+
+
+def _bare_month(m: re.Match[str], r: _Ref) -> _Interval:
+    """ "in March", "during August": the whole month, in the year the orientation picks."""
+    first = _yearless(r, _month(m, "mo", r), months=1)
+    return r.at(first), r.at(_add_months(first, 1)), "month", False
+
+
+def _ahead(m: re.Match[str], r: _Ref) -> _Interval:
+    """ "in 2 days", "3 weeks from now": the calendar unit that far ahead (hours: a window)."""
+    n, unit = _number(m.group("n")), _unit(m.group("u"))
+    if unit == "minute":
+        start = _minus(r.now, timedelta(minutes=5 - n))
+        return start, _minus(r.now, timedelta(minutes=-n - 5)), unit, False
+    if unit == "hour":
+        start = _minus(r.now, timedelta(hours=0.5 - n))
+        return start, _minus(r.now, timedelta(hours=-n - 0.5)), unit, False
+    return _calendar(r, unit, n)
 
 
 def _just_now(m: re.Match[str], r: _Ref) -> _Interval:
@@ -428,6 +591,9 @@ _DIGIT: Final = "0"  # trigger standing for "the text has a digit"
 _MONTH_TRIGGERS: Final = tuple(name[:3] for name in _MONTH_NAMES)
 _YEAR_TRIGGERS: Final = ("19", "20", "2100")
 _DIGIT_TRIGGERS: Final = (*_MONTH_TRIGGERS, *_YEAR_TRIGGERS)
+_UNIT_TRIGGERS: Final = ("min", "hour", "hr", "day", "week", "month", "year", "yr")
+# month names after a word, for the rules that need no digit ("in March", "from May to July")
+_SPACED_MONTHS: Final = tuple(f" {name[:3]}" for name in _MONTH_NAMES)
 
 # (triggers, pattern, resolver). A rule runs only if one of its triggers occurs in the
 # lowercased text, so every match of the pattern must contain one. List order breaks ties
@@ -452,6 +618,62 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
         _iso,
     ),
     (_YEAR_TRIGGERS, rf"(?:in|since|during|of)\s+(?P<y>{_YEAR})", _year),
+    (
+        (_DIGIT,),
+        r"(?P<a>[0-9]{1,2})(?P<sep>[/.])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>(?:19|20)[0-9]{2})"
+        r"|(?P<iy>(?:19|20)[0-9]{2})/(?P<im>[0-9]{1,2})/(?P<id>[0-9]{1,2})",
+        _numeric_date,
+    ),
+    (
+        _MONTH_TRIGGERS,
+        rf"(?:(?:between|from)\s+)?(?:the\s+)?(?P<da>[0-9][0-9]?)(?:st|nd|rd|th)?"
+        rf"(?:\s+(?:of\s+)?(?P<ma>{_MONTH}))?\s*(?:-|–|\s(?:and|to|until|till|through)\s)"
+        rf"\s*(?:the\s+)?(?P<db>[0-9][0-9]?)(?:st|nd|rd|th)?(?:\s+of)?\s+(?P<mb>{_MONTH})"
+        rf"(?:,?\s+(?P<y>{_YEAR}))?",
+        _day_range,
+    ),
+    (
+        _MONTH_TRIGGERS,
+        rf"(?:(?:between|from)\s+)?(?P<mb>{_MONTH})\s+(?P<da>[0-9][0-9]?)(?:st|nd|rd|th)?"
+        rf"\s*(?:-|–|\s(?:and|to|until|till|through)\s)\s*(?P<db>[0-9][0-9]?)"
+        rf"(?:st|nd|rd|th)?(?:,?\s+(?P<y>{_YEAR}))?",
+        _day_range,
+    ),
+    (
+        _SPACED_MONTHS,
+        rf"(?:between|from)\s+(?P<ma>{_MONTH})\s+(?:and|to|until|till|through)\s+"
+        rf"(?P<mb>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?",
+        _month_range,
+    ),
+    (
+        ("week",),
+        rf"(?:the\s+)?(?P<o>first|1st|second|2nd|third|3rd|fourth|4th|last)\s+"
+        rf"(?P<k>weekend|week)\s+(?:of|in)\s+(?P<mo>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?",
+        _week_of_month,
+    ),
+    (
+        _SPACED_MONTHS,
+        rf"(?:in|during|since|throughout|of)\s+(?:early\s+|mid\s+|late\s+)?(?P<mo>{_MONTH})"
+        r"(?!\s*[0-9])",
+        _bare_month,
+    ),
+    (
+        ("day", "tomorrow"),
+        rf"(?P<dw>today|yesterday|tomorrow)(?:\s+at)?\s+{_clock('c')}",
+        _day_at_clock,
+    ),
+    (
+        ("day", "tomorrow"),
+        rf"(?:at\s+)?{_clock('c')}\s+(?P<ew>today|yesterday|tomorrow)",
+        _day_at_clock,
+    ),
+    (
+        ("day",),
+        rf"(?P<w>last|this|next|on)\s+(?P<d>{_WEEKDAY})(?:\s+at)?\s+{_clock('c')}",
+        _day_at_clock,
+    ),
+    (_UNIT_TRIGGERS, rf"in\s+(?P<n>{_NUM})\s+(?P<u>{_EN_UNIT})", _ahead),
+    (("from now",), rf"(?P<n>{_NUM})\s+(?P<u>{_EN_UNIT})\s+from\s+now", _ahead),
     # Digits and number words apart: each alternation then starts with a literal or a class.
     (("ago",), rf"(?P<n>[0-9][0-9]{{0,3}})\s*(?P<u>{_EN_UNIT})\s+ago", _en_ago),
     (("ago",), rf"(?P<n>{_NUMBER_WORD})\s+(?P<u>{_EN_UNIT})\s+ago", _en_ago),
@@ -548,9 +770,6 @@ _VI_PERIOD_BEFORE: Final = re.compile(
 )
 # Lowercase letters Vietnamese has and French, Spanish or Portuguese do not.
 _VI_LETTER: Final = re.compile(r"[ăđơưĩũ\u1ea1-\u1ef9]")
-_AGO_EXACT: Final = re.compile(
-    rf"(?P<n>{_NUM})\s*(?P<u>{_EN_UNIT})\s+ago|(?P<m>[0-9]{{1,4}})\s*(?P<v>{_VI_UNIT})\s+trước"
-)
 _ISO_START: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NOW_WORDS: Final = frozenset({"now", "right now", "just now"})
 
@@ -596,10 +815,12 @@ def _word_start(low: str, i: int) -> bool:
     return not (c.isalnum() or c == "_" or (c in ".,:" and low[i].isdigit()))
 
 
-def extract_time_hints(text: str, ref: datetime) -> list[TimeHint]:
+def extract_time_hints(text: str, ref: datetime, *, prefer: str = "nearest") -> list[TimeHint]:
     """Every time phrase in text, resolved against ref, ordered by position.
 
-    A hint with the same interval as an earlier one is dropped.
+    A hint with the same interval as an earlier one is dropped. `prefer` picks the year of a
+    date given without one, and the week of a bare weekday ("on Monday"): "nearest" to ref
+    (memory text), "past" (questions about what happened) or "future".
     """
     _require_aware(ref)
     norm, offsets = _nfc(text)
@@ -624,7 +845,7 @@ def extract_time_hints(text: str, ref: datetime) -> list[TimeHint]:
     # Longest first, then leftmost, then rule order. A match is resolved only once it is clear
     # of every kept one, so a phrase shadowed by a longer one costs nothing.
     matches.sort(key=lambda x: x[:3])
-    r = _Ref(ref, norm, low, vi_words=any(t in hits for t in _VI_TRIGGERS))
+    r = _Ref(ref, norm, low, vi_words=any(t in hits for t in _VI_TRIGGERS), prefer=prefer)
     kept: list[tuple[int, int, _Interval]] = []
     for _, i, order, m in matches:
         j = m.end()
@@ -649,22 +870,33 @@ def extract_time_hints(text: str, ref: datetime) -> list[TimeHint]:
     return hints
 
 
-def parse_moment(phrase: str, now: datetime) -> datetime | None:
-    """A user-typed point in time (an --at option), or None if phrase is not one.
+def parse_period(
+    phrase: str, now: datetime, prefer: str = "past"
+) -> tuple[datetime, datetime] | None:
+    """A user-typed time (an --at, --time, --since, --until or --expires option) as the
+    period it names, [start, end); a moment is the period (t, t). None if it is not one.
 
-    "N units ago" is exactly that far back; a named period ("yesterday", "last week",
-    "8 May 2023") means its start; ISO 8601 without an offset is in now's timezone.
-    Vague phrases ("recently") name no point and give None.
+    "3 days ago", "3d", "2 days" are exactly that far back, "in 2 days" and "2 days from now"
+    that far ahead (`prefer` "future" reads "3d" and "2 days" ahead too); "yesterday 3pm",
+    "12/01/2026", "8 May 2023", "last week" are their periods; ISO 8601 without an offset is
+    in now's timezone. A time of day alone ("3pm") is the latest one not after now (`prefer`
+    "past") or the first not before it ("future"); so are dates without a year and weekdays
+    ("8 May", "on Monday"). Vague phrases ("recently") name no period and give None.
     """
     _require_aware(now)
     p = _words(unicodedata.normalize("NFC", phrase))
     low = p.lower()
     if low in _NOW_WORDS:
-        return now
-    if (m := _AGO_EXACT.fullmatch(low)) is not None:
-        n, unit = (m.group("n"), m.group("u")) if m.group("n") else (m.group("m"), m.group("v"))
+        return now, now
+    if (m := _AHEAD_EXACT.fullmatch(low)) is not None:
+        sign, m = 1, _DURATION.fullmatch(m.group("d") or m.group("d2"))
+    elif (m := _AGO_EXACT.fullmatch(low)) is not None:
+        sign, m = -1, _DURATION.fullmatch(m.group("d") or m.group("d2"))
+    else:  # a bare duration: back, or ahead when the option looks ahead (an expiry)
+        sign, m = (1 if prefer == "future" else -1), _DURATION.fullmatch(low)
+    if m is not None:
         try:
-            return _back(now, _number(n), _unit(unit))
+            return _shifted(now, sign, m)
         except (ValueError, OverflowError):
             return None
     if _ISO_START.match(p):
@@ -673,9 +905,65 @@ def parse_moment(phrase: str, now: datetime) -> datetime | None:
         except ValueError:
             return None
         if dt.tzinfo is None:
-            return _norm(dt.replace(tzinfo=now.tzinfo))
-        return dt.astimezone(now.tzinfo)
-    hints = extract_time_hints(p, now)
+            dt = _norm(dt.replace(tzinfo=now.tzinfo))
+        dt = dt.astimezone(now.tzinfo)
+        if len(p) == 10:  # a date: the whole day
+            return dt, _norm(datetime.combine(dt.date() + timedelta(days=1), dt.timetz()))
+        return dt, dt
+    if (m := _CLOCK_ALONE.fullmatch(low)) is not None:
+        return _clock_alone(m, now, prefer)
+    hints = extract_time_hints(p, now, prefer=prefer)
     if len(hints) == 1 and hints[0].span == (0, len(p)) and not hints[0].fuzzy:
-        return hints[0].start
+        return hints[0].start, hints[0].end
     return None
+
+
+def parse_moment(phrase: str, now: datetime, prefer: str = "past") -> datetime | None:
+    """The start of what `parse_period` reads: the moment an --at or --time option means."""
+    period = parse_period(phrase, now, prefer)
+    return None if period is None else period[0]
+
+
+_SHORT_UNITS: Final = {
+    "m": "minute", "min": "minute", "mins": "minute", "h": "hour", "d": "day", "w": "week",
+    "mo": "month", "y": "year",
+}  # fmt: skip
+_DURATION: Final = re.compile(
+    rf"(?P<n>{_NUM})\s*(?P<u>{_EN_UNIT})|(?P<sn>[0-9]{{1,4}})(?P<su>mo|mins?|[mhdwy])"
+    rf"|(?P<vn>[0-9]{{1,4}})\s*(?P<vu>{_VI_UNIT})"
+)
+_AGO_EXACT: Final = re.compile(r"(?P<d>.+?)\s+(?:ago|trước)|cách\s+đây\s+(?P<d2>.+)")
+_AHEAD_EXACT: Final = re.compile(r"in\s+(?P<d>.+)|(?P<d2>.+?)\s+(?:from\s+now|later|nữa|sau)")
+_CLOCK_ALONE: Final = re.compile(
+    rf"(?:at\s+)?(?:{_clock('c')}|(?P<hh>[0-9]{{1,2}}):(?P<mm>[0-5][0-9]))"
+)
+
+
+def _shifted(now: datetime, sign: int, m: re.Match[str]) -> tuple[datetime, datetime]:
+    if m.group("n"):
+        n, unit = _number(m.group("n")), _unit(m.group("u"))
+    elif m.group("sn"):
+        n, unit = int(m.group("sn")), _SHORT_UNITS[m.group("su")]
+    else:
+        n, unit = int(m.group("vn")), _unit(m.group("vu"))
+    t = _back(now, -sign * n, unit)
+    return t, t
+
+
+def _clock_alone(m: re.Match[str], now: datetime, prefer: str) -> tuple[datetime, datetime] | None:
+    try:
+        if m.group("hh") is not None:
+            hour, minute = int(m.group("hh")), m.group("mm")
+            if hour > 23:
+                return None
+        else:
+            hour, minute = _clock_of(m, "c")
+    except ValueError:
+        return None
+    r = _Ref(now, "", "", False)
+    start, end, _, _ = _at_time(r, r.today, hour, minute)
+    if prefer == "past" and start > now:
+        start, end, _, _ = _at_time(r, r.today - timedelta(days=1), hour, minute)
+    elif prefer == "future" and start < now:
+        start, end, _, _ = _at_time(r, r.today + timedelta(days=1), hour, minute)
+    return start, end

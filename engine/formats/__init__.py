@@ -1,0 +1,1 @@
+"""Schemas of the file formats read and written, one module per format."""

@@ -1,0 +1,83 @@
+"""Checkpoints as files, `<root>/<brain id>/<seq>.ckpt`: the LMDB backend keeps them under
+the store's `checkpoints/` directory.
+
+A checkpoint is written to a temporary name, fsynced and renamed (and the directory fsynced),
+so a crash leaves either the old set or the new one; it is read back as a read-only map, so a
+process keeps resident only the pages it reads.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from .base import Buffer, CheckpointStore
+
+
+class FileCheckpoints(CheckpointStore):
+    def __init__(self, root: Path, *, writable: bool = True) -> None:
+        self.root = root
+        self.writable = writable
+
+    def folder(self, brain_id: str) -> Path:
+        return self.root / brain_id
+
+    def _path(self, brain_id: str, seq: int) -> Path:
+        return self.folder(brain_id) / f"{seq:020d}.ckpt"
+
+    def seqs(self, brain_id: str) -> list[int]:
+        folder = self.folder(brain_id)
+        if not folder.is_dir():
+            return []
+        return sorted(s for f in folder.iterdir() if (s := _seq_of(f)) is not None)
+
+    def put(self, brain_id: str, seq: int, parts: Sequence[Buffer]) -> None:
+        folder = self.folder(brain_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = self._path(brain_id, seq)
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            for part in parts:
+                fh.write(part)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def get(self, brain_id: str, seq: int) -> Buffer:
+        with open(self._path(brain_id, seq), "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:
+                return b""
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def remove(self, brain_id: str, seq: int) -> None:
+        try:
+            self._path(brain_id, seq).unlink(missing_ok=True)
+        except OSError:
+            if self.writable:
+                raise  # an erase relies on this: never pass over it silently
+
+    def brains(self) -> set[str]:
+        if not self.root.is_dir():
+            return set()
+        return {f.name for f in self.root.iterdir() if f.is_dir()}
+
+    def remove_brain(self, brain_id: str) -> None:
+        shutil.rmtree(self.folder(brain_id), ignore_errors=True)
+
+    def name(self, brain_id: str, seq: int) -> str:
+        return str(self._path(brain_id, seq))
+
+
+def _seq_of(path: Path) -> int | None:
+    try:
+        return int(path.stem) if path.suffix == ".ckpt" else None
+    except ValueError:
+        return None

@@ -1,0 +1,63 @@
+"""What only the LMDB backend has: map growth, one environment per process."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from engine import events as ev
+from engine.logstore.lmdb import LmdbLogStore
+
+BRAIN = uuid.uuid4().hex
+
+
+def test_a_full_map_grows_and_the_write_is_run_again(tmp_path: Path) -> None:
+    lg = LmdbLogStore(tmp_path / "small", map_size=128 * 1024)
+    try:
+        big = ev.BrainCreated(name="x" * 60_000)
+        runs = 0
+
+        def work(w: object) -> None:
+            nonlocal runs
+            runs += 1
+            w.append(BRAIN, big)  # type: ignore[attr-defined]
+
+        for _ in range(50):
+            lg.write(work)
+        assert runs > 50, "the small map never filled up; the test proves nothing"
+        assert lg.map_size > 128 * 1024
+        with lg.reader() as r:
+            assert r.head(BRAIN) == len(list(r.events(BRAIN))) == 50
+    finally:
+        lg.close()
+
+
+def test_room_asked_for_grows_the_map_ahead_of_a_big_write(tmp_path: Path) -> None:
+    lg = LmdbLogStore(tmp_path / "small", map_size=256 * 1024)
+    try:
+        runs = 0
+
+        def work(w: object) -> None:
+            nonlocal runs
+            runs += 1
+            for _ in range(100):
+                w.append(BRAIN, ev.BrainCreated(name="y" * 50_000))  # type: ignore[attr-defined]
+
+        lg.write(work, room=10 << 20)
+        assert lg.map_size >= 20 << 20
+        assert runs == 1, "with room made first, the write ran once"
+    finally:
+        lg.close()
+
+
+def test_two_handles_in_one_process_share_the_environment(tmp_path: Path) -> None:
+    a = LmdbLogStore(tmp_path / "store")
+    b = LmdbLogStore(tmp_path / "store")
+    try:
+        a.write(lambda w: w.append(BRAIN, ev.BrainCreated(name="n")))
+        with b.reader() as r:
+            assert r.head(BRAIN) == 1
+        assert a.env is b.env
+    finally:
+        a.close()
+        b.close()

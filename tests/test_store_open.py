@@ -1,0 +1,51 @@
+"""Opening a store: `create=False` creates nothing; what is not a store is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine import InputError, NotFoundError, Store
+
+
+def files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_a_missing_store_is_not_created_by_a_read(tmp_path: Path) -> None:
+    where = tmp_path / "typo" / "store"
+    with pytest.raises(NotFoundError, match="no store at"):
+        Store(where, create=False)
+    assert not (tmp_path / "typo").exists()
+
+
+def test_an_empty_directory_is_not_made_a_store_by_a_read(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="no store at"):
+        Store(tmp_path, create=False)
+    assert files(tmp_path) == []
+
+
+def test_a_read_creates_no_brain_and_no_file(tmp_path: Path) -> None:
+    with Store(tmp_path / "s") as s:
+        s.brain("work").remember("Alice moved payments to PostgreSQL 16")
+    before = files(tmp_path)
+    with Store(tmp_path / "s", create=False) as s:
+        with pytest.raises(NotFoundError, match="no brain named 'nope'"):
+            s.brain("nope")
+        with pytest.raises(NotFoundError, match="no brain named 'default'"):
+            s.brain()  # the current brain was never made
+        assert s.brain("work").recall("payments database").memories
+        assert sorted(s.brain_names()) == ["work"]
+    assert files(tmp_path) == before
+    with Store(tmp_path / "s") as s:
+        assert sorted(s.brain_names()) == ["work"]
+
+
+def test_a_plain_file_is_not_a_store(tmp_path: Path) -> None:
+    plain = tmp_path / "notes.txt"
+    plain.write_text("hello")
+    for create in (True, False):
+        with pytest.raises(InputError, match="is a file, not a store"):
+            Store(plain, create=create)
+    assert plain.read_text() == "hello"
