@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["falkordb_server"]  # the session's FalkorDB server (tests/exporters)
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ def test_readme_quick_start_runs_on_a_fresh_copy(tmp_path: Path) -> None:
     shutil.copytree(
         ROOT, copy,
         ignore=shutil.ignore_patterns(".venv", ".git", "*.egg-info", "__pycache__",
-                                      ".mypy_cache", ".ruff_cache", ".pytest_cache", "results"),
+                                      ".mypy_cache", ".ruff_cache", ".pytest_cache", "results",
+                                      "node_modules"),
     )  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)

@@ -5,7 +5,6 @@ engine/importing.py."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,16 +108,10 @@ def _output(path: str | None) -> Iterator[IO[bytes]]:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)  # the umask applies
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from engine.exporters.base import replaced
+
+    with replaced(Path(path)) as fh:
+        yield fh
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -150,7 +143,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         brain = open_brain(store, args)
         view = view_of(brain, args.at)
         with Progress("exporting") as bar, _output(args.output) as out:
-            options = FileOptions(args.after, args.exclude_sensitive, bar.update)
+            name = Path(args.output).stem if to_file else None
+            options = FileOptions(args.after, args.exclude_sensitive, bar.update, name)
             for chunk in fmt.chunks(view, options, summary):
                 out.write(chunk)
         seq = view.seq

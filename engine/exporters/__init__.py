@@ -48,9 +48,12 @@ FORMATS: dict[str, Format] = {
                media_type="application/graphml+xml"),
         Format("original", "file", "original", "a brain file the original NeuralMemory's "
                "'nmem brain import' accepts", media_type="application/json"),
+        Format("original-sqlite", "file", "original_sqlite", "a brain database in the "
+               "original's own SQLite layout (save it as ~/.neuralmemory/brains/NAME.db)",
+               media_type="application/vnd.sqlite3", binary=True),
         Format("sqlite", "target", "sqlite", "a SQLite database (docs/sqlite-schema.md), "
                "incremental", ("file",)),
-        Format("neo4j", "target", "neo4j", "Neo4j through its driver (--url bolt://...), or a "
+        Format("neo4j", "target", "cypher", "Neo4j through its driver (--url bolt://...), or a "
                ".cypher file (-o), incremental", ("file", "url")),
         Format("neo4j-csv", "target", "neo4j_csv", "CSV files for neo4j-admin database "
                "import (-o DIR), full exports", ("dir",)),

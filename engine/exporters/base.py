@@ -9,9 +9,12 @@ resumes exactly, is incremental on re-run, and can follow a live brain (`engine.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..reads import BrainView
@@ -23,11 +26,13 @@ Progress = Callable[[int, int], None]  # (done, total)
 @dataclass(frozen=True, slots=True)
 class FileOptions:
     """`after`: histories continue after this seq; `exclude_sensitive`: snapshots leave out
-    memories with sensitive content; `progress` is told how far a long export is."""
+    memories with sensitive content; `progress` is told how far a long export is; `name`: the
+    name of the file written, without its suffix (original-sqlite: the brain's id there)."""
 
     after: int = 0
     exclude_sensitive: bool = False
     progress: Progress | None = None
+    name: str | None = None
 
 
 class FileFormat(Protocol):
@@ -58,6 +63,7 @@ class Target(Protocol):
 
     name: str
     wants_events: bool  # keeps a table of the events themselves (SQLite)
+    append_only: bool  # cannot take anything back out (a file of statements): see `restart`
 
     def position(self, brain_id: str) -> Position | None: ...
 
@@ -67,4 +73,30 @@ class Target(Protocol):
 
     def apply(self, batch: Batch) -> None: ...
 
+    def restart(self) -> None:
+        """Append-only targets: forget everything and start again (an erase needs it)."""
+        ...
+
     def close(self) -> None: ...
+
+
+@contextmanager
+def replaced(path: Path, *, text: bool = False) -> Iterator[IO[Any]]:
+    """A file written under a temporary name beside it and renamed over `path` once complete:
+    a failed or killed export leaves no half-written file (the umask applies)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        with (
+            os.fdopen(fd, "w", encoding="utf-8", newline="") if text else os.fdopen(fd, "wb") as fh
+        ):
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def one_line(exc: BaseException) -> str:
+    """A driver's error message on one line (some span several)."""
+    return " ".join(str(exc).split())

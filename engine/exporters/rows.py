@@ -9,7 +9,10 @@ rewrites the past, so erased memories are compared with what the target still ho
 
 Ids: a memory (and its anchor neuron) is its memory id; any other neuron is "n<index>" (its
 key, such as "k:payment", is a property: erased neurons lose it); a link is "s<index>".
-Weights are stored as the engine stores them (the weight set at creation or by the last
+A link is live (carries activation) when its memory is active or pinned, or expired without a
+sweep having recorded it, and its expiry is after the hour of the moment (`expires_at >
+as_of_hour`): the engine takes expiry at the hour for links, like decay. Weights are stored as
+the engine stores them (the weight set at creation or by the last
 reinforcement, the time its decay clock started, the reinforcement count, the decay rate of
 its memory's type); the effective weight at a moment is
 `weight * exp(-decay_rate * days / (1 + reinforced_count))`, days since `decay_from` taken at
@@ -78,6 +81,7 @@ class MemoryRow(msgspec.Struct, frozen=True):
     memory_type: str
     priority: int
     status: str  # active | pinned | expired | forgotten | erased
+    expiry_recorded: bool  # an expiry sweep recorded it as expired (not only past its expiry)
     event_time: str
     event_end: str
     recorded_at: str
@@ -94,6 +98,7 @@ class LinkRow(msgspec.Struct, frozen=True):
     idx: int
     source_id: str  # always a memory
     target_id: str
+    target_memory: bool  # the target is a memory (a neighbour in time), not a neuron
     type: str
     direction: str  # uni | bi
     weight: float
@@ -227,9 +232,9 @@ def _batch(
         hour=new.time // HOUR_US * HOUR_US,
         since=None if old is None else old.seq,
     )
-    fibers: set[int] = set(range(f1, new.fibers))
+    fibers: set[int] = set()  # changed memories (new ones: f1 and after)
     relink: set[int] = set()  # memories whose links' decay rate may have changed
-    links: set[int] = set(range(s1, new.synapses))
+    links: set[int] = set()  # changed links (new ones: s1 and after)
     projects: set[str] = set()
     for env in events:
         b = env.body
@@ -275,8 +280,8 @@ def _batch(
         owned = np.flatnonzero(np.isin(p.s_src.values[: new.synapses], anchors))
         links.update(owned.tolist())
     out.neurons = _neurons(new, n1)
-    out.memories = _memories(new, sorted(fibers), status)
-    out.links, out.gone_links = _links(new, np.asarray(sorted(links), dtype=np.int64))
+    out.memories = _memories(new, _with_range(fibers, f1, new.fibers).tolist(), status)
+    out.links, out.gone_links = _links(new, _with_range(links, s1, new.synapses))
     for pid in sorted(projects):
         state = p.project_at(pid, new.seq)
         if state is None:
@@ -289,6 +294,12 @@ def _batch(
     if target.wants_events:
         out.events = _event_rows(events)
     return out
+
+
+def _with_range(changed: set[int], lo: int, hi: int) -> I64:
+    """Sorted rows: the changed ones before `lo`, and every row from `lo` to `hi`."""
+    old = np.fromiter((r for r in changed if r < lo), dtype=np.int64, count=-1)
+    return np.concatenate((np.sort(old), np.arange(lo, hi, dtype=np.int64)))
 
 
 def _neurons(view: View, first: int) -> list[NeuronRow]:
@@ -325,6 +336,7 @@ def _memories(view: View, fibers: list[int], status: npt.NDArray[np.int8]) -> li
     prios = view.col("f_priority")[idx].tolist()
     expires = view.col("f_expires")[idx].tolist()
     projects = view.col("f_project")[idx].tolist()
+    flags = view.col("f_flags")[idx].tolist()
     out = []
     for i, f in enumerate(fibers):
         state = STATUSES[int(status[f])]
@@ -339,6 +351,7 @@ def _memories(view: View, fibers: list[int], status: npt.NDArray[np.int8]) -> li
                 memory_type=MEMORY_TYPES[kinds[i]].value,
                 priority=prios[i],
                 status=state,
+                expiry_recorded=bool(flags[i] & EXPIRED),
                 event_time=iso(p.f_start[f]),
                 event_end=iso(p.f_end[f]),
                 recorded_at=iso(p.f_t[f]),
@@ -354,43 +367,49 @@ def _memories(view: View, fibers: list[int], status: npt.NDArray[np.int8]) -> li
 
 
 def _links(view: View, rows: I64) -> tuple[list[LinkRow], list[GoneLink]]:
+    """Link rows, column by column (a full export writes millions of them)."""
     p, seq = view.p, view.seq
     if not len(rows):
         return [], []
     src, dst = p.s_src.values[rows], p.s_dst.values[rows]
     owner = p.n_fiber.values[src].astype(np.int64)
     flags = view.col("f_flags")[owner]
-    alive = (p.s_dead.values[rows] > seq) & ((flags & ERASED) == 0)
-    weight = p.s_w.at_rows(seq, rows)
-    clock = p.s_t.at_rows(seq, rows)
-    count = p.s_count.at_rows(seq, rows)
-    rate = rates(view.col("f_type")[owner], (flags & PINNED) != 0)
-    created = np.searchsorted(p.s_at.values, rows, side="right")
-    kinds = p.s_type.values[rows].tolist()
+    alive = ((p.s_dead.values[rows] > seq) & ((flags & ERASED) == 0)).tolist()
+    weight = np.round(p.s_w.at_rows(seq, rows).astype(np.float64), 6).tolist()
+    clock = p.s_t.at_rows(seq, rows).tolist()
+    count = p.s_count.at_rows(seq, rows).tolist()
+    rate = rates(view.col("f_type")[owner], (flags & PINNED) != 0).astype(np.float64).tolist()
+    made = np.searchsorted(p.s_at.values, rows, side="right")
+    when = _isos(p.times.values[made])
+    kinds = [SYNAPSE_TYPES[k] for k in p.s_type.values[rows].tolist()]
+    sources = p.f_id.pick(owner)
+    to_fiber = p.n_fiber.values[dst].astype(np.int64)
+    to_memory = to_fiber >= 0
+    targets = [f"n{n}" for n in dst.tolist()]
+    for i, fid in zip(np.flatnonzero(to_memory).tolist(), p.f_id.pick(to_fiber[to_memory]),
+                      strict=True):  # fmt: skip
+        targets[i] = fid
+    memory_target = to_memory.tolist()
     links: list[LinkRow] = []
     gone: list[GoneLink] = []
     for i, s in enumerate(rows.tolist()):
-        kind = SYNAPSE_TYPES[kinds[i]]
-        source = p.f_id[int(owner[i])]
+        kind = kinds[i]
         if not alive[i]:
-            gone.append(GoneLink(f"s{s}", source, kind.value))
+            gone.append(GoneLink(f"s{s}", sources[i], kind.value))
             continue
         links.append(
-            LinkRow(
-                id=f"s{s}",
-                idx=s,
-                source_id=source,
-                target_id=node_id(view, int(dst[i])),
-                type=kind.value,
-                direction="bi" if kind in BIDIRECTIONAL else "uni",
-                weight=round(float(weight[i]), 6),
-                reinforced_count=int(count[i]),
-                decay_from_us=int(clock[i]),
-                decay_rate=float(rate[i]),
-                created_at=iso(p.times[int(created[i])]),
-            )
-        )
+            LinkRow(f"s{s}", s, sources[i], targets[i], memory_target[i], kind.value,
+                    "bi" if kind in BIDIRECTIONAL else "uni", weight[i], count[i], clock[i],
+                    rate[i], when[i])
+        )  # fmt: skip
     return links, gone
+
+
+def _isos(times: I64) -> list[str]:
+    """`iso` of many times, each distinct time formatted once."""
+    uniq, back = np.unique(times, return_inverse=True)
+    text = [iso(t) for t in uniq.tolist()]
+    return [text[i] for i in back.tolist()]
 
 
 def _project(pr: ev.Project) -> ProjectRow:

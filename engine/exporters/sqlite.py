@@ -54,7 +54,8 @@ CREATE INDEX IF NOT EXISTS fibers_created ON fibers (brain_id, created_at);
 CREATE INDEX IF NOT EXISTS fibers_time ON fibers (brain_id, time_start);
 CREATE TABLE IF NOT EXISTS typed_memories (
     brain_id TEXT NOT NULL, fiber_id TEXT NOT NULL, memory_type TEXT NOT NULL,
-    priority INTEGER NOT NULL, status TEXT NOT NULL, expires_at TEXT, project_id TEXT,
+    priority INTEGER NOT NULL, status TEXT NOT NULL, expiry_recorded INTEGER NOT NULL,
+    expires_at TEXT, project_id TEXT,
     source TEXT NOT NULL, tags TEXT NOT NULL, created_at TEXT NOT NULL,
     PRIMARY KEY (brain_id, fiber_id));
 CREATE INDEX IF NOT EXISTS typed_type ON typed_memories (brain_id, memory_type, priority);
@@ -93,7 +94,8 @@ CREATE VIEW IF NOT EXISTS live_synapses AS
     JOIN export_positions x ON x.brain_id = s.brain_id
     JOIN typed_memories t ON t.brain_id = s.brain_id AND t.fiber_id = s.source_id
     WHERE t.status = 'pinned'
-       OR (t.status = 'active' AND (t.expires_at IS NULL OR t.expires_at > x.as_of_hour));
+       OR (t.status IN ('active', 'expired') AND NOT t.expiry_recorded
+           AND (t.expires_at IS NULL OR t.expires_at > x.as_of_hour));
 """
 
 _json = msgspec.json.Encoder()
@@ -121,8 +123,9 @@ _FIBER = _upsert("fibers", ("brain_id", "id", "idx", "anchor_neuron_id", "time_s
                             "time_end", "salience", "tags", "metadata", "created_at"),
                  ("brain_id", "id"))  # fmt: skip
 _TYPED = _upsert("typed_memories", ("brain_id", "fiber_id", "memory_type", "priority",
-                                    "status", "expires_at", "project_id", "source", "tags",
-                                    "created_at"), ("brain_id", "fiber_id"))  # fmt: skip
+                                    "status", "expiry_recorded", "expires_at", "project_id",
+                                    "source", "tags", "created_at"),
+                 ("brain_id", "fiber_id"))  # fmt: skip
 _PROJECT = _upsert("projects", ("brain_id", "id", "name", "description", "start_date",
                                 "end_date", "tags", "priority"), ("brain_id", "id"))  # fmt: skip
 _EVENT = _upsert("events", ("brain_id", "seq", "recorded_at", "type", "summary", "body"),
@@ -138,6 +141,7 @@ class SqliteTarget:
 
     name = "sqlite"
     wants_events = True
+    append_only = False
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -235,7 +239,8 @@ class SqliteTarget:
             db.executemany(_FIBER, ((b, m.id, m.idx, m.id, m.event_time, m.event_end,
                                      m.salience, _j(m.tags), m.metadata, m.recorded_at)
                                     for m in batch.memories))  # fmt: skip
-            db.executemany(_TYPED, ((b, m.id, m.memory_type, m.priority, m.status, m.expires_at,
+            db.executemany(_TYPED, ((b, m.id, m.memory_type, m.priority, m.status,
+                                     int(m.expiry_recorded), m.expires_at,
                                      m.project_id, m.source, _j(m.tags), m.recorded_at)
                                     for m in batch.memories))  # fmt: skip
             self._delete("synapses", "id", b, [g.id for g in batch.gone_links])
@@ -264,6 +269,9 @@ class SqliteTarget:
                 f"DELETE FROM {table} WHERE brain_id = ? AND {column} IN ({marks})",
                 (brain_id, *chunk),
             )
+
+    def restart(self) -> None:
+        raise NotImplementedError  # never asked: SQLite takes erased text out itself
 
     def close(self) -> None:
         self.db.close()

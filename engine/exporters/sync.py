@@ -71,6 +71,9 @@ def export(
         seq = events[-1].seq if events else start
         after = end if seq == end.seq else brain.at(seq)
         batch = rows.batch(before, after, events, target)
+        if batch.erased and target.append_only:  # it cannot take the text back out: anew
+            target.restart()
+            return export(brain, target, at=at, chunk=chunk, progress=progress, stop=stop)
         target.apply(batch)
         report["events"] += len(events)
         report["batches"] += 1

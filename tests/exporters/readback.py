@@ -69,3 +69,41 @@ def same(got: Shape, want: Shape) -> None:
     for key, row in want[1].items():
         assert got[1][key][:3] == row[:3], key
         assert abs(got[1][key][3] - row[3]) <= 2e-6 + 1e-5 * row[3], (key, got[1][key], row)
+
+
+LIVE_LINKS = """
+MATCH (x:ExportPosition {brain_id: $brain})
+MATCH (m:Memory)-[r]->(t)
+WHERE m.status = 'pinned'
+   OR (m.status IN ['active', 'expired'] AND NOT m.expiry_recorded
+       AND (m.expires_at IS NULL OR m.expires_at > x.as_of_hour))
+RETURN r.id AS id, m.id AS source, coalesce(t.content, t.text, '') AS content,
+       toLower(type(r)) AS type,
+       r.weight * exp(-r.decay_rate * (CASE WHEN x.hour_us > r.decay_from_us
+                      THEN x.hour_us - r.decay_from_us ELSE 0 END) / 86400000000.0
+                      / (1 + r.reinforced_count)) AS weight
+"""
+
+
+def falkordb_shape(url: str, graph: str, brain_id: str) -> Shape:
+    from urllib.parse import urlsplit
+
+    from falkordb import FalkorDB
+
+    parts = urlsplit(url)
+    g = FalkorDB(host=parts.hostname, port=parts.port).select_graph(graph)
+    memories: dict[str, tuple[Any, ...]] = {}
+    for mid, text, kind, status, prio, tags in g.query(
+        "MATCH (m:Memory) RETURN m.id, m.text, m.memory_type, m.status, m.priority, m.tags"
+    ).result_set:
+        memories[mid] = (
+            (None, None, "erased", None, [])
+            if status == "erased"
+            else (text, kind, status, prio, sorted(tags))
+        )
+    links = {
+        sid: (src, content, kind, round(weight, 6))
+        for sid, src, content, kind, weight in g.query(LIVE_LINKS, {"brain": brain_id}).result_set
+        if weight > 0
+    }
+    return memories, links

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
-from conftest import run_python
 
 from engine import InputError, Store
 
@@ -25,11 +27,12 @@ def test_feed_pages_through_the_log_and_a_past_view_ends_at_its_seq(store: Store
 def test_feed_sees_what_another_process_committed(store: Store, store_path: object) -> None:
     brain = store.brain("work")
     head = brain.seq
-    done = run_python(
+    code = (
         "import sys\nfrom engine import Store\n"
-        "with Store(sys.argv[1]) as s:\n    s.brain('work').remember('written elsewhere')\n",
-        str(store_path),
+        "with Store(sys.argv[1]) as s:\n    s.brain('work').remember('written elsewhere')\n"
     )
+    done = subprocess.run([sys.executable, "-c", code, str(store_path)], capture_output=True,
+                          text=True, timeout=60, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     (new,) = brain.events(after=head)
     assert new.body.text == "written elsewhere"  # type: ignore[union-attr]

@@ -20,7 +20,7 @@ import pytest
 from helpers import Clock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from readback import Shape, expected, same, sqlite_shape
+from readback import Shape, expected, falkordb_shape, same, sqlite_shape
 from test_transfer import ops, run_ops
 
 from engine import Brain, Store
@@ -51,8 +51,26 @@ class SqliteKind:
         )
 
 
-@pytest.fixture(params=["sqlite"])
+class FalkorKind:
+    """Fresh graphs on the session's FalkorDB server, read back with Cypher."""
+
+    count = 0
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def new(self) -> tuple[Callable[[], Target], Callable[[str], Shape]]:
+        FalkorKind.count += 1
+        graph = f"g{FalkorKind.count}"
+        return (lambda: open_target("falkordb", url=self.url, graph=graph)), (
+            lambda brain_id: falkordb_shape(self.url, graph, brain_id)
+        )
+
+
+@pytest.fixture(params=["sqlite", "falkordb"])
 def kind(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if request.param == "falkordb":
+        return FalkorKind(request.getfixturevalue("falkordb_url"))
     return SqliteKind(tmp_path)
 
 
@@ -156,3 +174,22 @@ def test_two_brains_share_one_sqlite_file(tmp_path: Path, store: Store) -> None:
     db = sqlite3.connect(path)
     assert sorted(r[0] for r in db.execute("SELECT name FROM brains")) == ["home", "work"]
     assert db.execute("SELECT count(*) FROM export_positions").fetchone() == (2,)
+
+
+def test_a_brain_on_postgresql_exports_the_same_way(postgres: Any, tmp_path: Path) -> None:
+    """Exporters read through the feed, whichever backend holds the log."""
+    clock = Clock()
+    with Store(postgres.new_store(), clock=clock) as store:
+        brain = store.brain("work")
+        run_ops(store, brain, clock, [("remember", "alice payments postgresql", "fact", ("a",)),
+                                      ("remember", "bob redis crash", None, ()),
+                                      ("recall", "alice payments"), ("time", 3.0)])  # fmt: skip
+        opener, read = SqliteKind(tmp_path).new()
+        _run(opener, brain)
+        same(read(brain.id), expected(brain))
+        secret = brain.remember("Zanzibar-Quokka holds the vault").id
+        _run(opener, brain)
+        brain.erase(secret)
+        report = _run(opener, brain)
+        assert report["erased"] == 1
+        same(read(brain.id), expected(brain))

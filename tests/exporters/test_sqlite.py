@@ -12,12 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT
 from helpers import NMEM
 
 from engine import MemoryInput, Store
 from engine.exporters import open_target
 from engine.exporters.sync import export
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def nmem(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
@@ -86,6 +87,7 @@ import sys
 from engine import Store
 from engine.exporters import open_target
 from engine.exporters.sync import export
+
 with Store(sys.argv[1]) as store:
     brain = store.brain("work")
     target = open_target("sqlite", output=sys.argv[2])

@@ -175,8 +175,13 @@ def main() -> None:
             res = run(n, args.keep or Path(tmp))
             print(json.dumps(res), flush=True)
             results.append(res)
+    write_report("neuralmemory (this repo)", results, args.out)
+
+
+def write_report(system: str, results: list[dict[str, Any]], out: Path | None) -> None:
+    """The results with the date and machine they were measured on, as JSON in `out`."""
     report = {
-        "system": "neuralmemory (this repo)",
+        "system": system,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
             "platform": platform.platform(),
@@ -185,9 +190,9 @@ def main() -> None:
         },
         "results": results,
     }
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2) + "\n")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
