@@ -70,8 +70,14 @@ def spread(
     anchors: I64,
     initial: Callable[[I64], F64],
     params: SpreadParams,
+    seeds: tuple[I64, F64] | None = None,
 ) -> Activation:
     """Spread from `anchors` (sorted, unique); `initial(degrees)` sets their starting levels.
+
+    `seeds` (memory neurons, levels) are memories a cue picks out without a neuron of its own
+    (the memories of a type, or of a period the question names): they receive their level
+    on the first hop, as if linked to an anchor, and pass it on from there (to their
+    neighbours in time on the last hop).
 
     Beyond the first hop the frontier is chosen by activation per edge: a neuron linked to
     thousands of memories passes almost nothing to each, so it is expanded only while the
@@ -79,7 +85,7 @@ def spread(
     """
     n = view.neurons
     empty = np.empty(0, dtype=np.int64)
-    if not len(anchors):
+    if not len(anchors) and seeds is None:
         return Activation(empty, np.empty(0), empty, empty)
 
     owner, nbr, _, weight = live_edges(view, anchors, include_expired=params.include_expired)
@@ -91,14 +97,22 @@ def spread(
     fanout = np.maximum(anchor_degree, 1).astype(np.float64) ** params.fanout_exponent
     flow = (level / fanout)[owner] * weight * params.hop_decay
     hits: I64 = np.bincount(nbr, minlength=n)
+    if seeds is not None:
+        np.add.at(hits, seeds[0], 1)
     frontier = anchors
     for hop in range(params.hops):
         if hop:
             last = hop + 1 == params.hops
             nbr, flow = _hop(view, frontier, level, params, last=last)
-        if not len(nbr):
+        if not len(nbr) and (hop or seeds is None):
             break
-        arrived: F64 = np.bincount(nbr, weights=flow, minlength=n)  # type: ignore[assignment]
+        arrived: F64 = (
+            np.bincount(nbr, weights=flow, minlength=n)  # type: ignore[assignment]
+            if len(nbr)
+            else np.zeros(n)  # (bincount of nothing is an integer array)
+        )
+        if not hop and seeds is not None:
+            np.add.at(arrived, seeds[0], seeds[1])
         total += arrived
         if hop + 1 == params.hops:
             break

@@ -19,7 +19,7 @@ from .api import MemoryInput
 from .clock import DAY_US, aware, from_us, to_us
 from .errors import InputError
 from .extraction import tokens
-from .extraction.classify import detect_memory_type
+from .extraction.classify import TYPE_LABELS, detect_memory_type
 from .extraction.entities import extract_entities, normalize_name
 from .extraction.temporal import extract_time_hints
 from .model import (
@@ -245,7 +245,7 @@ def link_terms(batch: Batch, text: str, when: datetime, first_new: int) -> Links
         for e in entities
     ]
     speaker = SPEAKER.match(text)
-    if speaker:
+    if speaker and speaker.group(1).lower() not in TYPE_LABELS:  # "Insight: ..." is no one
         name = speaker.group(1)
         wanted.append(("s:" + normalize_name(name), name, _T_ENTITY, _S_INVOLVES, W_ENTITY, 0, 0))
     wanted.extend(

@@ -39,6 +39,7 @@ from engine.fold import apply
 from engine.model import MEMORY_TYPES, NEURON_TYPES, SYNAPSE_TYPES, NeuronType, SynapseType
 from engine.projection import Projection, View
 from engine.retrieval import (
+    EVIDENCE_SCALE,
     INTERSECTION_BONUS,
     Filters,
     assemble_context,
@@ -565,11 +566,32 @@ def test_confidence_zero_without_anchors_and_empty_context() -> None:
     assert result.anchors == []
 
 
-def test_confidence_one_when_top_memory_links_every_anchor() -> None:
+def evidence(covered: float) -> float:
+    return 1.0 - math.exp(-covered / EVIDENCE_SCALE)
+
+
+def test_confidence_near_one_when_top_memory_links_every_distinctive_anchor() -> None:
     g = Graph()
     g.memory("both", ["zebra", "violin"])
+    for i in range(50):
+        g.memory(f"filler{i}", [f"word{i}"])
     g.memory("one", ["violin"])
-    assert recall(g.view(), "zebra violin").confidence == 1.0
+    covered = bm25_idf(1, 52) + bm25_idf(2, 52)
+    assert recall(g.view(), "zebra violin").confidence == pytest.approx(evidence(covered), abs=1e-4)
+    assert recall(g.view(), "zebra violin").confidence > 0.95
+
+
+def test_one_common_word_shared_is_little_evidence() -> None:
+    """ "how do I release?" against memories that mention a release: all of the question is
+    covered, but by one word that a fifth of the brain has."""
+    g = Graph()
+    for i in range(2):
+        g.memory(f"release{i}", ["release", f"other{i}"])
+    for i in range(8):
+        g.memory(f"filler{i}", [f"word{i}"])
+    result = recall(g.view(), "release")
+    assert result.confidence == pytest.approx(evidence(bm25_idf(2, 10)), abs=1e-4)
+    assert result.confidence < 0.6
 
 
 def test_confidence_lower_for_unknown_words_and_unlinked_anchors() -> None:
@@ -579,9 +601,12 @@ def test_confidence_lower_for_unknown_words_and_unlinked_anchors() -> None:
         g.memory(f"filler{i}", ["violin"])
     g.memory("rare", ["zebra"])
     # one known word, linked by the top memory, and one unknown word (counted at top idf)
-    assert recall(g.view(), "zebra qwertyuiop").confidence == 0.5
+    zebra = bm25_idf(1, 7)
+    assert recall(g.view(), "zebra qwertyuiop").confidence == pytest.approx(
+        0.5 * evidence(zebra), abs=1e-4
+    )
     # top memory links zebra, not violin: the share of the idf-weighted cue it covers
-    expected = bm25_idf(1, 7) / (bm25_idf(1, 7) + bm25_idf(6, 7))
+    expected = zebra / (zebra + bm25_idf(6, 7)) * evidence(zebra)
     assert recall(g.view(), "zebra violin").confidence == pytest.approx(expected, abs=1e-4)
 
 

@@ -48,20 +48,51 @@ _TYPE_RULES: Final[tuple[tuple[MemoryType, frozenset[str]], ...]] = (
         "learned|learnt|realized|realised|discovered|found that|turns out|turned out")),
     (MemoryType.ERROR, _phrases(
         "error|errors|bug|bugs|issue|problem|fail|fails|failed|failure|crash|crashed|crashes|"
-        "exception|traceback|lỗi")),
+        "exception|traceback|outage|outages|incident|incidents|downtime|regression|broke|"
+        "broken|timeout|timeouts|went down|was down|is down|lỗi|sự cố")),
+    # "the data pipeline" or "deployed the fix" name things and deeds, not a procedure
     (MemoryType.WORKFLOW, _phrases(
-        "workflow|process|steps|step|flow|pipeline|deploy|deployment|quy trình")),
+        "workflow|workflows|procedure|runbook|process for|the process|steps|step by step|"
+        "how to|quy trình")),
     (MemoryType.REFERENCE, _phrases("docs|documentation")),
 )  # fmt: skip
 
+# "Insight: ...", "TODO - ...": a label the writer gave says the type outright
+TYPE_LABELS: Final = {
+    "todo": MemoryType.TODO, "to-do": MemoryType.TODO, "task": MemoryType.TODO,
+    "decision": MemoryType.DECISION, "decided": MemoryType.DECISION,
+    "preference": MemoryType.PREFERENCE, "insight": MemoryType.INSIGHT,
+    "lesson": MemoryType.INSIGHT, "learned": MemoryType.INSIGHT, "til": MemoryType.INSIGHT,
+    "fact": MemoryType.FACT, "note": MemoryType.FACT, "context": MemoryType.CONTEXT,
+    "instruction": MemoryType.INSTRUCTION, "rule": MemoryType.INSTRUCTION,
+    "error": MemoryType.ERROR, "bug": MemoryType.ERROR, "incident": MemoryType.ERROR,
+    "workflow": MemoryType.WORKFLOW, "procedure": MemoryType.WORKFLOW,
+    "runbook": MemoryType.WORKFLOW, "reference": MemoryType.REFERENCE, "ref": MemoryType.REFERENCE,
+}  # fmt: skip
+_LABEL: Final = re.compile(r"\s*\[?([A-Za-z-]+)\]?\s*[:\-–]\s")
+_SEQUENCE: Final = re.compile(r"\bfirst\b.*\bthen\b", re.S)
+
+
+def type_label(text: str) -> MemoryType | None:
+    """The type a text is labelled with ("Insight: ...", "[TODO] - ..."), if any."""
+    m = _LABEL.match(text)
+    return TYPE_LABELS.get(m.group(1).lower()) if m else None
+
 
 def detect_memory_type(text: str) -> MemoryType:
-    """The highest-priority rule with a cue anywhere in the text wins; otherwise a fact.
+    """A label wins ("Insight: ..."); else the highest-priority rule with a cue anywhere in the
+    text; otherwise a fact.
 
-    A todo is also a sentence that opens with an imperative ("Fix the login page").
+    A todo is also a sentence that opens with an imperative ("Fix the login page"), a
+    workflow one that goes "first ..., then ...".
     """
+    labelled = type_label(text)
+    if labelled is not None:
+        return labelled
     low, cues = _cues(text)
     for kind, phrases in _TYPE_RULES:
+        if kind is MemoryType.WORKFLOW and _SEQUENCE.search(low):
+            return kind
         if not phrases.isdisjoint(cues):
             return kind
         if kind is MemoryType.TODO and not _IMPERATIVES.isdisjoint(_SENTENCE_VERB.findall(low)):
@@ -86,8 +117,8 @@ class Intent(StrEnum):
 
 
 _INTENT_RULES: Final[tuple[tuple[Intent, frozenset[str]], ...]] = (
-    (Intent.WHEN, _phrases("when|what time|what date|which day|how long ago|bao giờ|khi nào|"
-                           "lúc nào")),
+    (Intent.WHEN, _phrases("when|what time|what date|which day|which year|what year|which month|"
+                           "what month|how long ago|bao giờ|khi nào|lúc nào|năm nào")),
     (Intent.WHY, _phrases("why|reason|reasons|cause|caused|tại sao|vì sao")),
     (Intent.WHERE, _phrases("where|which place|ở đâu")),
     (Intent.WHO, _phrases("who|whom|whose|ai|người nào")),
@@ -98,6 +129,31 @@ _INTENT_RULES: Final[tuple[tuple[Intent, frozenset[str]], ...]] = (
     (Intent.CONFIRM, _phrases("did i|did we|did you|was there|is it true|có phải")),
     (Intent.WHAT, _phrases("what|which|tell me|gì")),
 )  # fmt: skip
+
+
+# what a question asks for by type: "what are my open todos", "which decisions", "what broke"
+_TYPE_INTENTS: Final[tuple[tuple[MemoryType, frozenset[str]], ...]] = (
+    (MemoryType.TODO, _phrases("todo|todos|to-do|to-dos|tasks|task list|action items|"
+                               "open items|cần làm")),
+    (MemoryType.DECISION, _phrases("decisions|we decide|i decide|was decided|we decided|"
+                                   "quyết định")),
+    (MemoryType.ERROR, _phrases("errors|bugs|incidents|outages|failures|crashes|broke|"
+                                "went wrong|go wrong|goes wrong|failed|lỗi|sự cố")),
+    (MemoryType.PREFERENCE, _phrases("preferences")),
+    (MemoryType.INSIGHT, _phrases("insights|lessons|learnings|lessons learned")),
+    (MemoryType.INSTRUCTION, _phrases("instructions|rules|guidelines")),
+    (MemoryType.WORKFLOW, _phrases("workflows|procedures|runbooks|runbook")),
+)  # fmt: skip
+
+
+def detect_type_intent(query: str) -> tuple[MemoryType, str] | None:
+    """The memory type a question asks for, and the words that said so, if any."""
+    low, cues = _cues(query)
+    for kind, phrases in _TYPE_INTENTS:
+        said = phrases & cues
+        if said:
+            return kind, min(said, key=low.find)
+    return None
 
 
 def detect_intent(query: str) -> Intent:
@@ -115,7 +171,7 @@ INTENT_DEPTH: Final[dict[Intent, int]] = {
     Intent.WHY: 3,
     Intent.FEELING: 2,
     Intent.PATTERN: 2,
-    Intent.HOW: 2,
+    Intent.HOW: 1,
     Intent.COMPARE: 2,
     Intent.WHAT: 1,
     Intent.WHO: 1,
