@@ -30,6 +30,8 @@ from .model import MemoryType
 from .projection import ERASED, FORGOTTEN, NO_EXPIRY, PINNED, Projection, View
 from .reads import BrainView, resolve
 from .retrieval import REINFORCED
+from .semantic import decide as semantic
+from .semantic import registry as embedders
 from .when import parse_when
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ REINFORCE_EVERY = 32
 REINFORCE_INTERVAL_US = 3600 * 1_000_000
 PENDING, LAST_SWEEP = "reinforce_pending", "last_auto_sweep"  # the brain's log meta
 REPLAY_CHUNK = 8192
+BACKFILL_CHUNK = 1024  # memories embedded per `memories_embedded` event
 
 
 class Brain(BrainView):
@@ -215,7 +218,8 @@ class Brain(BrainView):
         now = self.store.now()
         deciding = Batch(p)
         written: list[ev.Envelope] = []
-        for item in batch:
+        vectors = semantic.vectors_for(p, [item.text for item in batch])
+        for i, item in enumerate(batch):
             if item.cid is not None:
                 seq = w.seq_for_cid(self.id, item.cid)
                 if seq is not None:
@@ -225,6 +229,10 @@ class Brain(BrainView):
                     out.append(_remembered(stored, duplicate=True))
                     continue
             body = decide_encode(deciding, item, now)
+            if vectors is not None:
+                body = msgspec.structs.replace(
+                    body, vector=vectors[i][0], vector_scale=vectors[i][1]
+                )
             env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,), t_us=now)
             written.append(env)
             out.append(_remembered(env, duplicate=False))
@@ -280,6 +288,10 @@ class Brain(BrainView):
             last: Changed | None = None
             if text is not None:
                 body = lifecycle.decide_edit(p, fiber, text, policy)
+                vectors = None if body is None else semantic.vectors_for(p, [body.text])
+                if body is not None and vectors is not None:
+                    vector, scale = vectors[0]
+                    body = msgspec.structs.replace(body, vector=vector, vector_scale=scale)
                 if body is not None:
                     last = Changed(
                         p.f_id[fiber], self._append(w, p, body, cid).seq, "memory_edited"
@@ -344,7 +356,7 @@ class Brain(BrainView):
         blank = set(erased.neurons)
         for seq in w.refs(self.id, erased.fiber_id):
             old = w.event(self.id, seq)
-            new = None if old is None else lifecycle.redacted(old.body, blank)
+            new = None if old is None else lifecycle.redacted(old.body, blank, erased.fiber_id)
             if old is not None and new is not None and new != old.body:
                 w.replace(self.id, msgspec.structs.replace(old, body=new))
 
@@ -417,6 +429,76 @@ class Brain(BrainView):
                     w.put_meta(self.id, PENDING, lifecycle.encode_pending(pending))
 
             self._write(run)
+
+    # -- the semantic layer ------------------------------------------------------------------------
+
+    def semantic_enable(
+        self,
+        model: str = embedders.DEFAULT_MODEL,
+        *,
+        progress: importing.Progress | None = None,
+    ) -> dict[str, Any]:
+        """Turn the semantic layer on with `model` (recorded as an event, so replay and past
+        views follow the switch) and embed every memory that has no vector of it yet."""
+        embedders.check(model)
+        embedders.load(model)  # refuse before writing if it cannot load here
+        self.flush()
+
+        def run(w: Writer, p: Projection) -> bool:
+            body = semantic.decide_model(p, model)
+            if body is not None:
+                self._append(w, p, body)
+            return body is not None
+
+        switched = self._write(run)
+        embedded = self._backfill(0, progress)
+        return {**self.semantic(), "switched": switched, "embedded_now": embedded}
+
+    def semantic_rebuild(self, *, progress: importing.Progress | None = None) -> dict[str, Any]:
+        """Embed every memory again with the brain's model (after the model's files changed,
+        or to replace vectors written by another process's copy of it)."""
+        with self._lock:
+            p = self._refreshed()
+            if not p.model_at(p.seq)[0]:
+                raise InputError(f"brain {self.name!r} has no semantic layer: nmem semantic enable")
+            since = p.seq
+        embedded = self._backfill(since, progress)
+        return {**self.semantic(), "embedded_now": embedded}
+
+    def semantic_disable(self) -> dict[str, Any]:
+        """Turn the layer off from now on (vectors stay in the history: past views keep it)."""
+        self.flush()
+
+        def run(w: Writer, p: Projection) -> bool:
+            body = semantic.decide_model(p, "")
+            if body is not None:
+                self._append(w, p, body)
+            return body is not None
+
+        switched = self._write(run)
+        return {**self.semantic(), "switched": switched}
+
+    def _backfill(self, since: int, progress: importing.Progress | None) -> int:
+        """Embed, a chunk per event (and per write), the memories `semantic.stale` names;
+        an interrupted backfill resumes where it stopped."""
+        with self._lock:
+            total = len(semantic.stale(self._refreshed(), since))
+        done = 0
+        while True:
+
+            def run(w: Writer, p: Projection) -> int:
+                fibers = semantic.stale(p, since)[:BACKFILL_CHUNK]
+                body = semantic.decide_backfill(p, fibers)
+                if body is not None:
+                    self._append(w, p, body)
+                return len(fibers)
+
+            n = self._write(run, room=BACKFILL_CHUNK * 2048)
+            done += n
+            if progress is not None:
+                progress(min(done, total), total)
+            if n < BACKFILL_CHUNK:
+                return done
 
     # -- sweeps ------------------------------------------------------------------------------------
 
@@ -712,7 +794,7 @@ class Brain(BrainView):
             same = body == env.body or (
                 body is not None
                 and blank is not None
-                and lifecycle.redacted(body, blank) == env.body
+                and lifecycle.redacted(body, blank, touched[0]) == env.body
             )
             if seq != env.seq + offset or not same:
                 raise InputError(

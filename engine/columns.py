@@ -87,6 +87,12 @@ class Column:
         self._writable(self._n)
         self._arr[index] = value
 
+    def set_many(self, rows: npt.NDArray[np.int64], values: Any) -> None:
+        """Set many rows at once (one copy-on-write check, one vectorised store)."""
+        self._flush()
+        self._writable(self._n)
+        self._arr[rows] = values
+
 
 class TextColumn:
     __slots__ = ("_blob", "_ends", "_pending", "_starts")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -20,6 +20,9 @@ from .errors import DataError
 SCHEMA_VERSION = 1
 
 Meta = dict[str, str | int | float | bool | None]
+# an embedding model id ("" = the semantic layer off) and a vector's dimensions
+ModelId = Annotated[str, msgspec.Meta(pattern=r"^([a-z0-9][a-z0-9.-]{0,63})?$")]
+Dims = Annotated[int, msgspec.Meta(ge=0, le=4096)]
 
 
 class BrainConfig(msgspec.Struct, frozen=True, gc=False):
@@ -82,6 +85,8 @@ class MemoryEncoded(msgspec.Struct, tag="memory_encoded", frozen=True, gc=False)
     source: str = "api"
     meta: Meta = {}
     erased: bool = False
+    vector: bytes = b""  # int8 row of the brain's embedding model (engine/semantic/base.py)
+    vector_scale: float = 0.0
 
 
 class MemoryEdited(msgspec.Struct, tag="memory_edited", frozen=True, gc=False):
@@ -96,6 +101,8 @@ class MemoryEdited(msgspec.Struct, tag="memory_edited", frozen=True, gc=False):
     link_types: list[int] = []
     link_weights: list[float] = []
     erased: bool = False
+    vector: bytes = b""  # the new text's vector: an edit re-embeds
+    vector_scale: float = 0.0
 
 
 class MemoryRetyped(msgspec.Struct, tag="memory_retyped", frozen=True, gc=False):
@@ -169,6 +176,24 @@ class MemoriesExpired(msgspec.Struct, tag="memories_expired", frozen=True, gc=Fa
     fiber_ids: list[str]
 
 
+class SemanticModelSet(msgspec.Struct, tag="semantic_model_set", frozen=True, gc=False):
+    """The brain's embedding model from here on ("" turns the semantic layer off). Vectors
+    written later belong to it; a past view searches the vectors of the model it had."""
+
+    model: ModelId
+    dims: Dims = 0
+
+
+class MemoriesEmbedded(msgspec.Struct, tag="memories_embedded", frozen=True, gc=False):
+    """Vectors for existing memories (a backfill or rebuild): int8 rows in `fiber_ids` order,
+    one scale each. A row replaces the memory's earlier vector of the same model."""
+
+    model: ModelId
+    fiber_ids: list[str]
+    vectors: bytes
+    scales: list[float]
+
+
 class Project(msgspec.Struct, frozen=True, gc=False):
     """A named time window memories can belong to."""
 
@@ -207,6 +232,8 @@ Body = (
     | SynapsesReinforced
     | DecayApplied
     | MemoriesExpired
+    | SemanticModelSet
+    | MemoriesEmbedded
     | ProjectCreated
     | ProjectChanged
     | ProjectDeleted
@@ -278,7 +305,7 @@ def _upcast(raw: dict[str, Any]) -> Envelope:
 
 def touched(body: Body) -> list[str]:
     """Ids of the memories an event touched: the history index of each memory."""
-    if isinstance(body, SynapsesReinforced | DecayApplied | MemoriesExpired):
+    if isinstance(body, SynapsesReinforced | DecayApplied | MemoriesExpired | MemoriesEmbedded):
         return list(body.fiber_ids)
     fiber_id = getattr(body, "fiber_id", None)
     return [fiber_id] if isinstance(fiber_id, str) else []

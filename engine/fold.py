@@ -28,6 +28,7 @@ from .projection import (
     TAG_SEP,
     Projection,
 )
+from .semantic.vectors import VectorStore
 
 _RUN = 2048
 _CONCEPT = NEURON_TYPES.index(NeuronType.CONCEPT)
@@ -239,11 +240,49 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     p.f_tags.extend(TAG_SEP.join(b.tags) for b in bodies)
     p.f_meta.extend(_meta_encoder.encode(b.meta).decode() if b.meta else "" for b in bodies)
 
+    _encoded_vectors(p, envs, bodies, fiber)
+
     p.seq = envs[-1].seq
     p.times.extend(e.t for e in envs)
     p.n_at.extend(limits)
     p.s_at.extend_array(s_base + np.cumsum(count))
     p.f_at.extend(range(fiber + 1, fiber + 1 + len(envs)))
+
+
+def _store_for(
+    p: Projection, env: ev.Envelope, size: int, rows: int, scales: list[float]
+) -> VectorStore:
+    """The vector store of the model in force, checked against `size` bytes for `rows` rows
+    and their scales (a unit vector's int8 scale lies in [0, 1/127]; NaN would poison search)."""
+    if not all(0.0 <= s <= 1.0 for s in scales):
+        raise IntegrityError(f"seq {env.seq}: a vector scale outside [0, 1]")
+    model, dims = p.model_at(p.seq + 1)
+    if not model:
+        raise IntegrityError(f"seq {env.seq}: a vector, but the brain has no embedding model")
+    if size != dims * rows:
+        raise IntegrityError(f"seq {env.seq}: vector bytes do not fit model {model} ({dims} dims)")
+    return p.vectors[model]
+
+
+def _encoded_vectors(
+    p: Projection, envs: list[ev.Envelope], bodies: list[ev.MemoryEncoded], fiber: int
+) -> None:
+    """Rows for the memories of a run that carry a vector (all under one model: a model
+    switch is an event of its own, so it ends a run)."""
+    have = [i for i, b in enumerate(bodies) if b.vector]
+    if not have:
+        return
+    data = b"".join(bodies[i].vector for i in have)
+    scales = [bodies[i].vector_scale for i in have]
+    store = _store_for(p, envs[have[0]], len(data), len(have), scales)
+    at = np.asarray(have, dtype=np.int64)
+    store.add(
+        fiber + at,
+        np.asarray([envs[i].seq for i in have], dtype=np.int64),
+        data,
+        scales,
+        np.asarray([bodies[i].erased for i in have], dtype=bool),
+    )
 
 
 def _memory_edited(p: Projection, env: ev.Envelope) -> None:
@@ -280,6 +319,13 @@ def _memory_edited(p: Projection, env: ev.Envelope) -> None:
     p.s_dead.extend([0 if erased else ALIVE] * k)
     if not erased:
         p.f_text.change(fiber, b.text, env.seq)
+    # the old text's vectors no longer describe it, whatever model made them
+    rows, at = np.asarray([fiber], dtype=np.int64), np.asarray([env.seq], dtype=np.int64)
+    for store in p.vectors.values():
+        store.supersede(rows, at)
+    if b.vector:
+        store = _store_for(p, env, len(b.vector), 1, [b.vector_scale])
+        store.add(rows, at, b.vector, [b.vector_scale], np.asarray([erased]))
 
 
 def _memory_retyped(p: Projection, env: ev.Envelope) -> None:
@@ -343,6 +389,8 @@ def _memory_erased(p: Projection, env: ev.Envelope) -> None:
     for name in ("s_w", "s_t", "s_count"):
         getattr(p, name).forget_rows(synapses, restore=True)
     _prune(p, b.synapses, 0)
+    for store in p.vectors.values():
+        store.erase(fiber)
 
 
 def _prune(p: Projection, synapses: Iterable[int], seq: int) -> None:
@@ -392,6 +440,38 @@ def _memories_expired(p: Projection, env: ev.Envelope) -> None:
             p.f_flags.change(fiber, int(p.f_flags[fiber]) | EXPIRED, env.seq)
 
 
+# -- semantic layer -----------------------------------------------------------------------------
+
+
+def _semantic_model_set(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.SemanticModelSet)
+    if bool(b.model) != (b.dims > 0):
+        raise IntegrityError(f"seq {env.seq}: a model needs dimensions, and no model none")
+    if b.model:
+        store = p.vectors.get(b.model)
+        if store is not None and store.dims != b.dims:
+            raise IntegrityError(f"seq {env.seq}: model {b.model} changed its dimensions")
+        if store is None:
+            p.vectors[b.model] = VectorStore(b.dims)
+    p.models.append((env.seq, b.model, b.dims))
+
+
+def _memories_embedded(p: Projection, env: ev.Envelope) -> None:
+    b = env.body
+    assert isinstance(b, ev.MemoriesEmbedded)
+    if b.model != p.model_at(env.seq)[0]:
+        raise IntegrityError(f"seq {env.seq}: vectors of {b.model}, not the brain's model")
+    if len(b.scales) != len(b.fiber_ids) or len(set(b.fiber_ids)) != len(b.fiber_ids):
+        raise IntegrityError(f"seq {env.seq}: vector columns differ in length or repeat")
+    store = _store_for(p, env, len(b.vectors), len(b.fiber_ids), b.scales)
+    fibers = np.asarray([_fiber(p, env, fid) for fid in b.fiber_ids], dtype=np.int64)
+    seqs = np.full(len(fibers), env.seq, dtype=np.int64)
+    store.supersede(fibers, seqs)
+    erased = (p.f_flags.values[fibers] & ERASED) != 0
+    store.add(fibers, seqs, b.vectors, b.scales, erased)
+
+
 # -- projects -----------------------------------------------------------------------------------
 
 
@@ -433,6 +513,8 @@ _HANDLERS: dict[type, Callable[[Projection, ev.Envelope], None]] = {
     ev.SynapsesReinforced: _synapses_reinforced,
     ev.DecayApplied: _decay_applied,
     ev.MemoriesExpired: _memories_expired,
+    ev.SemanticModelSet: _semantic_model_set,
+    ev.MemoriesEmbedded: _memories_embedded,
     ev.ProjectCreated: _project_created,
     ev.ProjectChanged: _project_changed,
     ev.ProjectDeleted: _project_deleted,

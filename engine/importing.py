@@ -322,8 +322,10 @@ def _envelope(record: Any, where: str) -> ev.Envelope:
         "body": {**record["body"], "type": record.get("type")},
     }
     try:
+        if version == ev.SCHEMA_VERSION:  # convert: JSON carries bytes (vectors) as base64
+            return msgspec.convert(raw, ev.Envelope)
         return ev.decode(msgspec.msgpack.encode(raw))  # upcasts an older schema
-    except (DataError, msgspec.EncodeError) as exc:
+    except (DataError, msgspec.EncodeError, msgspec.ValidationError) as exc:
         raise InputError(f"{where}: not a valid event: {exc}") from None
 
 

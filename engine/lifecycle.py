@@ -134,10 +134,11 @@ def decide_erase(p: Projection, fiber: int, by: str) -> ev.MemoryErased:
     )
 
 
-def redacted(body: ev.Body, neurons: set[int]) -> ev.Body | None:
+def redacted(body: ev.Body, neurons: set[int], fiber_id: str = "") -> ev.Body | None:
     """An erased memory's earlier record without its content, or None if it holds none.
 
-    Neuron slots are kept (later events refer to them by index) but lose their text."""
+    Neuron slots are kept (later events refer to them by index) but lose their text; a vector
+    keeps its length (the fold keeps the row, dead) and loses every byte."""
 
     def blank(first: int, specs: list[ev.NeuronSpec]) -> list[ev.NeuronSpec]:
         return [
@@ -150,11 +151,21 @@ def redacted(body: ev.Body, neurons: set[int]) -> ev.Body | None:
             return msgspec.structs.replace(
                 body, text="", tags=[], meta={}, erased=True,
                 neurons=blank(body.first_neuron + 1, body.neurons),
+                vector=bytes(len(body.vector)), vector_scale=0.0,
             )  # fmt: skip
         case ev.MemoryEdited():
             return msgspec.structs.replace(
-                body, text="", erased=True, neurons=blank(body.first_neuron, body.neurons)
-            )
+                body, text="", erased=True, neurons=blank(body.first_neuron, body.neurons),
+                vector=bytes(len(body.vector)), vector_scale=0.0,
+            )  # fmt: skip
+        case ev.MemoriesEmbedded() if fiber_id in body.fiber_ids:
+            i = body.fiber_ids.index(fiber_id)
+            width = len(body.vectors) // len(body.fiber_ids)
+            scales = list(body.scales)
+            scales[i] = 0.0
+            data = bytearray(body.vectors)
+            data[i * width : (i + 1) * width] = bytes(width)
+            return msgspec.structs.replace(body, vectors=bytes(data), scales=scales)
         case ev.MemoryRetyped():
             return msgspec.structs.replace(body, tags=[])
         case ev.MemoryForgotten():

@@ -21,6 +21,8 @@ from .columns import Column, TextColumn, Versioned, VersionedText
 from .decay import HOUR_US, effective_weights
 from .errors import IntegrityError
 from .graph import Adjacency
+from .semantic.vectors import PARTS as VECTOR_PARTS
+from .semantic.vectors import VectorStore
 
 NO_EXPIRY = np.iinfo(np.int64).max
 ALIVE = np.iinfo(np.int64).max  # s_dead of a live synapse; 0 means never visible (erased)
@@ -45,6 +47,8 @@ class Projection:
         self.projects: dict[str, list[tuple[int, ev.Project | None]]] = {}  # id -> versions
         self.project_ids: list[str] = []  # memories store an index into it
         self.sweeps: list[tuple[int, int]] = []  # (seq, time) of decay sweeps
+        self.models: list[tuple[int, str, int]] = []  # (seq, embedding model, dims) switches
+        self.vectors: dict[str, VectorStore] = {}  # per embedding model ever used
         # per event (index seq - 1): recorded time, and how many rows existed after it
         self.times = Column(np.int64)
         self.n_at = Column(np.int64)
@@ -157,6 +161,15 @@ class Projection:
     def seq_at(self, time_us: int) -> int:
         """The last seq recorded at or before `time_us`."""
         return int(np.searchsorted(self.times.values, time_us, side="right"))
+
+    def model_at(self, seq: int) -> tuple[str, int]:
+        """The embedding model (id, dims) in force at `seq`; ("", 0) when the layer is off."""
+        model: tuple[str, int] = ("", 0)
+        for at, name, dims in self.models:
+            if at > seq:
+                break
+            model = (name, dims)
+        return model
 
     def config_at(self, seq: int) -> ev.BrainConfig:
         config = self.configs[0][1]
@@ -371,6 +384,8 @@ class Header(msgspec.Struct, frozen=True):
     projects: list[ProjectVersion]
     sweeps: list[tuple[int, int]]
     text_journals: dict[str, list[tuple[int, int, str]]]
+    models: list[tuple[int, str, int]] = []
+    vector_dims: dict[str, int] = {}
 
 
 def to_arrays(p: Projection) -> tuple[Header, dict[str, npt.NDArray[np.generic]]]:
@@ -394,6 +409,9 @@ def to_arrays(p: Projection) -> tuple[Header, dict[str, npt.NDArray[np.generic]]
         arrays[name + ".ends"] = ends
         if isinstance(column, VersionedText):
             journals[name] = list(column.journal)
+    for model, store in p.vectors.items():
+        for part, values in store.arrays().items():
+            arrays[f"v:{model}.{part}"] = values
     projects = [
         ProjectVersion(pid, seq, state)
         for pid, versions in p.projects.items()
@@ -409,6 +427,8 @@ def to_arrays(p: Projection) -> tuple[Header, dict[str, npt.NDArray[np.generic]]
         projects=projects,
         sweeps=list(p.sweeps),
         text_journals=journals,
+        models=list(p.models),
+        vector_dims={model: store.dims for model, store in p.vectors.items()},
     )
     return header, arrays
 
@@ -429,6 +449,10 @@ def from_arrays(header: Header, arrays: dict[str, npt.NDArray[np.generic]]) -> P
     for version in header.projects:
         p.projects.setdefault(version.project_id, []).append((version.seq, version.state))
     p.sweeps = [(int(s), int(t)) for s, t in header.sweeps]
+    p.models = [(int(s), m, int(d)) for s, m, d in header.models]
+    for model, dims in header.vector_dims.items():
+        parts = {part: arrays[f"v:{model}.{part}"] for part in VECTOR_PARTS}
+        p.vectors[model] = VectorStore(dims, parts)
     for name in NUMERIC:
         template = getattr(p, name)
         if isinstance(template, Versioned):

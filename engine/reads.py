@@ -23,6 +23,7 @@ from .errors import InputError, IntegrityError, NotFoundError
 from .model import MEMORY_TYPES
 from .projection import ERASED, FORGOTTEN, PINNED, View
 from .retrieval import Filters, Window, memories_at, parse_types, recall
+from .semantic import hybrid
 from .snapshot import snapshot, to_networkx
 from .when import parse_span
 
@@ -97,9 +98,11 @@ class BrainView:
                 project=None if project is None else self._project_code(view, project),
                 happened=window,
             )
+            probe = hybrid.probe(view, query) if isinstance(query, str) and query.strip() else None
             return recall(
-                view, query, depth=depth, limit=limit, max_tokens=max_tokens, filters=filters
-            )
+                view, query, depth=depth, limit=limit, max_tokens=max_tokens, filters=filters,
+                probe=probe,
+            )  # fmt: skip
 
     def get(self, memory_id: str) -> Memory:
         """One memory by id or unique id prefix (at least 4 characters), whatever its status."""
@@ -286,6 +289,40 @@ class BrainView:
                 "projects": len(projects),
                 "last_decay_sweep": from_us(sweeps[-1]).isoformat() if sweeps else None,
                 "average_age_days": round(float(ages.mean()), 2) if len(ages) else None,
+            }
+
+    def semantic(self) -> dict[str, Any]:
+        """The semantic layer as of this view: its model, how many memories have a vector
+        of it, and whether this process can load it (recall is lexical when it cannot)."""
+        from .semantic import registry
+
+        with self._brain._lock:
+            view = self._view()
+            p = view.p
+            model, dims = p.model_at(view.seq)
+            alive = (view.col("f_flags") & ERASED) == 0
+            embedded = 0
+            if model:
+                store = p.vectors[model]
+                _, live = store.visible_rows(view.seq)
+                owners = store.fiber.values[live]
+                embedded = int(alive[owners[owners < view.fibers]].sum())
+            return {
+                "brain": p.name,
+                "seq": view.seq,
+                "model": model or None,
+                "dims": dims,
+                "memories": int(alive.sum()),
+                "embedded": embedded,
+                "missing": int(alive.sum()) - embedded if model else 0,
+                "available": bool(model) and registry.available(model),
+                "models_known": registry.known(),
+                "vector_bytes": sum(len(s.rows) + 4 * len(s.scale) for s in p.vectors.values()),
+                "switches": [
+                    {"seq": s, "model": m or None, "dims": d}
+                    for s, m, d in p.models
+                    if s <= view.seq
+                ],
             }
 
     def diff(self, since: BrainView, *, top: int = 10) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from .extraction.entities import extract_entities
 from .extraction.temporal import extract_time_hints
 from .model import MEMORY_TYPES, NEURON_TYPES, NeuronType, memory_type
 from .projection import ERASED, EXPIRED, FORGOTTEN, NO_EXPIRY, PINNED, View
+from .semantic import hybrid
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -220,7 +221,10 @@ def recall(
     limit: int = 10,
     max_tokens: int | None = None,
     filters: Filters = Filters(),
+    probe: hybrid.Probe | None = None,
 ) -> RecallResult:
+    """`probe`: the question's vector when the brain has the semantic layer (its nearest
+    memories become anchors too); None is the lexical recall."""
     started = time.perf_counter()
     if not isinstance(query, str) or not query.strip():
         raise InputError("query is empty")
@@ -256,12 +260,19 @@ def recall(
         fanout_exponent=exponent,
     )
     seeds, seed_cue = _seeds(view, anchors.cues, reachable, documents, config.hop_decay)
+    near = None if probe is None else hybrid.seeds(view, probe, reachable, documents,
+                                                   config.hop_decay)  # fmt: skip
+    if near is not None and len(near.nodes):  # the semantic layer's anchors join the seeds
+        old = seeds or (near.nodes[:0], near.levels[:0])
+        seeds = (np.concatenate((old[0], near.nodes)), np.concatenate((old[1], near.levels)))
     act = spread(view, anchors.nodes, initial, params, seeds)
     ranked = _rank(view, act, filters, limit, shallow=use_depth <= 1)
     found = memories_at(view, [f for f, _ in ranked])
     memories = [RecalledMemory(m, s) for m, (_, s) in zip(found, ranked, strict=True)]
     cue = anchors.weights * idf(act.anchor_degree, documents)
     confidence = _confidence(view, act, anchors, cue, seed_cue, ranked)
+    if near is not None and ranked:
+        confidence = max(confidence, hybrid.confidence(near, ranked[0][0]))
     context = assemble_context(memories, budget)
     links = _carriers(view, anchors.nodes, [f for f, _ in ranked[:REINFORCED]])
     warned = (freshness.warning(m.memory.age_days) for m in memories)

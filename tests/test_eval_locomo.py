@@ -51,7 +51,7 @@ def conversation() -> Conversation:
 
 @pytest.fixture(scope="module")
 def ours(conversation: Conversation) -> Rows:
-    return locomo.run_ours([conversation], QUESTIONS)
+    return locomo.run_ours([conversation], QUESTIONS)["ours"]
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,15 @@
 """Benchmark of our engine on the shared workload (tools/bench/workload.py).
 
     python tools/bench/bench.py --n 10000 --n 100000 --out tools/bench/results/ours.json
+    python tools/bench/bench.py --n 100000 --semantic --out tools/bench/results/semantic.json
 
 Per size: encode throughput through `remember_many` (batches of 1000, one fsync each; also the
 rate over the last 10% of the load), recall p50/p95 over the workload's queries, as-of recall
 at random past sequence numbers, open time of the store in a fresh process, full replay
 throughput, fresh-process `nmem recall` wall time, RSS (of the benchmark, which also holds the
 workload and a replayed copy, and of a fresh process that opens the brain and recalls) and
-size on disk.
+size on disk. `--semantic`: the brain has the semantic layer on from its first memory (every
+memory embedded as it is remembered; recall embeds each question).
 """
 
 from __future__ import annotations
@@ -63,14 +65,16 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run(n: int, root: Path) -> dict[str, Any]:
+def run(n: int, root: Path, *, semantic: bool = False) -> dict[str, Any]:
     path = root / f"store-{n}"
     if path.exists():
         raise SystemExit(f"{path} exists: the benchmark builds its store from nothing")
     data = workload.generate(n)
-    out: dict[str, Any] = {"n": n}
+    out: dict[str, Any] = {"n": n, "semantic": semantic}
     with Store(path) as store:
         brain = store.brain("bench")
+        if semantic:
+            brain.semantic_enable()
         started = time.perf_counter()
         tail_from = int(n * 0.9)
         tail_started = started
@@ -121,6 +125,7 @@ def run(n: int, root: Path) -> dict[str, Any]:
         out["bench_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         out["neurons"] = brain._refreshed().neuron_count
         out["synapses"] = brain._refreshed().synapse_count
+        out["vector_mb"] = round(brain.semantic()["vector_bytes"] / 2**20, 1)
     out["store_mb"] = round(
         sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1
     )
@@ -168,11 +173,12 @@ def main() -> None:
         type=Path,
         help="build the stores in this folder and keep them (default: a temp dir)",
     )
+    parser.add_argument("--semantic", action="store_true", help="with the semantic layer on")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.n:
-            res = run(n, args.keep or Path(tmp))
+            res = run(n, args.keep or Path(tmp), semantic=args.semantic)
             print(json.dumps(res), flush=True)
             results.append(res)
     write_report("neuralmemory (this repo)", results, args.out)

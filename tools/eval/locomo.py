@@ -3,11 +3,15 @@
     python tools/eval/locomo.py                      # full dev split, prints tables
     python tools/eval/locomo.py --out tools/eval/results/ours_locomo.json
     python tools/eval/locomo.py --limit-conversations 1 --limit-questions 40
+    python tools/eval/locomo.py --semantic          # the same with the semantic layer on
+    python tools/eval/locomo.py --semantic --sweep  # hybrid variants side by side, one run
 
 Protocol (../shared/datasets/locomo/SOURCE.md): per conversation a fresh brain; every turn
 remembered as "<speaker>: <text> <blip_caption>" at its session's time through
 `remember_many`; every category 1-4 question with evidence recalled with its text; hit@k and
-rec@k for k = 1, 5, 10, 20 per category and overall, plus recall latency.
+rec@k for k = 1, 5, 10, 20 per category and overall, plus recall latency. With `--semantic`
+each brain has the semantic layer on before its turns are remembered (vectors travel in the
+events); the embedding alone (its exact top-k) is scored beside it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from bm25 import BM25  # noqa: E402
 from score import Conversation, format_table, load_locomo, score  # noqa: E402
 
 from engine import MemoryInput, Store  # noqa: E402
+from engine.semantic import hybrid  # noqa: E402
 
 
 def _find_data() -> Path:
@@ -44,32 +49,97 @@ TOP = 20
 Row = dict[str, Any]
 
 
-def run_ours(conversations: list[Conversation], limit_questions: int | None) -> list[Row]:
-    rows: list[Row] = []
+# hybrid variants compared by --sweep (module constants of engine/semantic/hybrid.py)
+SWEEP: dict[str, dict[str, float]] = {
+    "gain 0.1": {"GAIN": 0.1},
+    "gain 0.2": {"GAIN": 0.2},
+    "gain 0.3": {"GAIN": 0.3},
+    "gain 0.5": {"GAIN": 0.5},
+    "gain 0.3, floor 0.15": {"GAIN": 0.3, "FLOOR": 0.15},
+    "gain 0.3, floor 0.35": {"GAIN": 0.3, "FLOOR": 0.35},
+    "gain 0.3, 40 anchors": {"GAIN": 0.3, "NEIGHBOURS": 40},
+}
+
+
+def run_ours(
+    conversations: list[Conversation],
+    limit_questions: int | None,
+    *,
+    semantic: bool = False,
+    sweep: dict[str, dict[str, float]] | None = None,
+) -> dict[str, list[Row]]:
+    """Our rows (key "ours"); with the layer also "embedding" (its exact top-k alone) and,
+    with a sweep, one key per variant (recalled on a view, so nothing reinforces)."""
+    out: dict[str, list[Row]] = {"ours": []}
+    if semantic:
+        out["embedding"] = []
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "store") as store:
         for conv in conversations:
             brain = store.brain(conv.sample_id.replace("_", "-"))
+            if semantic:
+                brain.semantic_enable()
             stored = brain.remember_many(
                 MemoryInput(text=t.text, event_time=t.when, cid=t.dia_id, source="locomo")
                 for t in conv.turns
             )
             dia_of = {r.id: t.dia_id for r, t in zip(stored, conv.turns, strict=True)}
             for q in conv.questions[:limit_questions]:
+                base = {
+                    "sample_id": conv.sample_id,
+                    "question": q.question,
+                    "category": q.category,
+                    "evidence": list(q.evidence),
+                }
                 started = time.perf_counter()
                 result = brain.recall(q.question, limit=TOP, max_tokens=4000)
                 latency = (time.perf_counter() - started) * 1000
-                rows.append(
+                ranked = [dia_of[m.memory.id] for m in result.memories]
+                out["ours"].append(
                     {
-                        "sample_id": conv.sample_id,
-                        "question": q.question,
-                        "category": q.category,
-                        "evidence": list(q.evidence),
-                        "ranked": [dia_of[m.memory.id] for m in result.memories],
+                        **base,
+                        "ranked": ranked,
                         "confidence": result.confidence,
                         "latency_ms": latency,
                     }
                 )
-    return rows
+                if semantic:
+                    out["embedding"].append({**base, "ranked": _nearest(brain, q.question, dia_of)})
+                for name, knobs in (sweep or {}).items():
+                    with Knobs(knobs):
+                        got = brain.at(brain.seq).recall(q.question, limit=TOP, max_tokens=4000)
+                    out.setdefault(name, []).append(
+                        {
+                            **base,
+                            "ranked": [dia_of[m.memory.id] for m in got.memories],
+                            "confidence": got.confidence,
+                        }
+                    )
+    return out
+
+
+def _nearest(brain: Any, question: str, dia_of: dict[str, str]) -> list[str]:
+    with brain.state() as view:
+        probe = hybrid.probe(view, question)
+        assert probe is not None
+        fibers, _ = hybrid.nearest(view, probe, view.visible(), TOP)
+        return [dia_of[view.p.f_id[int(f)]] for f in fibers]
+
+
+class Knobs:
+    """Set hybrid.py's constants for one recall."""
+
+    def __init__(self, values: dict[str, float]) -> None:
+        self.values = values
+        self.saved: dict[str, Any] = {}
+
+    def __enter__(self) -> None:
+        for name, value in self.values.items():
+            self.saved[name] = getattr(hybrid, name)
+            setattr(hybrid, name, type(self.saved[name])(value))
+
+    def __exit__(self, *exc: object) -> None:
+        for name, value in self.saved.items():
+            setattr(hybrid, name, value)
 
 
 def run_bm25(conversations: list[Conversation], limit_questions: int | None) -> list[Row]:
@@ -100,10 +170,18 @@ def main() -> None:
     ap.add_argument("--limit-questions", type=int, help="per conversation")
     ap.add_argument("--no-bm25", action="store_true")
     ap.add_argument("--bm25-out", type=Path, help="write BM25's per-question results here")
+    ap.add_argument("--semantic", action="store_true", help="with the semantic layer on")
+    ap.add_argument("--sweep", action="store_true", help="also score the hybrid variants")
     args = ap.parse_args()
     conversations = load_locomo(args.data)[: args.limit_conversations]
-    ours = run_ours(conversations, args.limit_questions)
-    print(format_table(score(ours), "neuralmemory (this repo)"))
+    runs = run_ours(conversations, args.limit_questions, semantic=args.semantic,
+                    sweep=SWEEP if args.sweep else None)  # fmt: skip
+    ours = runs.pop("ours")
+    title = "neuralmemory (this repo)" + (", semantic layer on" if args.semantic else "")
+    print(format_table(score(ours), title))
+    for name, rows in runs.items():
+        print()
+        print(format_table(score([{**r, "latency_ms": None} for r in rows]), name))
     if not args.no_bm25:
         baseline = run_bm25(conversations, args.limit_questions)
         print()

