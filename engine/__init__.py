@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         InterfaceError,
         NotFoundError,
         OperationalError,
+        SensitiveContentError,
     )
     from .model import MemoryType, NeuronType, SynapseType
     from .reads import BrainView
@@ -58,6 +59,7 @@ _WHERE = {
     "InterfaceError": "errors",
     "NotFoundError": "errors",
     "OperationalError": "errors",
+    "SensitiveContentError": "errors",
     "MemoryType": "model",
     "NeuronType": "model",
     "SynapseType": "model",
@@ -85,6 +87,7 @@ __all__ = [
     "RecallResult",
     "RecalledMemory",
     "Remembered",
+    "SensitiveContentError",
     "Store",
     "SynapseType",
     "default_home",

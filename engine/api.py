@@ -199,15 +199,30 @@ def _iso(value: datetime | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Changed:
-    """The answer of a write on one memory: which memory, and the event that recorded it."""
+    """The answer of a write on one memory: which memory, and the event that recorded it
+    (the last one when a write appended several: `appended` lists them all, oldest first)."""
 
     id: str
     seq: int
     event: str
     duplicate: bool = False
+    appended: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def events(self) -> list[tuple[int, str]]:
+        """(seq, event type) of every event this write appended; none when nothing changed."""
+        if self.appended:
+            return list(self.appended)
+        return [] if self.event == "unchanged" or self.duplicate else [(self.seq, self.event)]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "seq": self.seq, "event": self.event, "duplicate": self.duplicate}
+        return {
+            "id": self.id,
+            "seq": self.seq,
+            "event": self.event,
+            "duplicate": self.duplicate,
+            "events": [{"seq": seq, "event": event} for seq, event in self.events],
+        }
 
 
 def project_dict(project: Project, memories: int | None = None) -> dict[str, Any]:

@@ -285,7 +285,7 @@ class Brain(BrainView):
             view = p.view(p.seq, self.store.now())
             fiber = resolve(view, memory_id, self.name)
             _require(p, fiber, not_erased=True)
-            last: Changed | None = None
+            steps: list[tuple[int, str]] = []
             if text is not None:
                 body = lifecycle.decide_edit(p, fiber, text, policy)
                 vectors = None if body is None else semantic.vectors_for(p, [body.text])
@@ -293,17 +293,17 @@ class Brain(BrainView):
                     vector, scale = vectors[0]
                     body = msgspec.structs.replace(body, vector=vector, vector_scale=scale)
                 if body is not None:
-                    last = Changed(
-                        p.f_id[fiber], self._append(w, p, body, cid).seq, "memory_edited"
-                    )
+                    steps.append((self._append(w, p, body, cid).seq, "memory_edited"))
             retype = lifecycle.decide_retype(
                 p.view(p.seq, self.store.now()), fiber, kind=memory_type, prio=priority, tags=tags,
                 expires_in_days=expires_in_days, project=project_id, now=self.store.now(),
             )  # fmt: skip
             if retype is not None:
-                seq = self._append(w, p, retype, None if last else cid).seq
-                last = Changed(p.f_id[fiber], seq, "memory_retyped")
-            return last or Changed(p.f_id[fiber], p.seq, "unchanged")
+                seq = self._append(w, p, retype, None if steps else cid).seq
+                steps.append((seq, "memory_retyped"))
+            if not steps:
+                return Changed(p.f_id[fiber], p.seq, "unchanged")
+            return Changed(p.f_id[fiber], *steps[-1], appended=tuple(steps))
 
         self._settle()
         return self._write(run)

@@ -17,7 +17,7 @@ from functools import lru_cache
 from . import events as ev
 from .api import MemoryInput
 from .clock import DAY_US, aware, from_us, to_us
-from .errors import InputError
+from .errors import InputError, SensitiveContentError
 from .extraction import tokens
 from .extraction.classify import TYPE_LABELS, detect_memory_type
 from .extraction.entities import extract_entities, normalize_name
@@ -138,9 +138,11 @@ def screen(text: str, policy: str) -> str:
         return text
     if policy == "redact":
         return sensitive.redact(text)[0]
-    raise InputError(
-        f"{sensitive.describe(findings)}; nothing was stored (the 'allow' policy stores it "
-        "anyway, 'redact' stores it with the secret replaced; nmem: --force / --redact)"
+    found = sensitive.describe(findings)
+    raise SensitiveContentError(
+        f"{found}; nothing was stored (the 'allow' policy stores it anyway, 'redact' stores it "
+        "with the secret replaced)",
+        found=found,
     )
 
 

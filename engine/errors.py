@@ -35,5 +35,15 @@ class InputError(Error, ValueError):
     """The caller's input is invalid; nothing was changed."""
 
 
+class SensitiveContentError(InputError):
+    """A text holds secrets and the policy is to block it; nothing was stored. `found` names
+    what was found (never the secret); each surface says how to go on there (the CLI's
+    --redact/--force, an agent's "remove the secret")."""
+
+    def __init__(self, message: str, found: str = "") -> None:
+        super().__init__(message)
+        self.found = found or message
+
+
 class NotFoundError(Error, LookupError):
     """An id, name or prefix matched nothing."""

@@ -22,7 +22,7 @@ from .clock import DAY_US, from_us, to_us
 from .errors import InputError, IntegrityError, NotFoundError
 from .model import MEMORY_TYPES
 from .projection import ERASED, FORGOTTEN, PINNED, View
-from .retrieval import Filters, Window, memories_at, parse_types, recall
+from .retrieval import Filters, Window, memories_at, parse_types, recall, tag_match
 from .semantic import hybrid
 from .snapshot import snapshot, to_networkx
 from .when import parse_span
@@ -77,6 +77,7 @@ class BrainView:
         max_tokens: int | None = None,
         types: list[str] | None = None,
         tags: list[str] | None = None,
+        tag_mode: str = "and",
         project: str | None = None,
         include_expired: bool = False,
         min_priority: int = 0,
@@ -84,6 +85,7 @@ class BrainView:
         until: When | None = None,
     ) -> RecallResult:
         """Memories that answer `query`, ranked, with a Markdown context within `max_tokens`.
+        `tags`: only memories with all of them (`tag_mode` "and") or any ("or").
         `since`/`until` keep the memories that happened then (their event time, not when the
         brain learned them: that is `brain.at(...)`); a phrase's whole period counts ("until
         yesterday" takes in yesterday)."""
@@ -93,6 +95,7 @@ class BrainView:
             filters = Filters(
                 types=parse_types(types),
                 tags=frozenset(tags) if tags else None,
+                any_tag=_any_tag(tag_mode),
                 include_expired=include_expired,
                 min_priority=min_priority,
                 project=None if project is None else self._project_code(view, project),
@@ -118,17 +121,21 @@ class BrainView:
         min_priority: int = 0,
         limit: int = 20,
         status: str = "visible",
+        tags: list[str] | None = None,
+        tag_mode: str = "and",
         since: When | None = None,
         until: When | None = None,
     ) -> list[Memory]:
         """Memories, highest priority first, then newest (by when they were recorded).
 
         `status`: "visible" (default), "expired", "forgotten", "pinned", "erased" or "all";
+        `tags`: only memories with all of them (`tag_mode` "and") or any ("or");
         `since`/`until`: only what happened then (event time), as in `recall`.
         """
         if limit < 1:
             raise InputError(f"limit must be positive, got {limit}")
         wanted = parse_types(types)
+        any_tag = _any_tag(tag_mode)
         window = self.event_window(since, until)
         with self._brain._lock:
             view = self._view()
@@ -140,6 +147,8 @@ class BrainView:
             if project is not None:
                 mask &= view.col("f_project") == self._project_code(view, project)
             chosen = np.flatnonzero(mask)
+            if tags:
+                chosen = chosen[tag_match(view, chosen, frozenset(tags), any_tag=any_tag)]
             order = np.lexsort((-chosen, -view.col("f_priority")[chosen]))[:limit]
             return memories_at(view, chosen[order].tolist())
 
@@ -433,6 +442,12 @@ def _weight_moves(old: View, new: View, top: int) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _any_tag(tag_mode: str) -> bool:
+    if tag_mode not in ("and", "or"):
+        raise InputError(f"tag_mode must be 'and' or 'or', got {tag_mode!r}")
+    return tag_mode == "or"
 
 
 STATUSES = ("visible", "expired", "forgotten", "pinned", "erased", "all")

@@ -153,6 +153,7 @@ Window = tuple[int | None, int | None]  # [start, end) in µs; None: unbounded
 class Filters:
     types: frozenset[int] | None = None
     tags: frozenset[str] | None = None
+    any_tag: bool = False  # a memory with any of `tags` matches (default: all of them)
     include_expired: bool = False
     min_priority: int = 0
     project: int | None = None  # index into the projection's project ids
@@ -337,10 +338,7 @@ def _rank(
         top = np.argpartition(-score, shortlist - 1)[:shortlist]
         fibers, score, direct = fibers[top], score[top], direct[top]
     if filters.tags is not None:
-        wanted = filters.tags
-        keep = np.fromiter(
-            (wanted <= set(view.tags(f)) for f in fibers.tolist()), dtype=bool, count=len(fibers)
-        )
+        keep = tag_match(view, fibers, filters.tags, any_tag=filters.any_tag)
         fibers, score, direct = fibers[keep], score[keep], direct[keep]
     if not len(fibers):
         return []
@@ -350,6 +348,17 @@ def _rank(
         order = order[_relevant(score[order], direct[order])]
     order = order[:limit]
     return [(int(fibers[i]), float(score[i])) for i in order]
+
+
+def tag_match(
+    view: View, fibers: I64, wanted: frozenset[str], *, any_tag: bool
+) -> npt.NDArray[np.bool_]:
+    """Which of these memories carry all (or, with `any_tag`, any) of the wanted tags."""
+    if any_tag:
+        hits = (not wanted.isdisjoint(view.tags(f)) for f in fibers.tolist())
+    else:
+        hits = (wanted.issubset(view.tags(f)) for f in fibers.tolist())
+    return np.fromiter(hits, dtype=bool, count=len(fibers))
 
 
 def _relevant(score: F64, direct: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:

@@ -52,3 +52,9 @@ def postgres() -> Iterator[Any]:
     cluster = Cluster()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The async suites (MCP, HTTP clients) run on asyncio."""
+    return "asyncio"

@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,90 +16,26 @@ import anyio
 import pytest
 from anyio.streams.buffered import BufferedByteReceiveStream
 from helpers import NMEM
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
+from mcp_client import cli, fails, ok, server, server_log
 
 pytestmark = pytest.mark.anyio
 
+# the original's default tier, its lifecycle tools, and ours
 TOOLS = {
-    "nmem_remember", "nmem_recall", "nmem_context", "nmem_todo",
-    "nmem_stats", "nmem_history", "nmem_forget", "nmem_export",
+    "nmem_remember", "nmem_remember_batch", "nmem_recall", "nmem_context", "nmem_todo",
+    "nmem_auto", "nmem_session", "nmem_eternal", "nmem_recap", "nmem_situation",
+    "nmem_show", "nmem_edit", "nmem_pin", "nmem_forget", "nmem_stats",
+    "nmem_unpin", "nmem_restore", "nmem_list", "nmem_history", "nmem_diff", "nmem_export",
 }  # fmt: skip
-CALL_TIMEOUT = 20.0
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@asynccontextmanager
-async def server(
-    store: Path,
-    *args: str,
-    command: str | None = None,
-    env: dict[str, str] | None = None,
-    log: Path | None = None,
-) -> AsyncIterator[ClientSession]:
-    """An initialized client session with `nmem mcp --store <store>` (or the given command);
-    the server's stderr goes to `<store>-server.log`."""
-    params = StdioServerParameters(
-        command=command or NMEM,
-        args=list(args) if command else ["mcp", "--store", str(store), *args],
-        env=env,
-    )
-    with (log or log_path(store)).open("a") as errlog:
-        async with (
-            stdio_client(params, errlog=errlog) as (read, write),
-            ClientSession(read, write, read_timeout_seconds=CALL_TIMEOUT) as session,
-        ):
-            await session.initialize()
-            yield session
-
-
-async def ok(session: ClientSession, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await session.call_tool(tool, arguments)
-    text = result.content[0].text if result.content else ""  # type: ignore[union-attr]
-    assert not result.is_error, f"{tool}({arguments}) failed: {text}"
-    assert result.structured_content is not None
-    assert json.loads(text) == result.structured_content  # the text block carries the same JSON
-    content: dict[str, Any] = result.structured_content
-    return content
-
-
-async def fails(session: ClientSession, tool: str, **arguments: Any) -> str:
-    result = await session.call_tool(tool, arguments)
-    assert result.is_error, f"{tool}({arguments}) should have failed: {result.content}"
-    assert len(result.content) == 1
-    text: str = result.content[0].text  # type: ignore[union-attr]
-    assert text
-    assert "\n" not in text, f"not one line: {text!r}"
-    assert "Traceback" not in text
-    return text
-
-
-async def cli(store: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return await anyio.run_process(
-        [NMEM, *args, "--store", str(store)],
-        check=False,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-
-
-def log_path(store: Path) -> Path:
-    return store.parent / f"{store.name}-server.log"
-
-
-def server_log(store: Path) -> str:
-    path = log_path(store)
-    return path.read_text() if path.exists() else ""
+READS = {"nmem_recall", "nmem_context", "nmem_recap", "nmem_situation", "nmem_show",
+         "nmem_list", "nmem_stats", "nmem_history", "nmem_export"}  # fmt: skip
 
 
 # -- protocol ------------------------------------------------------------------------------------
 
 
 def test_literal_memory_types_match_the_engine() -> None:
-    from adapters.mcp_server import MEMORY_TYPES
+    from adapters.mcp.args import MEMORY_TYPES
     from engine import MemoryType
 
     assert tuple(t.value for t in MemoryType) == MEMORY_TYPES
@@ -132,13 +66,21 @@ async def test_initialize_and_list_tools_with_their_schemas(tmp_path: Path) -> N
     assert remember["properties"]["priority"] == {
         **remember["properties"]["priority"], "type": "integer", "minimum": 0, "maximum": 10,
     }  # fmt: skip
-    assert remember["properties"]["tags"]["items"] == {"type": "string"}
+    assert remember["properties"]["tags"]["items"] == {"type": "string", "maxLength": 100}
     assert remember["properties"]["expires_days"]["type"] == "number"
     recall = schema["nmem_recall"]
     assert recall["required"] == ["query"]
-    assert set(recall["properties"]) == {
-        "query", "depth", "max_tokens", "min_confidence", "limit", "at",
+    assert set(recall["properties"]) >= {
+        "query", "depth", "max_tokens", "min_confidence", "limit", "at", "as_of", "tags",
+        "tag_mode", "types", "project", "mode",
     }  # fmt: skip
+    assert recall["properties"]["tag_mode"]["enum"] == ["and", "or"]
+    for name, tool_schema in schema.items():  # the original's two arguments of every tool
+        assert tool_schema["properties"]["compact"]["type"] == "boolean", name
+        assert tool_schema["properties"]["token_budget"]["minimum"] == 50, name
+    batch_item = schema["nmem_remember_batch"]["properties"]["memories"]["items"]
+    assert batch_item["required"] == ["content"]
+    assert {"content", "type", "priority", "tags", "event_at"} <= set(batch_item["properties"])
     assert (recall["properties"]["depth"]["minimum"], recall["properties"]["depth"]["maximum"]) == (
         0,
         3,
@@ -153,8 +95,8 @@ async def test_initialize_and_list_tools_with_their_schemas(tmp_path: Path) -> N
     assert schema["nmem_forget"]["required"] == ["memory_id"]
     assert schema["nmem_forget"]["properties"]["hard"]["default"] is False
     assert schema["nmem_history"]["properties"]["limit"]["default"] == 50
-    for name in ("nmem_recall", "nmem_context", "nmem_stats", "nmem_history", "nmem_export"):
-        assert "at" in schema[name]["properties"], name
+    for name in READS:
+        assert {"at", "as_of"} <= set(schema[name]["properties"]), name
         annotations = tools[name].annotations
         assert annotations is not None
         assert annotations.read_only_hint is True, name
@@ -265,8 +207,12 @@ async def test_every_tool_round_trip(tmp_path: Path) -> None:
         trail = await ok(session, "nmem_history", memory_id=done["id"])
         assert trail["events"][-1]["type"] == "memory_forgotten"
 
-        erased = await ok(session, "nmem_forget", memory_id=plain["id"], hard=True)
-        assert erased["hard"] is True
+        pending = await ok(session, "nmem_forget", memory_id=plain["id"], hard=True)
+        assert pending["status"] == "pending_confirmation"
+        assert "dark mode" in json.dumps(await ok(session, "nmem_export"))  # not yet
+        erased = await ok(session, "nmem_forget", memory_id=plain["id"], hard=True,
+                          confirm_token=pending["confirm_token"])  # fmt: skip
+        assert erased["status"] == "hard_deleted"
         assert erased["event"] == "memory_erased"
         assert "dark mode" not in json.dumps(await ok(session, "nmem_export"))
         assert "Traceback" not in server_log(store)
@@ -497,6 +443,6 @@ def test_an_unusable_store_is_a_tool_error_not_a_dead_server(tmp_path: Path) -> 
             message = await fails(session, "nmem_stats")
             assert "cannot open a store" in message
             assert "Not a directory" in message
-            assert len((await session.list_tools()).tools) == 8  # still serving
+            assert len((await session.list_tools()).tools) == len(TOOLS)  # still serving
 
     anyio.run(check, backend="asyncio")

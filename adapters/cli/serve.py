@@ -61,7 +61,7 @@ def register(command: Commands) -> None:
 
 def cmd_mcp(args: argparse.Namespace) -> int:
     try:
-        from adapters.mcp_server import serve
+        from adapters.mcp.server import serve
     except ImportError as exc:
         raise UsageError(
             f"the MCP server needs the 'mcp' package ({exc}); "
