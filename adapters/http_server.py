@@ -57,6 +57,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from engine import errors, exporters
 from engine import events as ev
 from engine.api import project_dict
+from engine.clock import from_us
 from engine.model import MEMORY_TYPES
 
 if TYPE_CHECKING:
@@ -235,7 +236,6 @@ class Call:
         text = self.args.get(name)
         if text is None:
             return None
-        from engine.clock import from_us
         from engine.when import parse_when
 
         return from_us(parse_when(text, self.store.now()))
@@ -297,7 +297,6 @@ def _memory_input(c: Call, item: dict[str, Any]) -> MemoryInput:
 
     moment = None
     if item.get("time") is not None:
-        from engine.clock import from_us
         from engine.when import parse_when
 
         moment = from_us(parse_when(item["time"], c.store.now()))
@@ -326,15 +325,30 @@ def _remember(c: Call) -> Any:
 
 
 def _memories(c: Call) -> Any:
-    a = c.args
-    found = c.view().memories(
+    a, view = c.args, c.view()
+    found = view.memories(
         types=a.get("type"),
         project=a.get("project"),
         min_priority=a.get("min_priority", 0),
         limit=a.get("limit", 20),
         status=a.get("status", "visible"),
+        since=a.get("since"),
+        until=a.get("until"),
     )
-    return {"memories": [m.to_dict() for m in found], "count": len(found)}
+    return _memory_list(c, view, found)
+
+
+def _memory_list(c: Call, view: Any, found: list[Any]) -> dict[str, Any]:
+    """Memories, and which times the read used: `at`/`seq` (recorded time), `since`/`until`
+    (event time)."""
+    a = c.args
+    window = view.event_window(a.get("since"), a.get("until")) or (None, None)
+    return {
+        "memories": [m.to_dict() for m in found], "count": len(found),
+        "at": view.time.isoformat(), "seq": view.seq,
+        "since": None if window[0] is None else from_us(window[0]).isoformat(),
+        "until": None if window[1] is None else from_us(window[1]).isoformat(),
+    }  # fmt: skip
 
 
 def _memory(c: Call) -> Any:
@@ -398,14 +412,18 @@ def _recall(c: Call) -> Any:
         project=a.get("project"),
         include_expired=a.get("include_expired", False),
         min_priority=a.get("min_priority", 0),
+        since=a.get("since"),
+        until=a.get("until"),
     )
     return {**result.to_dict(), "brain": brain.name}
 
 
 def _context(c: Call) -> Any:
     a = c.args
-    found = c.view().context(limit=a.get("limit", 10), fresh_only=a.get("fresh_only", False))
-    return {"memories": [m.to_dict() for m in found], "count": len(found)}
+    view = c.view()
+    found = view.context(limit=a.get("limit", 10), fresh_only=a.get("fresh_only", False),
+                         since=a.get("since"), until=a.get("until"))  # fmt: skip
+    return _memory_list(c, view, found)
 
 
 def _history(c: Call) -> Any:
@@ -416,6 +434,7 @@ def _history(c: Call) -> Any:
         since=c.moment("since"),
         until=c.moment("until"),
         limit=a.get("limit"),
+        fold=not a.get("all", False),
     )
     return {
         "brain": c.path["brain"],
@@ -531,7 +550,19 @@ def _check(c: Call) -> Any:
 
 # -- the table itself ------------------------------------------------------------------------------
 
-AT = Arg("at", "when", "answer as the brain would have then: a seq, an ISO time or '3 days ago'")
+AT = Arg(
+    "at",
+    "when",
+    "answer as the brain knew it then (recorded time): a seq, an ISO time or '3 days ago'",
+)
+SINCE = Arg(
+    "since",
+    "string",
+    "only what happened at or after (event time): ISO, 12/01/2026 or a phrase ('last week', '3d')",
+)
+UNTIL = Arg(
+    "until", "string", "only what happened up to (event time), its whole day or period included"
+)
 TYPES: Final = ", ".join(t.value for t in MEMORY_TYPES)
 POLICIES: Final = ("block", "redact", "allow")
 STATUSES: Final = ("visible", "expired", "forgotten", "pinned", "erased", "all")
@@ -590,7 +621,7 @@ OPS: tuple[Op, ...] = (
            Arg("project", "string", "only this project's memories"),
            Arg("min_priority", "integer", "only this priority or higher", minimum=0, maximum=10),
            Arg("status", "string", "which memories (default visible)", enum=STATUSES),
-           Arg("limit", "integer", "how many (default 20)", minimum=1), AT,
+           Arg("limit", "integer", "how many (default 20)", minimum=1), AT, SINCE, UNTIL,
        ), schema=MEMORY_LIST),
     Op("get_memory", "GET", M, "One memory in full (by id or unique prefix)", "read", _memory,
        query=(AT,), schema=MEMORY),
@@ -629,12 +660,12 @@ OPS: tuple[Op, ...] = (
            Arg("include_expired", "boolean", "also expired memories"),
            Arg("min_priority", "integer", "only this priority or higher", minimum=0,
                maximum=10),
-           AT,
+           AT, SINCE, UNTIL,
        )), schema={"$ref": _REF + "RecallResult"}),
     Op("context", "GET", "/brains/{brain}/context", "The newest memories: what an agent should "
        "know when a session starts", "read", _context, query=(
            Arg("limit", "integer", "how many (default 10)", minimum=1),
-           Arg("fresh_only", "boolean", "only fresh and recent memories"), AT,
+           Arg("fresh_only", "boolean", "only fresh and recent memories"), AT, SINCE, UNTIL,
        ), schema=MEMORY_LIST),
     Op("history", "GET", "/brains/{brain}/history", "Every event of one memory or of the brain",
        "read", _history, query=(
@@ -642,7 +673,9 @@ OPS: tuple[Op, ...] = (
            Arg("types", "strings", "only these event types", enum=ev.EVENT_TYPES),
            Arg("since", "string", "events recorded at or after (ISO or phrase)"),
            Arg("until", "string", "events recorded at or before (ISO or phrase)"),
-           Arg("limit", "integer", "only the last N events", minimum=1), AT,
+           Arg("limit", "integer", "only the last N events", minimum=1),
+           Arg("all", "boolean", "every reinforcement event on its own (default: each run of "
+               "them folded into one entry, 'reinforced 12 times since 2 Dec')"), AT,
        ), returns="history entries, oldest first"),
     Op("stats", "GET", "/brains/{brain}/stats", "Counts by type, priority, freshness; "
        "expired, forgotten, pinned; last decay sweep", "read", _stats, query=(AT,)),

@@ -483,3 +483,27 @@ def test_follower_replays_the_server_brain_locally(url: str, api: Any, tmp_path:
     wrong = Follower(url, "other-team", local_store_path=local, local_brain="team")
     with wrong, pytest.raises(InputError, match="not a replica"):
         wrong.sync()
+
+
+def test_event_time_filters_and_folded_history(api: Any) -> None:
+    """since/until select by when things happened; `at` is recorded time; each read says which
+    times it used; history folds runs of reinforcement unless `all`."""
+    brain = "/brains/times"
+    old = api.post(brain + "/memories", json={"text": "Ivan rotated the vault keys",
+                                              "time": "20 days ago"}).json()  # fmt: skip
+    api.post(brain + "/memories", json={"text": "Ivan audited the vault access"})
+    got = api.get(brain + "/memories", params={"until": "2 weeks ago"}).json()
+    assert [m["id"] for m in got["memories"]] == [old["id"]]
+    assert got["until"] is not None
+    assert got["since"] is None
+    assert got["seq"] >= 2
+    ctx = api.get(brain + "/context", params={"since": "1 week ago"}).json()
+    assert [m["text"] for m in ctx["memories"]] == ["Ivan audited the vault access"]
+    found = api.post(brain + "/recall", json={"query": "Ivan vault", "until": "2 weeks ago"})
+    assert [m["id"] for m in found.json()["memories"]] == [old["id"]]
+    assert found.json()["until"] is not None
+    error_of(api.get(brain + "/memories", params={"since": "today", "until": "last week"}), 400)
+    folded = api.get(brain + "/history", params={"memory_id": old["id"]}).json()["events"]
+    assert all(e["folded"] is None or e["type"] == "synapses_reinforced" for e in folded)
+    raw = api.get(brain + "/history", params={"memory_id": old["id"], "all": "true"}).json()
+    assert len(raw["events"]) >= len(folded)

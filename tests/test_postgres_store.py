@@ -229,7 +229,7 @@ def test_nmem_serve_on_a_postgres_store(url: str) -> None:
 
 
 def test_nmem_mcp_on_a_postgres_store(url: str, tmp_path: Path) -> None:
-    from test_mcp import ok, server
+    from mcp_client import ok, server
 
     async def check() -> None:
         async with server(url, log=tmp_path / "mcp.log") as session:

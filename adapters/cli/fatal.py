@@ -12,7 +12,6 @@ that faulted, writes its line and leaves at once.
 from __future__ import annotations
 
 import os
-import signal
 from typing import Any
 
 _installed: list[Any] = []  # the C callback must outlive the process's use of it
@@ -22,6 +21,7 @@ def install(location: str) -> None:
     if _installed:
         return
     import ctypes
+    import signal
 
     message = (
         "nmem: error: store error: the storage library stopped this process ({}) while using "

@@ -10,7 +10,6 @@ render a view as bytes (`FileFormat`); targets are projections with a tracked po
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import InputError
@@ -19,18 +18,29 @@ if TYPE_CHECKING:
     from .base import FileFormat, Target
 
 
-@dataclass(frozen=True, slots=True)
 class Format:
-    name: str
-    kind: Literal["file", "target"]
-    module: str
-    help: str
-    # targets: where they write ("file": -o FILE, "url": --url URL, "dir": -o DIR)
-    locations: tuple[str, ...] = ()
-    # file formats: what they hold and how they are sent
-    media_type: str = "application/octet-stream"
-    binary: bool = False
-    snapshot: bool = True  # a state, or a history (False)
+    """One export format's static facts (a plain class: `nmem --help` imports this table, and
+    a dataclass would cost the CLI the import of `dataclasses`)."""
+
+    __slots__ = ("binary", "help", "kind", "locations", "media_type", "module", "name",
+                 "snapshot")  # fmt: skip
+
+    def __init__(
+        self,
+        name: str,
+        kind: Literal["file", "target"],
+        module: str,
+        help: str,
+        # targets: where they write ("file": -o FILE, "url": --url URL, "dir": -o DIR)
+        locations: tuple[str, ...] = (),
+        *,
+        media_type: str = "application/octet-stream",  # file formats: how they are sent
+        binary: bool = False,
+        snapshot: bool = True,  # a state, or a history (False)
+    ) -> None:
+        self.name, self.kind, self.module, self.help = name, kind, module, help
+        self.locations, self.media_type = locations, media_type
+        self.binary, self.snapshot = binary, snapshot
 
 
 FORMATS: dict[str, Format] = {

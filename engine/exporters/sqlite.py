@@ -23,7 +23,7 @@ from .base import Position
 from .rows import Batch, iso
 
 FORMAT = "neuralmemory-sqlite"
-VERSION = 1
+VERSION = 2  # 2: links keyed by (brain, source, id)
 IN_CHUNK = 500  # ids per `IN (...)`
 
 SCHEMA = """
@@ -42,8 +42,7 @@ CREATE TABLE IF NOT EXISTS synapses (
     brain_id TEXT NOT NULL, id TEXT NOT NULL, idx INTEGER NOT NULL, source_id TEXT NOT NULL,
     target_id TEXT NOT NULL, type TEXT NOT NULL, direction TEXT NOT NULL, weight REAL NOT NULL,
     reinforced_count INTEGER NOT NULL, decay_from_us INTEGER NOT NULL, decay_rate REAL NOT NULL,
-    created_at TEXT NOT NULL, PRIMARY KEY (brain_id, id));
-CREATE INDEX IF NOT EXISTS synapses_source ON synapses (brain_id, source_id);
+    created_at TEXT NOT NULL, PRIMARY KEY (brain_id, source_id, id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS synapses_target ON synapses (brain_id, target_id);
 CREATE TABLE IF NOT EXISTS fibers (
     brain_id TEXT NOT NULL, id TEXT NOT NULL, idx INTEGER NOT NULL,
@@ -118,7 +117,8 @@ _NEURON = _upsert("neurons", ("brain_id", "id", "idx", "type", "key", "content",
                   ("brain_id", "id"))  # fmt: skip
 _SYNAPSE = _upsert("synapses", ("brain_id", "id", "idx", "source_id", "target_id", "type",
                                 "direction", "weight", "reinforced_count", "decay_from_us",
-                                "decay_rate", "created_at"), ("brain_id", "id"))  # fmt: skip
+                                "decay_rate", "created_at"),
+                   ("brain_id", "source_id", "id"))  # fmt: skip
 _FIBER = _upsert("fibers", ("brain_id", "id", "idx", "anchor_neuron_id", "time_start",
                             "time_end", "salience", "tags", "metadata", "created_at"),
                  ("brain_id", "id"))  # fmt: skip
@@ -176,10 +176,16 @@ class SqliteTarget:
             found = dict(db.execute("SELECT name, value FROM nmem_export"))
             if found.get("format") != FORMAT:
                 raise InputError(f"{self.path} is not a NeuralMemory SQLite export")
-            if int(found.get("version", "0")) > VERSION:
+            version = int(found.get("version", "0"))
+            if version > VERSION:
                 raise InputError(
                     f"{self.path} was written by a newer NeuralMemory (schema "
                     f"{found['version']} > {VERSION}): upgrade to export into it"
+                )
+            if version < VERSION:
+                raise InputError(
+                    f"{self.path} has the export schema {version} of an earlier NeuralMemory "
+                    f"(this one writes {VERSION}): export into a new file"
                 )
             return
         try:  # one script, one transaction: a second exporter racing this one waits
@@ -243,7 +249,10 @@ class SqliteTarget:
                                      int(m.expiry_recorded), m.expires_at,
                                      m.project_id, m.source, _j(m.tags), m.recorded_at)
                                     for m in batch.memories))  # fmt: skip
-            self._delete("synapses", "id", b, [g.id for g in batch.gone_links])
+            db.executemany(
+                "DELETE FROM synapses WHERE brain_id = ? AND source_id = ? AND id = ?",
+                ((b, g.source_id, g.id) for g in batch.gone_links),
+            )
             db.executemany(_SYNAPSE, ((b, s.id, s.idx, s.source_id, s.target_id, s.type,
                                        s.direction, s.weight, s.reinforced_count,
                                        s.decay_from_us, s.decay_rate, s.created_at)

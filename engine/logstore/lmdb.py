@@ -432,7 +432,10 @@ class LmdbLogStore(LogStore):
             time.sleep(min(_POLL_S, left))
 
     def _last_txn(self) -> int:
-        txn: int = self.env.info()["last_txnid"]
+        try:
+            txn: int = self.env.info()["last_txnid"]
+        except lmdb.Error as exc:
+            raise self._error(exc) from None
         return txn
 
 

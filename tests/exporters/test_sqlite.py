@@ -12,9 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from helpers import NMEM
 
-from engine import MemoryInput, Store
+from engine import InputError, MemoryInput, Store
 from engine.exporters import open_target
 from engine.exporters.sync import export
 
@@ -174,3 +175,16 @@ def test_a_follower_applies_new_events_and_stops_cleanly_on_ctrl_c(tmp_path: Pat
     assert summary["followed"] is True
     assert summary["seq"] == 7
     assert "Traceback" not in err
+
+
+def test_a_file_of_another_schema_version_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    open_target("sqlite", output=str(path)).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE nmem_export SET value = '1' WHERE name = 'version'")
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(InputError, match="export schema 1 of an earlier"):
+        open_target("sqlite", output=str(path))
+    assert path.read_bytes() == before
