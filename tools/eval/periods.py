@@ -69,9 +69,9 @@ def memories() -> list[MemoryInput]:
                 when = day + timedelta(hours=j)
                 out.append(MemoryInput(text, event_time=when, cid=f"r{when.isoformat()}"))
         day += timedelta(days=1)
-    for day, text in EVENTS:
-        when = datetime(day.year, day.month, day.day, 15).astimezone()
-        out.append(MemoryInput(text, event_time=when, cid=f"e{day.isoformat()}{text[:8]}"))
+    for on, text in EVENTS:
+        when = datetime(on.year, on.month, on.day, 15).astimezone()
+        out.append(MemoryInput(text, event_time=when, cid=f"e{on.isoformat()}{text[:8]}"))
     out.sort(key=lambda m: m.event_time or day)
     return out
 
@@ -109,7 +109,7 @@ def main() -> int:
         rows = evaluate(store)
     print("| questions | n | " + " | ".join(f"hit@{k}" for k in KS) + " | ranks |")
     print("|---|---:|" + "---:|" * len(KS) + "---|")
-    for kind, row in rows.items():
+    for kind, row in sorted(rows.items(), key=lambda kv: kv[0] == "all"):
         hits = " | ".join(f"{row[f'hit@{k}']:.3f}" for k in KS)
         print(f"| {kind} | {row['n']} | {hits} | {row['ranks']} |")
     return 0
