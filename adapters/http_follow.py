@@ -38,7 +38,7 @@ from engine.reads import BrainView
 if TYPE_CHECKING:
     from engine import Brain, Store
 
-__all__ = ["Follower", "RemoteError"]
+__all__ = ["Follower", "RemoteError", "refusal"]
 
 BATCH: Final = 4096  # events imported at once
 RETRY_SECONDS: Final = 1.0
@@ -52,7 +52,8 @@ class RemoteError(Error):
         self.status = status
 
 
-def _refusal(status: int, body: bytes) -> Error:
+def refusal(status: int, body: bytes) -> Error:
+    """The error for a refused request: 400 bad input, 404 not found, else a RemoteError."""
     try:
         message = str(json.loads(body)["error"])
     except (ValueError, KeyError, TypeError):
@@ -127,7 +128,7 @@ class Follower:
         except httpx.HTTPError as exc:
             raise RemoteError(0, f"cannot reach {self.url}: {exc}") from None
         if response.status_code >= 400:
-            raise _refusal(response.status_code, response.content)
+            raise refusal(response.status_code, response.content)
         return response.json()
 
     # -- replaying -----------------------------------------------------------------------------
@@ -178,7 +179,7 @@ class Follower:
                 uri, additional_headers=self._headers, open_timeout=self.timeout, max_size=2**27
             )
         except InvalidStatus as exc:
-            raise _refusal(exc.response.status_code, bytes(exc.response.body or b"")) from None
+            raise refusal(exc.response.status_code, bytes(exc.response.body or b"")) from None
         except (OSError, WebSocketException) as exc:
             raise RemoteError(0, f"cannot reach {self.url}: {exc}") from None
 
@@ -250,6 +251,23 @@ class Follower:
                     raise TimeoutError(f"the replica holds seq {self.seq}, not yet {seq}")
                 self._changed.wait(min(left, 0.5))
         return self.seq
+
+    def catch_up(self, seq: int | None = None) -> int:
+        """Return once the replica holds event `seq` (None: the server's head now): waiting for
+        the follow thread when it runs, else syncing here. How a write through this follower
+        is acknowledged only once the next read will see it."""
+        if self._thread is None:
+            return self.seq if seq is not None and self.seq >= seq else self.sync()
+        if seq is None:
+            _, seq = self._server_head()
+        try:
+            return self.wait_for(seq, timeout=self.timeout)
+        except TimeoutError:
+            raise RemoteError(
+                0,
+                f"{self.url} committed event {seq} but it did not reach the replica within "
+                f"{self.timeout:g} s",
+            ) from None
 
     def stop(self) -> None:
         thread, self._thread = self._thread, None
