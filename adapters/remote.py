@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
 from urllib.parse import quote, urlsplit
 
-from adapters.http_follow import Follower, RemoteError, refusal
+from adapters.http_follow import Follower, RemoteError, client, refusal
 from engine import Brain
 from engine.api import Changed, MemoryInput, RecallResult, Remembered
 from engine.errors import InputError, NotFoundError
@@ -79,7 +79,8 @@ def _current(url: str, token: str | None) -> str:
 
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        answer = httpx.get(url.rstrip("/") + "/brains", headers=headers, timeout=30)
+        with client(url.rstrip("/"), headers, 30) as http:
+            answer = http.get("/brains")
     except httpx.HTTPError as exc:
         raise RemoteError(0, f"cannot reach {url}: {exc}") from None
     if answer.status_code >= 400:
