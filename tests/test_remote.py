@@ -118,6 +118,15 @@ def test_cli_writes_on_the_server_and_reads_its_own_writes_locally(
     assert api.get("/brains/work/config").json()["sensitive_policy"] == "redact"
     assert as_json(capsys, "project", "delete", "Payments Q4", *opts) == {"deleted": "Payments Q4"}
 
+    # sweeps run on the server; diffs and exports are reads of the replica
+    assert as_json(capsys, "decay", *opts)["seq"] == server_head(api, "work")
+    assert as_json(capsys, "cleanup", "--dry-run", *opts) == {"expired": [], "dry_run": True}
+    assert done["id"] in as_json(capsys, "diff", "--from", "1", *opts)["added"]
+    history = tmp_path / "work.jsonl"
+    code, _, err = run(capsys, "export", "--format", "history", "-o", str(history), *opts)
+    assert code == 0, err
+    assert len(history.read_text().splitlines()) == 1 + server_head(api, "work")  # header
+
 
 def test_cli_sees_writes_of_other_clients_at_its_next_read(
     url: str, api: httpx.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -235,3 +244,14 @@ async def test_mcp_remote_errors_are_one_line_tool_errors(url: str, tmp_path: Pa
         assert "cannot reach" in await fails(session, "nmem_recall", query="anything")
     async with server(tmp_path / "b", "--remote", url, "--token", "wrong-token-1") as session:
         assert "401" in await fails(session, "nmem_remember", content="Jo joined the team")
+
+
+def test_mcp_config_for_a_served_brain_keeps_the_token_off_the_command_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = as_json(capsys, "mcp-config", "--remote", "http://mem:8765", "--token", WRITER,
+                     "--brain", "work")  # fmt: skip
+    entry = config["mcpServers"]["neuralmemory"]
+    assert entry["args"][-4:] == ["--brain", "work", "--remote", "http://mem:8765"]
+    assert WRITER not in entry["args"]
+    assert entry["env"]["NMEM_TOKEN"] == WRITER

@@ -114,7 +114,12 @@ def mcp_config(args: argparse.Namespace) -> dict[str, Any]:
         server_args += ["--brain", args.brain]
     where = args.store or default_location()
     home = where if is_url(where) else str(Path(where).expanduser().absolute())
-    entry = {"command": command, "args": server_args, "env": {"NMEM_HOME": home}}
+    env = {"NMEM_HOME": home}
+    if args.remote:  # a served brain; its replica under NMEM_HOME
+        server_args += ["--remote", args.remote]
+        if args.token:
+            env["NMEM_TOKEN"] = args.token  # in the client's config, not on a command line
+    entry = {"command": command, "args": server_args, "env": env}
     return {"mcpServers": {args.name: entry}}
 
 
