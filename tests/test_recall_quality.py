@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import MemoryType, Store
+from engine import MemoryInput, MemoryType, Store
 from engine.extraction.classify import detect_memory_type
 
 EVAL = Path(__file__).resolve().parents[1] / "tools" / "eval"
@@ -134,10 +134,31 @@ def test_a_period_brings_its_neighbours_in_time(store: Store) -> None:
     assert "we walked to the harbour for dinner" not in texts
 
 
+def test_a_period_brings_its_neighbour_across_midnight(store: Store) -> None:
+    brain = store.brain()
+    late = datetime(2023, 8, 12, 23, 30).astimezone()
+    brain.remember_many(
+        [
+            MemoryInput("Lunch with the team at the harbour", event_time=late - timedelta(days=20)),
+            MemoryInput("Carol closed the offsite with a toast", event_time=late),
+            MemoryInput("the last train back was cancelled", event_time=late + timedelta(hours=1)),
+            MemoryInput("Dave bought new headphones", event_time=late + timedelta(days=30)),
+        ]
+    )
+    result = brain.recall("what happened on 12 August 2023?", reinforce=False)
+    assert [m.memory.text for m in result.memories] == [
+        "Carol closed the offsite with a toast",
+        "the last train back was cancelled",  # the 13th, told right after: its neighbour
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
         ("Insight: caching the token halves the latency", MemoryType.INSIGHT),
+        ("TIL python dicts keep insertion order", MemoryType.INSIGHT),
+        ("we wait til Friday for the vendor", MemoryType.FACT),
+        ("Takeaway - smaller batches review faster", MemoryType.INSIGHT),
         ("[Decision] - payments stay on PostgreSQL", MemoryType.DECISION),
         ("Dave owns the data pipeline", MemoryType.FACT),
         ("We deployed the fix on Friday", MemoryType.FACT),
