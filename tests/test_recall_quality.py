@@ -109,6 +109,10 @@ def test_a_period_without_its_year_is_the_latest_one_with_memories(store: Store)
     assert result.confidence >= 0.6
     dated = brain.recall("what did we ship the first weekend of August 2022?", reinforce=False)
     assert dated.memories[0].memory.text == "Alice shipped the mobile app"
+    brain.forget(result.memories[0].memory.id)  # then the latest one left is 2022's
+    again = brain.recall("what did we ship the first weekend of August?", reinforce=False)
+    assert [m.memory.text for m in again.memories][:1] == ["Alice shipped the mobile app"]
+    assert again.confidence >= 0.6  # found as of the period, not only by the word "ship"
 
 
 def test_a_period_question_answered_from_the_period_is_sure(store: Store) -> None:
