@@ -68,7 +68,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from engine.errors import DatabaseError, InputError, NotFoundError
+    from engine.errors import DatabaseError, InputError, NotFoundError, TargetError
 
     _text_streams()
     try:
@@ -81,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except NotFoundError as exc:
         return _fail(str(exc), EXIT_NOT_FOUND)
+    except TargetError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     except DatabaseError as exc:
         return _fail(f"store error: {exc}", EXIT_USAGE)
     except KeyboardInterrupt:
