@@ -445,3 +445,11 @@ def test_forget_hard_asks_on_a_terminal(nmem: Run) -> None:
     assert code == 0
     assert "memory erased" in seen
     assert nmem.json("show", m["id"])["status"] == "erased"
+
+
+def test_an_event_time_still_to_come_is_said(nmem: Run) -> None:
+    code, _, err = nmem("remember", "Dana presents the roadmap", "--time", "in 5 hours")
+    assert code == 0
+    assert "nmem: note: the event time is 5 hours ahead" in err
+    _, _, err = nmem("remember", "Dana presented the budget", "--time", "5 hours ago")
+    assert "note" not in err

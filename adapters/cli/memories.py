@@ -253,8 +253,9 @@ def cmd_remember(args: argparse.Namespace) -> int:
     def run(brain: Brain) -> int:
         done = brain.remember_many([item])[0]
         ahead = (item.event_time - brain.time).total_seconds() if item.event_time else 0
-        if ahead > 86_400:
-            sys.stderr.write(f"nmem: note: the event time is {ahead / 86_400:.0f} days ahead "
+        if ahead > 3600:  # "tonight" at 04:00 is still to come: say so
+            span = f"{ahead / 86_400:.0f} days" if ahead > 86_400 else f"{ahead / 3600:.0f} hours"
+            sys.stderr.write(f"nmem: note: the event time is {span} ahead "
                              "(--time says when it happened)\n")  # fmt: skip
         if args.json:
             emit_json({**done.to_dict(), "brain": brain.name})

@@ -4,8 +4,7 @@ None of them creates anything; `doctor` reports a missing store or brain as a fa
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .base import EXIT_NOT_FOUND, EXIT_OK, Commands, UsageError, open_brain, open_store
 
@@ -120,8 +119,7 @@ def _advice(stats: dict[str, Any], todos: int) -> list[str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):
     name: str
     status: str  # "pass", "warn" or "fail"
     detail: str
