@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -43,9 +44,9 @@ def _suggest(message: str) -> str:
 
 
 def add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
-    """--store, --brain and --json: accepted before the command (nmem --brain work stats) and
-    after it. The command's copies leave unset what the user did not give (SUPPRESS), so a
-    value given before the command is not overwritten by the command's default."""
+    """--store, --brain, --json, --remote and --token: accepted before the command (nmem
+    --brain work stats) and after it. The command's copies leave unset what the user did not
+    give (SUPPRESS), so a value given before the command is not overwritten by its default."""
     unset: Any = argparse.SUPPRESS if suppress else None
     p.add_argument(
         "--store",
@@ -57,6 +58,15 @@ def add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
                    help="brain to use (default: current)")  # fmt: skip
     p.add_argument("--json", "-j", action="store_true",
                    default=argparse.SUPPRESS if suppress else False, help="print JSON")  # fmt: skip
+    p.add_argument(
+        "--remote",
+        metavar="URL",
+        default=unset,
+        help="use a brain served by 'nmem serve' at URL: reads from a local replica (in "
+        "--store, default $NMEM_HOME/replicas/HOST_PORT), writes on the server",
+    )
+    p.add_argument("--token", metavar="TOKEN", default=unset,
+                   help="bearer token for --remote (default: $NMEM_TOKEN)")  # fmt: skip
 
 
 class Version(argparse.Action):
@@ -119,6 +129,13 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     from . import fatal
     from .progress import Progress
 
+    if getattr(args, "remote", None):
+        family = getattr(args, f"{args.command}_command", None)  # nmem brain list
+        command = f"{args.command} {family}" if family else args.command
+        raise UsageError(
+            f"nmem {command} works on a local store, not with --remote (which serves "
+            "reads and writes of memories, projects, config, stats, diff and export)"
+        )
     try:
         store = Store(args.store, create=create)
     except NotFoundError:
@@ -199,6 +216,21 @@ def not_utf8(value: str) -> str | None:
         if "\ud800" <= ch <= "\udfff":
             return f"a lone surrogate U+{ord(ch):04X} at offset {i}"
     return None
+
+
+@contextmanager
+def brain_session(args: argparse.Namespace, *, create: bool = False) -> Iterator[Brain]:
+    """The brain a command works on: `--brain` of the local store (created only with
+    `create`, as in open_store), or with `--remote` a served brain (reads from its local
+    replica, writes on the server: adapters/remote.py)."""
+    if not args.remote:
+        with open_store(args, create=create) as store:
+            yield open_brain(store, args)
+        return
+    from adapters.remote import connect
+
+    with connect(args.remote, args.token, args.brain, args.store, source="cli") as brain:
+        yield brain
 
 
 def view_of(brain: Brain, at: str | None) -> BrainView:

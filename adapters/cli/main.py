@@ -68,7 +68,7 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from engine.errors import DatabaseError, InputError, NotFoundError, TargetError
+    from engine.errors import DatabaseError, Error, InputError, NotFoundError, TargetError
 
     _text_streams()
     try:
@@ -85,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except DatabaseError as exc:
         return _fail(f"store error: {exc}", EXIT_USAGE)
+    except Error as exc:  # a --remote server unreachable or refusing (its token, its store)
+        return _fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except BrokenPipeError:

@@ -15,9 +15,9 @@ from .base import (
     UsageError,
     add_at,
     add_happened,
+    brain_session,
     expiry_days,
     moment,
-    open_brain,
     open_store,
     read_text,
     view_of,
@@ -212,8 +212,8 @@ def _with_brain(
 ) -> int:
     """Run on the brain of the command line; only a command that stores a new memory creates
     the store or the brain (`create`), any other on a brain that does not exist fails."""
-    with open_store(args, create=create) as store:
-        return run(open_brain(store, args))
+    with brain_session(args, create=create) as brain:
+        return run(brain)
 
 
 def _text_of(args: argparse.Namespace) -> str:

@@ -6,7 +6,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .base import EXIT_NOT_FOUND, EXIT_OK, Commands, UsageError, open_brain, open_store
+from .base import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    Commands,
+    UsageError,
+    brain_session,
+    open_brain,
+    open_store,
+)
 
 if TYPE_CHECKING:
     from engine import Brain, Store
@@ -57,8 +65,7 @@ def _recent(args: argparse.Namespace, *, since: str | None, empty: str) -> int:
     if args.limit < 1:
         raise UsageError("--limit must be positive")
     args.at, args.since, args.until = None, since, None
-    with open_store(args) as store:
-        brain = open_brain(store, args)
+    with brain_session(args) as brain:
         found = brain.context(limit=args.limit, since=since)
         return memory_list(args, brain, found, empty)
 
