@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
-from websockets.exceptions import InvalidStatus, WebSocketException
-from websockets.sync.client import ClientConnection, connect
 
 from engine.errors import Error, InputError, NotFoundError
 from engine.reads import BrainView
 
 if TYPE_CHECKING:
+    from websockets.sync.client import ClientConnection
+
     from engine import Brain, Store
 
 __all__ = ["Follower", "RemoteError", "client", "refusal"]
@@ -178,6 +178,11 @@ class Follower:
             self._changed.notify_all()
 
     def _connect(self) -> ClientConnection:
+        # websockets loads only when there are events to receive: a CLI command over --remote
+        # with nothing new to replay never pays for it
+        from websockets.exceptions import InvalidStatus, WebSocketException
+        from websockets.sync.client import connect
+
         parts = urlsplit(self.url)
         scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
         path = f"{parts.path}/brains/{quote(self.brain, safe='')}/events"
@@ -220,6 +225,8 @@ class Follower:
         return self
 
     def _follow(self) -> None:
+        from websockets.exceptions import WebSocketException
+
         while not self._stop.is_set():
             try:
                 with self._connect() as ws:

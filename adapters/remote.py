@@ -21,15 +21,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 from urllib.parse import quote, urlsplit
 
 from adapters.http_follow import Follower, RemoteError, client, refusal
 from engine import Brain
 from engine.api import Changed, MemoryInput, RecallResult, Remembered
 from engine.errors import InputError, NotFoundError
+from engine.logstore import is_url
 from engine.model import MemoryType
-from engine.store import DEFAULT_BRAIN, default_home
+from engine.store import DEFAULT_BRAIN, default_location
 
 if TYPE_CHECKING:
     from engine import events as ev
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RemoteBrain", "connect", "replica_home"]
 
-T = TypeVar("T")
 TOKEN_ENV: Final = "NMEM_TOKEN"
 
 
@@ -46,7 +46,8 @@ def replica_home(url: str) -> Path:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"--remote must be an http:// or https:// URL, got {url!r}")
-    home = Path("~/.neuralmemory").expanduser() if "://" in str(default_home()) else default_home()
+    where = default_location()  # a postgresql:// NMEM_HOME keeps replicas in the usual place
+    home = Path("~/.neuralmemory").expanduser() if isinstance(where, str) else where
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return home / "replicas" / f"{parts.hostname}_{port}"
 
@@ -67,7 +68,7 @@ def connect(
     """
     token = token or os.environ.get(TOKEN_ENV) or None
     home = replica_home(url)
-    if replica is not None and "://" in str(replica):
+    if replica is not None and is_url(replica):
         raise InputError("with --remote, --store names the local replica's directory, not a URL")
     follower = Follower(url, brain or _current(url, token), token, replica or home)
     return RemoteBrain(follower, source=source, follow=follow)

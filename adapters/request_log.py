@@ -1,8 +1,8 @@
 """One JSON line per request of `nmem serve` (structlog), and the request counts of /metrics.
 
-    {"event": "request", "request_id": "9f0c...", "method": "POST",
-     "route": "/brains/{brain}/recall", "status": 200, "duration_ms": 3.1, "brain": "work",
-     "token": "ci-reader", "client": "10.0.0.7", "level": "info", "time": "2026-12-02T..."}
+    {"request_id":"9f0c...","method":"POST","route":"/brains/{brain}/recall","status":200,
+     "duration_ms":3.1,"brain":"work","token":"ci-reader","client":"10.0.0.7",
+     "event":"request","level":"info","time":"2026-12-02T16:05:00.123456Z"}
 
 The route is the template, never the path (which holds memory ids and project names); bodies,
 query strings and headers are never logged, and a token appears by its name in the token file
@@ -19,6 +19,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
+import msgspec
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,9 +41,13 @@ def request_logger(stream: TextIO) -> Any:
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
-            structlog.processors.JSONRenderer(),
+            structlog.processors.JSONRenderer(serializer=_json),
         ],
     )
+
+
+def _json(data: Any, **_: Any) -> str:
+    return msgspec.json.encode(data).decode()
 
 
 def request_id(headers: list[tuple[bytes, bytes]]) -> str:

@@ -202,3 +202,29 @@ def test_request_log_can_be_off_or_refused(tmp_path: Path) -> None:
         assert httpx.get(url + "/health").status_code == 200
         m = scrape(url, None)  # no token file: open, on loopback only
         assert value(m, "nmem_http_requests_total", route="/health", status="200") >= 1
+
+
+def test_each_server_on_one_postgres_log_reports_its_own_lag(postgres: Any) -> None:
+    """Two servers on one PostgreSQL log: both count the events either appended (the log's
+    head); each reports how far its own projection is behind it."""
+    store = postgres.new_store()
+    off = ("--request-log", "off")
+    with (
+        serving(store, *off) as a,
+        serving(store, *off) as b,
+        client(a, None) as api_a,
+        client(b, None) as api_b,
+    ):
+        assert api_a.post("/brains/team/memories", json={"text": "Eve"}).status_code == 201
+        assert api_b.post("/brains/team/recall", json={"query": "billing"}).status_code == 200
+        made = api_a.post("/brains/team/memories", json={"text": "Finn owns payroll"}).json()
+        m_a, m_b = scrape(a, None), scrape(b, None)
+        assert value(m_a, "nmem_events_total", brain="team") == made["seq"]
+        assert value(m_b, "nmem_events_total", brain="team") == made["seq"]
+        assert value(m_a, "nmem_projection_lag_events", brain="team") == 0
+        behind = value(m_b, "nmem_projection_lag_events", brain="team")
+        assert behind == made["seq"] - value(m_b, "nmem_projection_seq", brain="team")
+        assert behind in (0, 1)  # 0 once B has folded A's write by itself
+        assert value(m_b, "nmem_log_size_bytes") > 0
+        assert api_b.post("/brains/team/recall", json={"query": "payroll"}).status_code == 200
+        assert value(scrape(b, None), "nmem_projection_lag_events", brain="team") == 0

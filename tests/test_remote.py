@@ -160,6 +160,10 @@ def test_read_tokens_and_local_only_commands_are_refused_in_one_line(
     assert "ffffffff" in err
     export = tmp_path / "x.json"
     export.write_text("{}")
+    for command in (["serve"], ["ui"]):
+        code, _, err = run(capsys, *command, *opts)
+        assert code == 2, err
+        assert "serves a local store" in err
     for command in (["compact"], ["brain", "list"], ["import", str(export)], ["demo"]):
         code, _, err = run(capsys, *command, *opts)
         assert code == 2, (command, err)

@@ -179,7 +179,14 @@ def _size(text: str) -> int:
     return int(value)
 
 
+def _not_remote(args: argparse.Namespace) -> None:
+    if args.remote:
+        raise UsageError(f"nmem {args.command} serves a local store (--store); --remote is for "
+                         "its clients")  # fmt: skip
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    _not_remote(args)
     try:
         from adapters.http_server import serve
     except ImportError as exc:
@@ -226,6 +233,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     """`nmem serve` on 127.0.0.1 (no tokens: loopback only), then the dashboard in a browser
     once the server answers. The browser opens from a background thread, so a browser that
     never returns (or none at all) cannot hold the server up."""
+    _not_remote(args)
     try:
         from adapters.http_server import serve
     except ImportError as exc:
