@@ -184,6 +184,12 @@ class Store:
         self._brains[name] = brain
         return brain
 
+    def refresh(self) -> dict[str, int]:
+        """Fold into every brain this store has open what has been committed since (by other
+        processes or servers), and say the seq each one is at. A server holding projections
+        calls it when the log tells of a commit, so its next read has nothing left to fold."""
+        return {name: brain.seq for name, brain in list(self._brains.items())}
+
     def info(self) -> dict[str, Any]:
         return {
             "path": self.location,

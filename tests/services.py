@@ -50,10 +50,8 @@ def nmem(*args: str) -> list[str]:
     )
 
 
-@contextmanager
-def serving(store: Path, *extra: str) -> Iterator[str]:
-    """`nmem serve --store STORE --port N` in a subprocess; yields its URL once /health answers;
-    stops it with Ctrl-C and checks it stopped cleanly."""
+def start_serving(store: Path | str, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    """`nmem serve --store STORE --port N` in a subprocess, and its URL once /health answers."""
     port = free_port()
     proc = subprocess.Popen(
         nmem("serve", "--store", str(store), "--port", str(port), *extra),
@@ -63,26 +61,37 @@ def serving(store: Path, *extra: str) -> Iterator[str]:
         cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while True:
         try:
             if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
+                return proc, url
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise AssertionError(f"the server did not start: {proc.communicate()[1]}")
         time.sleep(0.05)
+
+
+def stop_serving(proc: subprocess.Popen[str]) -> None:
+    """Stop a server with Ctrl-C and check it stopped cleanly."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err, err
+    assert "ERROR" not in err, err
+
+
+@contextmanager
+def serving(store: Path | str, *extra: str) -> Iterator[str]:
+    """A served store for the `with` block (start_serving, then stop_serving)."""
+    proc, url = start_serving(store, *extra)
     try:
         yield url
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            _, err = proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-        assert proc.returncode == 0, err
-        assert "Traceback" not in err, err
-        assert "ERROR" not in err, err
+        stop_serving(proc)
