@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import completion, maintenance, memories, organize, semantic, serve, transfer
+from . import completion, maintenance, memories, migrate, organize, semantic, serve, transfer
 from .base import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, Commands, Parser, UsageError
 
-COMMAND_MODULES = (memories, maintenance, organize, serve, semantic, completion, transfer)
+COMMAND_MODULES = (memories, maintenance, organize, serve, semantic, completion, transfer, migrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -393,6 +393,14 @@ class _Reader(Reader):
         )
         return None if value is None else bytes(value)
 
+    def meta_items(self, brain_id: str | None) -> dict[str, bytes]:
+        self._touch(brain_id)
+        rows = self.conn.execute(
+            "SELECT name, value FROM nmem_meta WHERE brain = %s ORDER BY name",
+            (_uid(brain_id) if brain_id else _STORE,),
+        ).fetchall()
+        return {name: bytes(value) for name, value in rows}
+
     def brains(self) -> dict[str, str]:
         self._touch(None)
         rows = self.conn.execute("SELECT name, id FROM nmem_brains ORDER BY name").fetchall()

@@ -190,6 +190,9 @@ def test_meta_registry_and_positions(log: LogStore) -> None:
         assert r.position("sqlite-export", BRAIN) == 2
         assert r.position("sqlite-export", other) == 0
         assert r.position("neo4j", BRAIN) == 0
+        assert r.meta_items(BRAIN) == {"checkpoint_floor": b"7", "position:sqlite-export": b"2"}
+        assert r.meta_items(None) == {"current_brain": b"work"}
+        assert r.meta_items(other) == {}
     log.write(lambda w: w.set_position("sqlite-export", BRAIN, 3))
     with log.reader() as r:
         assert r.position("sqlite-export", BRAIN) == 3
