@@ -15,13 +15,11 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-from services import free_port, need
+from services import free_port, need, terminate, wait_for_health
 
 CONF = """\
 {user}worker_processes 1;
@@ -89,25 +87,10 @@ def balancing(urls: Sequence[str]) -> Iterator[str]:
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
+    log = work / "error.log"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                log = (work / "error.log").read_text() if (work / "error.log").exists() else ""
-                raise AssertionError(f"nginx did not start: {proc.communicate()[1]}{log}")
-            time.sleep(0.05)
+        wait_for_health(proc, url, "nginx", lambda: log.read_text() if log.exists() else "")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc)
         shutil.rmtree(work, ignore_errors=True)

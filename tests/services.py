@@ -15,10 +15,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -61,17 +61,36 @@ def start_serving(store: Path | str, *extra: str) -> tuple[subprocess.Popen[str]
         cwd=ROOT,
     )
     url = f"http://127.0.0.1:{port}"
+    wait_for_health(proc, url, "the server")
+    return proc, url
+
+
+def wait_for_health(
+    proc: subprocess.Popen[str], url: str, what: str, why: Callable[[], str] = str
+) -> None:
+    """Until `url`/health answers 200; if `proc` ends or 30 s pass first, kill it and fail
+    with its stderr (and `why()`)."""
     deadline = time.monotonic() + 30
     while True:
         try:
             if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return proc, url
+                return
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise AssertionError(f"the server did not start: {proc.communicate()[1]}")
+            raise AssertionError(f"{what} did not start: {proc.communicate()[1]}{why()}")
         time.sleep(0.05)
+
+
+def terminate(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if it is still there after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def stop_serving(proc: subprocess.Popen[str]) -> None:

@@ -74,7 +74,7 @@ def fleet(postgres: Any, tokens_file: Path) -> Iterator[Fleet]:
             stop_serving(proc)
 
 
-def ws(url: str) -> str:
+def ws_url(url: str) -> str:
     return "ws" + url.removeprefix("http")
 
 
@@ -124,7 +124,7 @@ def test_every_server_streams_the_events_written_through_another(fleet: Fleet) -
             streams = [
                 opened.enter_context(
                     ws_client.connect(
-                        f"{ws(url)}/brains/alpha/events?from={head}&token={ALPHA_R}",
+                        f"{ws_url(url)}/brains/alpha/events?from={head}&token={ALPHA_R}",
                         open_timeout=10,
                     )
                 )
@@ -205,7 +205,7 @@ def test_a_token_for_one_brain_never_reads_another_on_any_server(fleet: Fleet) -
         assert [b["name"] for b in listed] == ["alpha"], url
         assert secret_id not in ids(recall(c, "alpha", "project heron ships in May"))
         with pytest.raises(Exception, match="403"):
-            ws_client.connect(f"{ws(url)}/brains/beta/events?token={ALPHA_W}", open_timeout=10)
+            ws_client.connect(f"{ws_url(url)}/brains/beta/events?token={ALPHA_W}", open_timeout=10)
     for url, c in fleet.clients(ALPHA_R):
         assert c.post("/brains/alpha/memories", json={"text": "x"}).status_code == 403, url
         assert c.get("/brains/beta/memories").status_code == 403, url
