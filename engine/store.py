@@ -184,11 +184,15 @@ class Store:
         self._brains[name] = brain
         return brain
 
+    def opened(self) -> dict[str, Brain]:
+        """The brains this store has opened (each holds a projection), by name."""
+        return dict(self._brains)
+
     def refresh(self) -> dict[str, int]:
         """Fold into every brain this store has open what has been committed since (by other
         processes or servers), and say the seq each one is at. A server holding projections
         calls it when the log tells of a commit, so its next read has nothing left to fold."""
-        return {name: brain.seq for name, brain in list(self._brains.items())}
+        return {name: brain.seq for name, brain in self.opened().items()}
 
     def info(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,26 +51,52 @@ def nmem(*args: str) -> list[str]:
     )
 
 
-def start_serving(store: Path | str, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    """`nmem serve --store STORE --port N` in a subprocess, and its URL once /health answers."""
-    port = free_port()
-    proc = subprocess.Popen(
-        nmem("serve", "--store", str(store), "--port", str(port), *extra),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for_health(proc, url, "the server")
-    return proc, url
+class Served:
+    """`nmem serve --store STORE --port N` in a subprocess, once /health answers. Its stderr
+    goes to a temporary file, not a pipe: a request log would fill a pipe nobody reads."""
+
+    def __init__(self, store: Path | str, *extra: str) -> None:
+        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop()
+        self.proc = subprocess.Popen(
+            nmem("serve", "--store", str(store), "--port", str(port := free_port()), *extra),
+            stdout=subprocess.DEVNULL,
+            stderr=self.errors,
+            text=True,
+            cwd=ROOT,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        wait_for_health(self.proc, self.url, "the server", self.stderr)
+
+    def stderr(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.errors.close()
+
+    def stop(self) -> None:
+        """Stop with Ctrl-C and check it stopped cleanly."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        err = self.stderr()
+        self.errors.close()
+        assert self.proc.returncode == 0, err
+        assert "Traceback" not in err, err
+        assert "ERROR" not in err, err
 
 
 def wait_for_health(
-    proc: subprocess.Popen[str], url: str, what: str, why: Callable[[], str] = str
+    proc: subprocess.Popen[Any], url: str, what: str, why: Callable[[], str] = str
 ) -> None:
     """Until `url`/health answers 200; if `proc` ends or 30 s pass first, kill it and fail
-    with its stderr (and `why()`)."""
+    with what `why()` says (its stderr)."""
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -79,7 +106,8 @@ def wait_for_health(
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise AssertionError(f"{what} did not start: {proc.communicate()[1]}{why()}")
+            proc.wait()
+            raise AssertionError(f"{what} did not start: {why()}")
         time.sleep(0.05)
 
 
@@ -93,24 +121,11 @@ def terminate(proc: subprocess.Popen[Any]) -> None:
         proc.wait()
 
 
-def stop_serving(proc: subprocess.Popen[str]) -> None:
-    """Stop a server with Ctrl-C and check it stopped cleanly."""
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err, err
-    assert "ERROR" not in err, err
-
-
 @contextmanager
 def serving(store: Path | str, *extra: str) -> Iterator[str]:
-    """A served store for the `with` block (start_serving, then stop_serving)."""
-    proc, url = start_serving(store, *extra)
+    """A served store for the `with` block; yields its URL."""
+    served = Served(store, *extra)
     try:
-        yield url
+        yield served.url
     finally:
-        stop_serving(proc)
+        served.stop()

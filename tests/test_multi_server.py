@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from nginx_lb import balancing
-from services import start_serving, stop_serving
+from services import Served
 from websockets.sync import client as ws_client
 
 SERVERS = 3
@@ -63,15 +63,15 @@ def tokens_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def fleet(postgres: Any, tokens_file: Path) -> Iterator[Fleet]:
     store = postgres.new_store()
-    procs = []
+    servers: list[Served] = []
     try:
         for _ in range(SERVERS):
-            procs.append(start_serving(store, "--tokens", str(tokens_file)))
-        with balancing([url for _, url in procs]) as lb:
-            yield Fleet(store, [url for _, url in procs], lb)
+            servers.append(Served(store, "--tokens", str(tokens_file)))
+        with balancing([s.url for s in servers]) as lb:
+            yield Fleet(store, [s.url for s in servers], lb)
     finally:
-        for proc, _ in procs:
-            stop_serving(proc)
+        for served in servers:
+            served.stop()
 
 
 def ws_url(url: str) -> str:
@@ -248,10 +248,10 @@ def _write(
 
 def test_sigkill_of_one_server_loses_nothing_and_a_late_server_catches_up(postgres: Any) -> None:
     store = postgres.new_store()
-    procs = [start_serving(store) for _ in range(SERVERS)]
+    servers = [Served(store) for _ in range(SERVERS)]
     late = None
     try:
-        urls = [url for _, url in procs]
+        urls = [s.url for s in servers]
         with balancing(urls) as lb, httpx.Client(base_url=lb, timeout=30) as client:
             configured = client.patch("/brains/team/config", json={"checkpoint_every": 64})
             assert configured.status_code == 200, configured.text
@@ -266,9 +266,7 @@ def test_sigkill_of_one_server_loses_nothing_and_a_late_server_catches_up(postgr
                 t.start()
             while len(acked) < 40:
                 time.sleep(0.01)
-            victim, _ = procs.pop(0)
-            victim.kill()  # SIGKILL, mid-stream
-            victim.wait(timeout=10)
+            servers.pop(0).kill()  # SIGKILL, mid-stream
             for t in writers:
                 t.join(timeout=300)
             assert not errors, f"writes that never succeeded: {errors}"
@@ -300,10 +298,10 @@ def test_sigkill_of_one_server_loses_nothing_and_a_late_server_catches_up(postgr
             assert row[0] is not None, "no checkpoint to start from"
             assert 0 < row[0] < heads.pop()
 
-            late = start_serving(store)
+            late = Served(store)
             query = {"query": "writer w1 deploy window 3", "limit": 20}
             answers = []
-            for url in [*survivors, late[1]]:
+            for url in [*survivors, late.url]:
                 with httpx.Client(base_url=url, timeout=30) as c:
                     got = c.post("/brains/team/recall", json={**query, "at": len(seqs)})
                     assert got.status_code == 200, got.text
@@ -312,10 +310,10 @@ def test_sigkill_of_one_server_loses_nothing_and_a_late_server_catches_up(postgr
             assert answers[0]
             assert all(a == answers[0] for a in answers)
     finally:
-        for proc, _ in procs:
-            stop_serving(proc)
+        for served in servers:
+            served.stop()
         if late is not None:
-            stop_serving(late[0])
+            late.stop()
 
 
 def _schema_option(store_url: str) -> str:

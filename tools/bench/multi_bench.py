@@ -116,21 +116,21 @@ def _preload(url: str, n: int) -> None:
 def through_balancer(stores: list[str], args: argparse.Namespace) -> dict[str, Any]:
     """Servers on `stores` (one each; the same PostgreSQL URL for several) behind nginx."""
     from nginx_lb import balancing  # type: ignore[import-not-found]
-    from services import start_serving, stop_serving  # type: ignore[import-not-found]
+    from services import Served  # type: ignore[import-not-found]
 
-    procs = []
+    servers = []
     try:
         for store in stores:
-            procs.append(start_serving(store))
-        with balancing([url for _, url in procs]) as lb:
+            servers.append(Served(store, "--request-log", "off"))
+        with balancing([s.url for s in servers]) as lb:
             _preload(lb, args.preload)
             return {
                 "remember": _phase(_remembers, lb, args.clients, args.requests),
                 "recall": _phase(_recalls, lb, args.clients, args.requests),
             }
     finally:
-        for proc, _ in procs:
-            stop_serving(proc)
+        for served in servers:
+            served.stop()
 
 
 def embedded(path: Path, args: argparse.Namespace) -> dict[str, Any]:
