@@ -23,7 +23,9 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,9 @@ import workload
 from bench import pct, write_report
 
 from engine import MemoryInput, Store
+from engine import events as ev
 from engine.fold import apply_all
-from engine.logstore import open_log
+from engine.logstore import Writer, open_log
 from engine.logstore.copy import copy_log
 from engine.projection import Projection
 
@@ -161,9 +164,11 @@ def embedded(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def log_rates(urls: tuple[str, str], root: Path, n: int) -> dict[str, Any]:
-    """The PostgreSQL log against LMDB's: encoding through `remember_many` (batches of 1000)
-    into `urls[0]`, appending existing events (copy_log: batches of 4096, as `nmem migrate`)
-    into `urls[1]`, replay (read, decode and fold every event)."""
+    """The PostgreSQL log against LMDB's: encoding through `remember_many` (batches of 1000,
+    each memory with a client id) into `urls[0]`; replay (read, decode and fold every event);
+    into `urls[1]`: appending the encoded events again as new ones (batches of 1000, no client
+    id), and `copy_log` of the LMDB store (`nmem migrate`: batches of 4096, client ids kept,
+    each looked up before it is appended)."""
     data = workload.generate(n)
     out: dict[str, Any] = {"n": n}
     lmdb = root / "rates-lmdb"
@@ -190,13 +195,25 @@ def log_rates(urls: tuple[str, str], root: Path, n: int) -> dict[str, Any]:
             log.close()
     src, dst = open_log(lmdb, create=False), open_log(urls[1])
     try:
+        with src.reader() as r:
+            envs = list(r.events(r.brains()[BRAIN]))
+        fresh = uuid.uuid4().hex
         t0 = time.perf_counter()
-        copied = sum(copy_log(src, dst).values())
-        out["postgres_append_events_per_s"] = round(copied / (time.perf_counter() - t0))
+        for i in range(0, len(envs), 1000):  # new events (no client id to look up), as remember
+            dst.write(partial(_append_new, fresh, envs[i : i + 1000]))
+        out["postgres_append_events_per_s"] = round(len(envs) / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        copied = sum(copy_log(src, dst).values())  # each with its client id, looked up first
+        out["postgres_migrate_events_per_s"] = round(copied / (time.perf_counter() - t0))
     finally:
         src.close()
         dst.close()
     return out
+
+
+def _append_new(brain_id: str, envs: list[ev.Envelope], w: Writer) -> None:
+    for env in envs:
+        w.append(brain_id, env.body, refs=ev.touched(env.body))
 
 
 def main() -> None:
@@ -205,6 +222,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--requests", type=int, default=100, help="per client and phase")
     parser.add_argument("--log-n", type=int, default=10000, help="memories for the log rates")
+    parser.add_argument("--only-log", action="store_true", help="only the log's rates")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     results: dict[str, Any] = {"preload": args.preload, "clients": args.clients,
@@ -213,14 +231,15 @@ def main() -> None:
 
     pg = Cluster(fsync=True)
     with tempfile.TemporaryDirectory() as tmp:
-        results["embedded_lmdb"] = embedded(Path(tmp) / "embedded", args)
-        print(json.dumps(results), flush=True)
-        results["http_lmdb_1"] = through_balancer([str(Path(tmp) / "served")], args)
-        print(json.dumps(results), flush=True)
-        for servers in (1, 2, 3):
-            url = pg.new_store()
-            results[f"http_postgres_{servers}"] = through_balancer([url] * servers, args)
+        if not args.only_log:
+            results["embedded_lmdb"] = embedded(Path(tmp) / "embedded", args)
             print(json.dumps(results), flush=True)
+            results["http_lmdb_1"] = through_balancer([str(Path(tmp) / "served")], args)
+            print(json.dumps(results), flush=True)
+            for servers in (1, 2, 3):
+                url = pg.new_store()
+                results[f"http_postgres_{servers}"] = through_balancer([url] * servers, args)
+                print(json.dumps(results), flush=True)
         results["log"] = log_rates((pg.new_store(), pg.new_store()), Path(tmp), args.log_n)
         print(json.dumps(results), flush=True)
     pg.stop()
