@@ -27,8 +27,10 @@ from websockets.sync import client as ws_client
 
 SERVERS = 3
 ALPHA_W, ALPHA_R, BETA_W = "alpha-write-token", "alpha-read-token", "beta-write-token"
+SCRATCH_W = "scratch-write-token"
 TOKENS = {
     "tokens": [
+        {"token": SCRATCH_W, "brains": ["scratch*"], "access": "write"},
         {"token": ALPHA_W, "brains": ["alpha"], "access": "write"},
         {"token": ALPHA_R, "brains": ["alpha"], "access": "read"},
         {"token": BETA_W, "brains": ["beta"], "access": "write"},
@@ -214,6 +216,25 @@ def test_a_token_for_one_brain_never_reads_another_on_any_server(fleet: Fleet) -
         assert c.get("/brains/alpha/memories").status_code == 403, url
     for url, c in fleet.clients("no-such-token"):
         assert c.get("/brains/alpha/memories").status_code == 401, url
+
+
+def test_a_brain_deleted_through_one_server_is_gone_from_every_server(fleet: Fleet) -> None:
+    with httpx.Client(base_url=fleet.lb, headers=auth(SCRATCH_W), timeout=30) as lb:
+        old = lb.post("/brains/scratch1/memories", json={"text": "the old scratch plan"})
+        assert old.status_code == 201, old.text
+        for _url, c in fleet.clients(SCRATCH_W):  # every server now holds it open
+            assert old.json()["id"] in ids(recall(c, "scratch1", "old scratch plan"))
+        assert lb.delete("/brains/scratch1").status_code == 200
+        for url, c in fleet.clients(SCRATCH_W):
+            start = time.monotonic()
+            while c.get("/brains/scratch1/memories").status_code != 404:
+                assert time.monotonic() - start < 1.0, f"{url} still serves the deleted brain"
+                time.sleep(0.02)
+        new = lb.post("/brains/scratch1/memories", json={"text": "a new scratch plan"})
+        assert new.status_code == 201, new.text
+        for url, c in fleet.clients(SCRATCH_W):
+            listed = c.get("/brains/scratch1/memories").json()["memories"]
+            assert [m["text"] for m in listed] == ["a new scratch plan"], url
 
 
 def _write(

@@ -20,7 +20,7 @@ writer that touches two brains in opposite orders to another is told so by Postg
 deadlock detector, and its work is run again (as LMDB runs it again after growing the map).
 
 Readers are REPEATABLE READ, READ ONLY transactions: one snapshot of the whole store.
-A commit that appended or rewrote events sends NOTIFY on the store's channel, and
+A commit that appended, rewrote or deleted events sends NOTIFY on the store's channel, and
 `wait_for_events` LISTENs on it, so a server holding projections learns of another process's
 commit at once instead of polling.
 
@@ -514,6 +514,7 @@ class _Writer(_Reader, Writer):
             )
         self.conn.execute("DELETE FROM nmem_brains WHERE name = %s", (name,))
         self._heads.pop(brain_id, None)
+        self._changed = True  # servers holding the brain open must let it go
 
     def finish(self) -> None:
         """Before the commit: send what is buffered, and tell listeners if events changed."""
