@@ -22,9 +22,11 @@ Rules every route follows:
 
 The event stream `GET /brains/{brain}/events?from=SEQ` (WebSocket) sends every event with
 seq > SEQ as one JSON text message (`engine.events.to_jsonable`), then each new event as it is
-committed: at once for writes made through this server, within ~100 ms for writes by other
-processes (the CLI, an MCP server) on the same store. `adapters.http_follow.Follower` replays it
-into a local store.
+committed: at once for writes made through this server, as soon as the log tells of writes by
+other processes (another server on the same PostgreSQL log, the CLI, an MCP server): NOTIFY on
+PostgreSQL, within ~50 ms on LMDB. The server folds that news into its open brains at the same
+moment, so with several servers on one log each projection stays current by itself.
+`adapters.http_follow.Follower` replays the stream into a local store.
 """
 
 from __future__ import annotations
@@ -82,7 +84,10 @@ __all__ = [
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8765
 DEFAULT_MAX_BODY: Final = 1 << 20
-POLL_SECONDS: Final = 0.1  # how often the event stream looks for writes of other processes
+# the event stream wakes on every commit the server learns of (its own, and the log's news of
+# others' through `_follow_log`); this is only its fallback look at the log
+POLL_SECONDS: Final = 5.0
+FOLLOW_SECONDS: Final = 0.5  # longest wait for the log's news of a commit (also the shutdown delay)
 EVENT_BATCH: Final = 512  # events read from the log per worker-thread hop
 SOURCE: Final = "http"
 
@@ -1201,9 +1206,26 @@ class Server:
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         try:
-            yield
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._follow_log)
+                yield
+                tg.cancel_scope.cancel()
         finally:
             await self.run(self.close)
+
+    async def _follow_log(self) -> None:
+        """Fold what anyone commits to the store (another `nmem serve` on the same PostgreSQL
+        log, the CLI, an MCP server) into this server's open brains as soon as the log tells
+        of it (NOTIFY; LMDB: its transaction id), and wake the event streams: with several
+        servers on one log, each projection stays current without waiting for a read."""
+        while True:
+            try:
+                if await anyio.to_thread.run_sync(self.store.log.wait_for_events, FOLLOW_SECONDS):
+                    await self.run(self.store.refresh)
+                    self.written()
+            except errors.Error as exc:  # the store is unreachable: reads will say so; retry
+                log.warning("following the log failed: %s", _one_line(str(exc)))
+                await anyio.sleep(FOLLOW_SECONDS)
 
     # -- auth
 

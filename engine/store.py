@@ -188,6 +188,18 @@ class Store:
         """The brains this store has opened (each holds a projection), by name."""
         return dict(self._brains)
 
+    def refresh(self) -> dict[str, int]:
+        """Fold into every brain this store has open what has been committed since (by other
+        processes or servers), and say the seq each one is at. A server holding projections
+        calls it when the log tells of a commit, so its next read has nothing left to fold.
+        A brain another process deleted (or deleted and made again) is let go unclosed: closing
+        would write its pending reinforcement into a log that is gone."""
+        registered = self.brain_names()
+        for name, brain in self.opened().items():
+            if registered.get(name) != brain.id:
+                del self._brains[name]
+        return {name: brain.seq for name, brain in self.opened().items()}
+
     def info(self) -> dict[str, Any]:
         return {
             "path": self.location,

@@ -35,7 +35,9 @@ def _version(path: str) -> int:
 
 
 class Cluster:
-    def __init__(self) -> None:
+    """`fsync`: off for the tests (nothing here must survive a power cut), on for benchmarks."""
+
+    def __init__(self, *, fsync: bool = False) -> None:
         initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
         if initdb is None or pg_ctl is None:
             need("PostgreSQL", "initdb/pg_ctl not found (Debian: apt install postgresql)")
@@ -54,7 +56,7 @@ class Cluster:
         self._run([initdb, "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                    "--no-sync", "--no-instructions"])  # fmt: skip
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} "
-                   "-c fsync=off -c max_connections=200")  # fmt: skip
+                   f"-c fsync={'on' if fsync else 'off'} -c max_connections=200")  # fmt: skip
         self._run([pg_ctl, "-D", str(self.data), "-l", str(self.data / "server.log"), "-w",
                    "-t", "60", "-o", options, "start"])  # fmt: skip
         self.server = f"postgresql://postgres@127.0.0.1:{self.port}"

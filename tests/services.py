@@ -16,10 +16,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -51,48 +51,81 @@ def nmem(*args: str) -> list[str]:
     )
 
 
-@contextmanager
-def serving(store: Path, *extra: str) -> Iterator[str]:
-    """`nmem serve --store STORE --port N` in a subprocess; yields its URL once /health answers;
-    stops it with Ctrl-C and checks it stopped cleanly."""
-    port = free_port()
-    errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - not a pipe: a request log fills one
-    proc = subprocess.Popen(
-        nmem("serve", "--store", str(store), "--port", str(port), *extra),
-        stdout=subprocess.DEVNULL,
-        stderr=errors,
-        text=True,
-        cwd=ROOT,
-    )
+class Served:
+    """`nmem serve --store STORE --port N` in a subprocess, once /health answers. Its stderr
+    goes to a temporary file, not a pipe: a request log would fill a pipe nobody reads."""
 
-    def stderr() -> str:
-        errors.seek(0)
-        return errors.read()
+    def __init__(self, store: Path | str, *extra: str) -> None:
+        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop()
+        self.proc = subprocess.Popen(
+            nmem("serve", "--store", str(store), "--port", str(port := free_port()), *extra),
+            stdout=subprocess.DEVNULL,
+            stderr=self.errors,
+            text=True,
+            cwd=ROOT,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        wait_for_health(self.proc, self.url, "the server", self.stderr)
 
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    def stderr(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.errors.close()
+
+    def stop(self) -> None:
+        """Stop with Ctrl-C and check it stopped cleanly."""
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        err = self.stderr()
+        self.errors.close()
+        assert self.proc.returncode == 0, err
+        assert "Traceback" not in err, err
+        assert "ERROR" not in err, err
+
+
+def wait_for_health(
+    proc: subprocess.Popen[Any], url: str, what: str, why: Callable[[], str] = str
+) -> None:
+    """Until `url`/health answers 200; if `proc` ends or 30 s pass first, kill it and fail
+    with what `why()` says (its stderr)."""
+    deadline = time.monotonic() + 30
     while True:
         try:
             if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
+                return
         except httpx.TransportError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             proc.wait()
-            raise AssertionError(f"the server did not start: {stderr()}")
+            raise AssertionError(f"{what} did not start: {why()}")
         time.sleep(0.05)
+
+
+def terminate(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM, then SIGKILL if it is still there after 10 s."""
+    proc.terminate()
     try:
-        yield url
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def serving(store: Path | str, *extra: str) -> Iterator[str]:
+    """A served store for the `with` block; yields its URL."""
+    served = Served(store, *extra)
+    try:
+        yield served.url
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-        err = stderr()
-        errors.close()
-        assert proc.returncode == 0, err
-        assert "Traceback" not in err, err
-        assert "ERROR" not in err, err
+        served.stop()

@@ -239,3 +239,34 @@ def test_nmem_mcp_on_a_postgres_store(url: str, tmp_path: Path) -> None:
 
     anyio.run(check, backend="asyncio")
     assert "Mallory" in cli(url, "recall", "who rotates the keys?").stdout
+
+
+def test_a_lost_listener_reconnects_and_reports_possible_news(url: str, postgres: Any) -> None:
+    """A server's LISTEN connection that dies (a restart, a network cut) fails one wait with
+    one line; the next reconnects and answers True at once (commits made meanwhile sent
+    notifications nobody got), and it listens again."""
+    import psycopg
+
+    from engine import events as ev
+    from engine.errors import OperationalError
+    from engine.logstore import open_log
+
+    log, other = open_log(url), open_log(url)
+    try:
+        assert log.wait_for_events(0.05) is False  # now listening
+        channel = log.channel
+        with psycopg.connect(postgres.url, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = %s",
+                (f'LISTEN "{channel}"',),
+            ).fetchone()
+        assert killed == (1,)
+        with pytest.raises(OperationalError, match="cannot use the store"):
+            log.wait_for_events(5)
+        assert log.wait_for_events(0.05) is True
+        assert log.wait_for_events(0.05) is False
+        other.write(lambda w: w.append("0" * 31 + "1", ev.BrainCreated(name="after")))
+        assert log.wait_for_events(10) is True
+    finally:
+        log.close()
+        other.close()

@@ -12,7 +12,17 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import completion, maintenance, memories, organize, semantic, serve, transfer, views
+from . import (
+    completion,
+    maintenance,
+    memories,
+    migrate,
+    organize,
+    semantic,
+    serve,
+    transfer,
+    views,
+)
 from .base import (
     EXIT_NOT_FOUND,
     EXIT_OK,
@@ -25,7 +35,17 @@ from .base import (
     not_utf8,
 )
 
-COMMAND_MODULES = (memories, views, maintenance, organize, serve, semantic, completion, transfer)
+COMMAND_MODULES = (
+    memories,
+    views,
+    maintenance,
+    organize,
+    serve,
+    semantic,
+    completion,
+    transfer,
+    migrate,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -110,6 +110,10 @@ class Reader(ABC):
         """A meta value of a brain, or of the store when `brain_id` is None."""
 
     @abstractmethod
+    def meta_items(self, brain_id: str | None) -> dict[str, bytes]:
+        """Every meta value of a brain (or of the store): name -> value (a copy takes them)."""
+
+    @abstractmethod
     def brains(self) -> dict[str, str]:
         """Registered brains: name -> id."""
 

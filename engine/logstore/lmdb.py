@@ -509,6 +509,18 @@ class _Reader(Reader):
         value = self.txn.get(prefix + name.encode(), db=self._dbs["meta"])
         return None if value is None else bytes(value)
 
+    def meta_items(self, brain_id: str | None) -> dict[str, bytes]:
+        prefix = brain_key(brain_id) if brain_id else _STORE_META
+        cur = self.txn.cursor(self._dbs["meta"])
+        out: dict[str, bytes] = {}
+        if not cur.set_range(prefix):
+            return out
+        for key, value in cur:
+            if not bytes(key).startswith(prefix):
+                break
+            out[bytes(key[len(prefix) :]).decode()] = bytes(value)
+        return out
+
     def brains(self) -> dict[str, str]:
         cur = self.txn.cursor(self._dbs["brains"])
         try:

@@ -20,7 +20,7 @@ writer that touches two brains in opposite orders to another is told so by Postg
 deadlock detector, and its work is run again (as LMDB runs it again after growing the map).
 
 Readers are REPEATABLE READ, READ ONLY transactions: one snapshot of the whole store.
-A commit that appended or rewrote events sends NOTIFY on the store's channel, and
+A commit that appended, rewrote or deleted events sends NOTIFY on the store's channel, and
 `wait_for_events` LISTENs on it, so a server holding projections learns of another process's
 commit at once instead of polling.
 
@@ -67,6 +67,7 @@ from .base import (
 
 _STORE: Final = uuid.UUID(int=0)  # the brain id of the store's own meta values
 _LOCK_CLASS: Final = 0x6E6D656D  # 'nmem': advisory locks of this backend
+_CHECKPOINT_LOCK_CLASS: Final = 0x6E6D636B  # 'nmck': one checkpoint writer per brain at a time
 _SCHEMA_LOCK: Final = -1
 _REGISTRY_LOCK: Final = 0
 _PART: Final = 64 << 20
@@ -116,6 +117,7 @@ class PostgresLogStore(LogStore):
         self._idle: list[psycopg.Connection[Any]] = []
         self._pool_lock = threading.Lock()
         self._listener: psycopg.Connection[Any] | None = None
+        self._relisten = False  # the listener failed: the next wait reports possible news
         self._closed = False
         self.checkpoints = PostgresCheckpoints(self)
         with self._conn() as conn, self._translated():
@@ -259,10 +261,15 @@ class PostgresLogStore(LogStore):
         return int(row[0] or 0) if row else 0
 
     def wait_for_events(self, timeout: float) -> bool:
-        with self._translated():
+        """A listener connection that fails is dropped, and the call after it reconnects and
+        answers True at once: commits made while it was down sent notifications nobody got."""
+        try:
             if self._listener is None:
                 self._listener = self._connect()
                 self._listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                if self._relisten:
+                    self._relisten = False
+                    return True
             deadline = time.monotonic() + timeout
             got = False
             while not got and (left := deadline - time.monotonic()) > 0:
@@ -271,6 +278,11 @@ class PostgresLogStore(LogStore):
                 for _ in self._listener.notifies(timeout=0.001):
                     pass
             return got
+        except psycopg.Error as exc:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener, self._relisten = None, True
+            raise self._error(exc) from None
 
     def close(self) -> None:
         if self._closed:
@@ -380,6 +392,14 @@ class _Reader(Reader):
             (_uid(brain_id) if brain_id else _STORE, name),
         )
         return None if value is None else bytes(value)
+
+    def meta_items(self, brain_id: str | None) -> dict[str, bytes]:
+        self._touch(brain_id)
+        rows = self.conn.execute(
+            "SELECT name, value FROM nmem_meta WHERE brain = %s ORDER BY name",
+            (_uid(brain_id) if brain_id else _STORE,),
+        ).fetchall()
+        return {name: bytes(value) for name, value in rows}
 
     def brains(self) -> dict[str, str]:
         self._touch(None)
@@ -494,6 +514,7 @@ class _Writer(_Reader, Writer):
             )
         self.conn.execute("DELETE FROM nmem_brains WHERE name = %s", (name,))
         self._heads.pop(brain_id, None)
+        self._changed = True  # servers holding the brain open must let it go
 
     def finish(self) -> None:
         """Before the commit: send what is buffered, and tell listeners if events changed."""
@@ -521,6 +542,10 @@ class PostgresCheckpoints(CheckpointStore):
     def put(self, brain_id: str, seq: int, parts: Sequence[Buffer]) -> None:
         bid = _uid(brain_id)
         with self.store._conn() as conn, self.store._translated(), conn.transaction():
+            # servers on one log checkpoint the same seq at about the same moment: queue them,
+            # or the second's insert would meet the first's rows (the same bytes) and fail
+            lock = (_CHECKPOINT_LOCK_CLASS, _lock_id(brain_id))
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", lock)
             conn.execute("DELETE FROM nmem_checkpoints WHERE brain = %s AND seq = %s", (bid, seq))
             cur = conn.cursor()
             with cur.copy(

@@ -190,6 +190,9 @@ def test_meta_registry_and_positions(log: LogStore) -> None:
         assert r.position("sqlite-export", BRAIN) == 2
         assert r.position("sqlite-export", other) == 0
         assert r.position("neo4j", BRAIN) == 0
+        assert r.meta_items(BRAIN) == {"checkpoint_floor": b"7", "position:sqlite-export": b"2"}
+        assert r.meta_items(None) == {"current_brain": b"work"}
+        assert r.meta_items(other) == {}
     log.write(lambda w: w.set_position("sqlite-export", BRAIN, 3))
     with log.reader() as r:
         assert r.position("sqlite-export", BRAIN) == 3
@@ -400,3 +403,36 @@ def test_wait_for_events_learns_of_another_process_commit(log: LogStore) -> None
     with log.reader() as r:
         assert r.head(BRAIN) == 2
     assert log.wait_for_events(0.05) is False
+
+
+CHECKPOINTER = """
+import sys
+from engine.logstore import open_log
+log = open_log(sys.argv[1])
+blob = sys.argv[3].encode() * (4 << 20)
+for _ in range(int(sys.argv[4])):
+    log.checkpoints.put(sys.argv[2], 10, [blob[: 1 << 20], blob[1 << 20 :]])
+log.close()
+"""
+
+
+def test_processes_checkpointing_the_same_seq_at_once_all_succeed(log: LogStore) -> None:
+    """Servers on one log fold the same events and checkpoint the same seq at the same moment:
+    neither may fail, and what stays is one whole blob."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHECKPOINTER, log.location, BRAIN, letter, "8"],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for letter in "xyz"
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    assert log.checkpoints.seqs(BRAIN) == [10]
+    kept = bytes(log.checkpoints.get(BRAIN, 10))
+    assert len(kept) == 4 << 20
+    assert kept in {letter.encode() * (4 << 20) for letter in "xyz"}
