@@ -51,12 +51,13 @@ class Column:
 
     def _writable(self, need: int) -> None:
         """Room for `need` rows in a buffer of our own. A read-only one (a checkpoint) is copied
-        at its size when first written; a full one grows by half, which keeps appends amortised
-        O(1) without doubling a column of millions for one more row."""
+        at its size when first written; a full one doubles, which keeps appends amortised O(1)
+        with few copies (a replay of millions of rows copies each about once); the rows not yet
+        written are never touched, so they cost address space, not memory."""
         arr = self._arr
         if need <= len(arr) and arr.flags.writeable:
             return
-        size = len(arr) if need <= len(arr) else max(need, len(arr) + len(arr) // 2, 64)
+        size = len(arr) if need <= len(arr) else max(need, 2 * len(arr), 64)
         grown = np.empty(size, dtype=self.dtype)
         grown[: self._n] = arr[: self._n]
         self._arr = grown
