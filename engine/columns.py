@@ -3,7 +3,8 @@
 Appends go to a Python list (tens of nanoseconds each); the first read after a batch of
 appends moves them into the numpy buffer in one vectorised copy. Replay appends millions of
 values and reads rarely; recall reads often and appends never, so both stay fast. A column
-may start on a read-only buffer (a checkpoint just read) and copies it only when written.
+may start on a checkpoint's buffer: a read-only one is copied when first written, a private
+map (a checkpoint file) is written in place, a page at a time.
 
 Strings live in `TextColumn`s: one UTF-8 blob plus start/end offsets, so a brain of a million
 memories holds no million Python string objects and saves and loads as three buffers.
