@@ -45,7 +45,11 @@ def main() -> None:
         lat.plot(sizes, [r[key] for r in data], marker="o", label=label)
     lat.set(xscale="log", yscale="log", xlabel="memories", ylabel="ms", title="Recall latency")
     lat.legend()
-    rate.plot(sizes, [r["replay_events_per_s"] / 1000 for r in data], marker="o")
+    rate.plot(sizes, [r["replay_events_per_s"] / 1000 for r in data], marker="o", label="wall")
+    if all("replay_cpu_events_per_s" in r for r in data):
+        cpu = [r["replay_cpu_events_per_s"] / 1000 for r in data]
+        rate.plot(sizes, cpu, marker="o", label="CPU time")
+    rate.legend()
     rate.set(xscale="log", xlabel="memories", ylabel="thousand events/s", title="Full replay")
     rate.set_ylim(bottom=0)
     for ax in (lat, rate):
