@@ -950,6 +950,7 @@ def _name_of(env: ev.Envelope | None) -> str:
 def _remembered(env: ev.Envelope, *, duplicate: bool) -> Remembered:
     b = env.body
     assert isinstance(b, ev.MemoryEncoded)
+    links = b.link_columns()
     return Remembered(
         id=b.fiber_id,
         seq=env.seq,
@@ -957,7 +958,7 @@ def _remembered(env: ev.Envelope, *, duplicate: bool) -> Remembered:
         priority=b.priority,
         expires_at=None if b.expires_at in (None, NO_EXPIRY) else from_us(b.expires_at),
         neurons_created=1 + len(b.neurons),
-        neurons_linked=sum(1 for t in b.link_targets if t < b.first_neuron),
-        synapses_created=len(b.link_targets),
+        neurons_linked=int((links["dst"] < b.first_neuron).sum()),
+        synapses_created=len(links),
         duplicate=duplicate,
     )

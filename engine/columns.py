@@ -3,7 +3,8 @@
 Appends go to a Python list (tens of nanoseconds each); the first read after a batch of
 appends moves them into the numpy buffer in one vectorised copy. Replay appends millions of
 values and reads rarely; recall reads often and appends never, so both stay fast. A column
-may start on a read-only buffer (a checkpoint just read) and copies it only when written.
+may start on a checkpoint's buffer: a read-only one is copied when first written, a private
+map (a checkpoint file) is written in place, a page at a time.
 
 Strings live in `TextColumn`s: one UTF-8 blob plus start/end offsets, so a brain of a million
 memories holds no million Python string objects and saves and loads as three buffers.
@@ -51,12 +52,13 @@ class Column:
 
     def _writable(self, need: int) -> None:
         """Room for `need` rows in a buffer of our own. A read-only one (a checkpoint) is copied
-        at its size when first written; a full one grows by half, which keeps appends amortised
-        O(1) without doubling a column of millions for one more row."""
+        at its size when first written; a full one doubles, which keeps appends amortised O(1)
+        with few copies (a replay of millions of rows copies each about once); the rows not yet
+        written are never touched, so they cost address space, not memory."""
         arr = self._arr
         if need <= len(arr) and arr.flags.writeable:
             return
-        size = len(arr) if need <= len(arr) else max(need, len(arr) + len(arr) // 2, 64)
+        size = len(arr) if need <= len(arr) else max(need, 2 * len(arr), 64)
         grown = np.empty(size, dtype=self.dtype)
         grown[: self._n] = arr[: self._n]
         self._arr = grown
@@ -174,13 +176,17 @@ class Versioned(Column):
     """A mutable column that remembers: every change journals (seq, row, old value), so the
     column as of any earlier sequence is the current one with the later changes undone."""
 
-    __slots__ = ("j_old", "j_row", "j_seq")
+    __slots__ = ("_by_row", "j_old", "j_row", "j_seq")
 
     def __init__(self, dtype: npt.DTypeLike, data: npt.ArrayLike | None = None) -> None:
         super().__init__(dtype, data)
         self.j_seq = Column(np.int64)
         self.j_row = Column(np.int64)
         self.j_old = Column(dtype)
+        # the journal sorted by (row, seq), for `at_rows`: (journal, its length, stride, keys,
+        # order); rebuilt when the journal grows or is replaced
+        self._by_row: tuple[Column, int, int, npt.NDArray[np.int64], npt.NDArray[np.intp]] | None
+        self._by_row = None
 
     def change(self, row: int, value: Any, seq: int) -> None:
         old = self[row]
@@ -207,22 +213,37 @@ class Versioned(Column):
         return out
 
     def at_rows(self, seq: int, rows: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
-        """Only these rows as they were after event `seq`: cheap when the rows are few."""
+        """Only these rows as they were after event `seq`: cheap when the rows are few. Each
+        row's first change after `seq` is found by a binary search of the journal sorted by
+        (row, seq), so the cost follows the rows asked for, not the changes made since."""
         out = self.values[rows]
         seqs = self.j_seq.values
-        first = int(np.searchsorted(seqs, seq, side="right"))
-        if first == len(seqs):
+        if not len(seqs) or seqs[-1] <= seq:
             return out
-        jrows = self.j_row.values[first:]
-        hit = np.flatnonzero(np.isin(jrows, rows))
-        if len(hit):
-            uniq, oldest = np.unique(jrows[hit], return_index=True)
-            value_of = dict(zip(uniq.tolist(), self.j_old.values[first:][hit[oldest]].tolist(),
-                                strict=True))  # fmt: skip
-            where = np.flatnonzero(np.isin(rows, uniq))
+        stride, keys, order = self._journal_by_row()
+        probe = rows.astype(np.int64) * stride + seq
+        at = np.searchsorted(keys, probe, side="right")  # the first change after seq, if any
+        hit = at < len(keys)
+        hit[hit] = keys[at[hit]] < probe[hit] - seq + stride  # ... and it is of this row
+        if hit.any():
             out = out.copy()
-            out[where] = [value_of[r] for r in rows[where].tolist()]
+            out[hit] = self.j_old.values[order[at[hit]]]
         return out
+
+    def _journal_by_row(self) -> tuple[int, npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+        """The journal as keys row * stride + seq in sorted order (stride: past every seq),
+        and where each key's entry is in the journal."""
+        cached = self._by_row
+        if cached is not None and cached[0] is self.j_seq and cached[1] == len(self.j_seq):
+            return cached[2], cached[3], cached[4]
+        seqs, rows = self.j_seq.values, self.j_row.values
+        stride = int(seqs[-1]) + 1
+        if (int(rows.max()) + 1) * stride >= 2**63:
+            raise OverflowError("journal too large for a row-and-seq key")
+        keys = rows * stride + seqs
+        order = np.argsort(keys, kind="stable")
+        self._by_row = (self.j_seq, len(self.j_seq), stride, keys[order], order)
+        return stride, keys[order], order
 
     def forget_rows(self, rows: npt.NDArray[np.int64], restore: bool) -> None:
         """Drop the journal of these rows (a hard erase); with `restore`, first put back the

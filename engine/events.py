@@ -5,6 +5,12 @@ encoder decided on, so replay never re-runs extraction and a history stays the s
 when the encoder improves. Bodies are a msgspec tagged union; the envelope carries the
 sequence, recorded time, client id and schema version. Old schema versions are upcast as
 plain dicts before validation, so a new field never breaks an old log.
+
+Schema 2 (this one) packs a memory's links into one bytes field (`MemoryEncoded.links`,
+records of `LINK`): replay decodes them straight into numpy arrays instead of three Python
+objects per link. A schema-1 record (link lists) has the same layout as a schema-2 record
+without `links`, so it is read as it is, and an older NeuralMemory refuses a schema-2 log
+instead of silently reading its memories without links.
 """
 
 from __future__ import annotations
@@ -14,10 +20,14 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
-from .errors import DataError
+from .errors import DataError, IntegrityError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# one packed link: target neuron, synapse type, weight (little-endian, no padding)
+LINK = np.dtype([("dst", "<u4"), ("type", "u1"), ("w", "<f8")])
 
 Meta = dict[str, str | int | float | bool | None]
 # an embedding model id ("" = the semantic layer off) and a vector's dimensions
@@ -63,7 +73,8 @@ class MemoryEncoded(msgspec.Struct, tag="memory_encoded", frozen=True, gc=False)
     """One remembered text with everything the encoder decided.
 
     The anchor neuron (the memory itself) is created implicitly at index `first_neuron`;
-    `neurons` follow it. Every link starts at the anchor, so only targets are stored.
+    `neurons` follow it. Every link starts at the anchor, so only targets are stored: packed
+    in `links` (schema 2), or in the three `link_*` lists of a schema-1 record, never both.
     `erased` marks a record whose content was redacted by a later hard erase.
     """
 
@@ -87,6 +98,29 @@ class MemoryEncoded(msgspec.Struct, tag="memory_encoded", frozen=True, gc=False)
     erased: bool = False
     vector: bytes = b""  # int8 row of the brain's embedding model (engine/semantic/base.py)
     vector_scale: float = 0.0
+    links: bytes = b""  # `LINK` records (see `pack_links`)
+
+    def link_columns(self) -> npt.NDArray[np.void]:
+        """The links as one `LINK` array, whichever way the record stores them (IntegrityError
+        for columns that do not fit together)."""
+        if self.links:
+            if len(self.links) % LINK.itemsize or self.link_targets:
+                raise IntegrityError("packed links are cut short or doubled")
+            return np.frombuffer(self.links, dtype=LINK)
+        if not len(self.link_targets) == len(self.link_types) == len(self.link_weights):
+            raise IntegrityError("link columns differ in length")
+        try:
+            packed = pack_links(self.link_targets, self.link_types, self.link_weights)
+        except OverflowError:
+            raise IntegrityError("link to an unknown neuron or of an unknown type") from None
+        return np.frombuffer(packed, dtype=LINK)
+
+
+def pack_links(targets: list[int], types: list[int], weights: list[float]) -> bytes:
+    """`MemoryEncoded.links` for these columns (a target or type out of range raises)."""
+    out = np.empty(len(targets), dtype=LINK)
+    out["dst"], out["type"], out["w"] = targets, types, weights
+    return out.tobytes()
 
 
 class MemoryEdited(msgspec.Struct, tag="memory_edited", frozen=True, gc=False):
@@ -255,7 +289,9 @@ _decoder = msgspec.msgpack.Decoder(Envelope)
 _loose_decoder = msgspec.msgpack.Decoder()
 
 # version n -> function turning a version-n envelope dict into a version n+1 dict
-UPCASTERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+UPCASTERS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: lambda raw: raw}
+# versions whose records decode as the current schema unchanged: no dict round trip
+_SAME_LAYOUT = frozenset({1})
 
 
 def encode(env: Envelope) -> bytes:
@@ -272,6 +308,8 @@ def decode(data: bytes | memoryview) -> Envelope:
             raise DataError(f"corrupt event record: {exc}") from exc
         return _upcast(raw)
     if env.v != SCHEMA_VERSION:
+        if env.v in _SAME_LAYOUT:
+            return msgspec.structs.replace(env, v=SCHEMA_VERSION)
         return _upcast(msgspec.to_builtins(env))
     return env
 
@@ -323,5 +361,11 @@ EVENT_TYPES: tuple[str, ...] = tuple(type_name(t) for t in typing.get_args(Body)
 def to_jsonable(env: Envelope) -> dict[str, Any]:
     """The event as plain JSON-able data, for history output and history export."""
     out: dict[str, Any] = msgspec.to_builtins(env)
-    out["type"] = out["body"].pop("type")
+    body = out["body"]
+    out["type"] = body.pop("type")
+    if isinstance(env.body, MemoryEncoded):  # links shown as the three lists, however stored
+        links = env.body.link_columns()
+        body["link_targets"], body["link_types"] = links["dst"].tolist(), links["type"].tolist()
+        body["link_weights"] = links["w"].tolist()
+        del body["links"]
     return out

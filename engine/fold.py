@@ -9,8 +9,11 @@ is the exception: it rewrites the past on purpose, exactly as the redacted log r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import cast
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from itertools import chain
+from operator import attrgetter
 
 import msgspec
 import numpy as np
@@ -34,6 +37,16 @@ _RUN = 2048
 _CONCEPT = NEURON_TYPES.index(NeuronType.CONCEPT)
 _TYPE_CODE = {t.value: i for i, t in enumerate(MEMORY_TYPES)}
 _meta_encoder = msgspec.json.Encoder()
+# what a run of memories reads from each record, one C call per record
+_MEMORY_FIELDS = attrgetter(
+    "fiber_id", "first_neuron", "neurons", "links", "link_targets", "project", "event_start",
+    "event_end", "memory_type", "priority", "salience", "expires_at", "erased", "source", "text",
+    "tags", "meta",
+)  # fmt: skip
+_BODY = attrgetter("body")
+_SEQ = attrgetter("seq")
+_SPEC_FIELDS = attrgetter("type", "start", "end")
+_TIME = attrgetter("t")
 
 
 def apply(p: Projection, env: ev.Envelope) -> Projection:
@@ -41,9 +54,27 @@ def apply(p: Projection, env: ev.Envelope) -> Projection:
     return apply_all(p, (env,))
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a block that makes many objects and no cycles
+    (a fold): otherwise it rescans every live object again and again as they pile up."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def apply_all(p: Projection, envs: Iterable[ev.Envelope]) -> Projection:
     """Fold events in order. Runs of `memory_encoded` are folded column by column, which is
     what makes replay fast; the result is the same as folding them one by one."""
+    with gc_paused():
+        return _apply_all(p, envs)
+
+
+def _apply_all(p: Projection, envs: Iterable[ev.Envelope]) -> Projection:
     run: list[ev.Envelope] = []
     for env in envs:
         if type(env.body) is ev.MemoryEncoded:
@@ -133,59 +164,63 @@ def _brain_configured(p: Projection, env: ev.Envelope) -> None:
 
 def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     """Append a run of memories: per-event checks in one pass, then every column filled as
-    a whole array (anchors and new neurons at positions computed once)."""
-    specs: list[ev.NeuronSpec] = []
-    targets: list[int] = []
-    types: list[int] = []
-    weights: list[float] = []
-    counts: list[int] = []  # links per memory, and the same from the other two link columns
-    other_counts: list[int] = []
-    anchors: list[int] = []
-    limits: list[int] = []  # neurons that exist once each memory is folded
-    base = neuron = p.neuron_count
+    a whole array (anchors and new neurons at positions computed once). Packed links of the
+    whole run become one array through one join, with no Python object per link."""
+    base = p.neuron_count
     fiber = p.fiber_count
+    bodies: list[ev.MemoryEncoded] = list(map(_BODY, envs))
+    (fiber_ids, firsts, neurons, parts, listed, projects, starts, ends, kinds, priorities,
+     saliences, expiries, erased, sources, texts, tags, metas) = zip(
+        *map(_MEMORY_FIELDS, bodies), strict=True)  # fmt: skip
+    seqs = list(map(_SEQ, envs))
+    if seqs != list(range(p.seq + 1, p.seq + 1 + len(envs))):
+        seq = next(s for i, s in enumerate(seqs) if s != p.seq + 1 + i)
+        raise IntegrityError(f"event seq {seq} does not follow projection seq {seq - 1}")
+    widths = np.fromiter(map(len, neurons), dtype=np.int64, count=len(envs)) + 1
+    limits = base + np.cumsum(widths)  # neurons that exist once each memory is folded
+    anchors = limits - widths
+    if not np.array_equal(anchors, firsts):
+        i = int(np.flatnonzero(anchors != np.asarray(firsts))[0])
+        raise IntegrityError(
+            f"seq {seqs[i]}: memory expects neuron {firsts[i]}, projection has {anchors[i]}"
+        )
     ids = p._ids  # checked here if built, else when it is built
-    new_ids: dict[str, int] = {}
-    bodies = [cast(ev.MemoryEncoded, env.body) for env in envs]
-    projects: list[int] = []
-    expect = p.seq + 1
-    for i, (env, b) in enumerate(zip(envs, bodies, strict=True)):
-        seq = env.seq
-        if seq != expect + i:
-            raise IntegrityError(f"event seq {seq} does not follow projection seq {seq - 1}")
-        if b.first_neuron != neuron:
-            raise IntegrityError(
-                f"seq {seq}: memory expects neuron {b.first_neuron}, projection has {neuron}"
-            )
-        if (ids is not None and b.fiber_id in ids) or b.fiber_id in new_ids:
-            raise IntegrityError(f"seq {seq}: memory id {b.fiber_id} already exists")
-        if b.memory_type not in _TYPE_CODE:
-            raise IntegrityError(f"seq {seq}: unknown memory type {b.memory_type!r}")
-        projects.append(-1 if b.project is None else _project_code(p, env, b.project))
-        new_ids[b.fiber_id] = fiber + i
-        specs.extend(b.neurons)
-        targets.extend(b.link_targets)
-        types.extend(b.link_types)
-        weights.extend(b.link_weights)
-        counts.append(len(b.link_targets))
-        other_counts.append(len(b.link_types) + len(b.link_weights))
-        anchors.append(neuron)
-        neuron += 1 + len(b.neurons)
-        limits.append(neuron)
+    new_ids = dict(zip(fiber_ids, range(fiber, fiber + len(envs)), strict=True))
+    if len(new_ids) != len(envs) or (ids is not None and not ids.keys().isdisjoint(new_ids)):
+        seen: set[str] = set()
+        for seq, fid in zip(seqs, fiber_ids, strict=True):
+            if fid in seen or (ids is not None and fid in ids):
+                raise IntegrityError(f"seq {seq}: memory id {fid} already exists")
+            seen.add(fid)
+    if not _TYPE_CODE.keys() >= set(kinds):
+        i = next(i for i, k in enumerate(kinds) if k not in _TYPE_CODE)
+        raise IntegrityError(f"seq {seqs[i]}: unknown memory type {kinds[i]!r}")
+    codes = [-1] * len(envs)
+    if any(projects):
+        codes = [_project_code(p, env, x) for env, x in zip(envs, projects, strict=True)]
+    packed: list[bytes] = list(parts)
+    for i in [i for i, (x, old) in enumerate(zip(parts, listed, strict=True)) if not x or old]:
+        try:  # a schema-1 record (link lists), or a malformed one
+            packed[i] = bodies[i].link_columns().tobytes()
+        except IntegrityError as exc:
+            raise IntegrityError(f"seq {seqs[i]}: {exc}") from None
+    specs = list(chain.from_iterable(neurons))
 
-    total = neuron - base
-    anchor_at = np.asarray(anchors, dtype=np.int64) - base
+    total = int(limits[-1]) - base
+    anchor_at = anchors - base
     spec_at = np.ones(total, dtype=bool)
     spec_at[anchor_at] = False
     spec_rows = np.flatnonzero(spec_at)
+    times = tuple(map(_TIME, envs))
     n_type = np.full(total, _CONCEPT, dtype=np.int8)
-    n_type[spec_rows] = [s.type for s in specs]
     n_start = np.zeros(total, dtype=np.int64)
     n_end = np.zeros(total, dtype=np.int64)
-    n_start[anchor_at] = [b.event_start for b in bodies]
-    n_end[anchor_at] = [b.event_end for b in bodies]
-    n_start[spec_rows] = [s.start for s in specs]
-    n_end[spec_rows] = [s.end for s in specs]
+    n_start[anchor_at] = starts
+    n_end[anchor_at] = ends
+    if specs:
+        n_type[spec_rows], n_start[spec_rows], n_end[spec_rows] = zip(
+            *map(_SPEC_FIELDS, specs), strict=True
+        )
     n_fiber = np.full(total, -1, dtype=np.int32)
     n_fiber[anchor_at] = np.arange(fiber, fiber + len(envs))
     n_key = [""] * total
@@ -194,12 +229,14 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
         n_key[row] = spec.key
         n_content[row] = spec.content
 
-    count = np.asarray(counts, dtype=np.int64)
-    if not np.array_equal(2 * count, np.asarray(other_counts, dtype=np.int64)):
-        bad = envs[int(np.flatnonzero(2 * count != np.asarray(other_counts))[0])].seq
-        raise IntegrityError(f"seq {bad}: link columns differ in length")
-    dst = np.asarray(targets, dtype=np.int64)
-    wrong = (dst < 0) | (dst >= np.repeat(np.asarray(limits, dtype=np.int64), count))
+    sizes = np.fromiter(map(len, packed), dtype=np.int64, count=len(packed))
+    if (sizes % ev.LINK.itemsize).any():
+        bad = envs[int(np.flatnonzero(sizes % ev.LINK.itemsize)[0])].seq
+        raise IntegrityError(f"seq {bad}: packed links are cut short")
+    count = sizes // ev.LINK.itemsize
+    links_all = np.frombuffer(b"".join(packed), dtype=ev.LINK)
+    dst = links_all["dst"]
+    wrong = dst >= np.repeat(limits, count)
     if wrong.any():
         owner = int(np.searchsorted(np.cumsum(count), np.flatnonzero(wrong)[0], side="right"))
         raise IntegrityError(f"seq {envs[owner].seq}: link to an unknown neuron")
@@ -213,38 +250,39 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     p.n_end.extend_array(n_end)
     p.n_fiber.extend_array(n_fiber)
     s_base = p.synapse_count
-    dead = [0 if b.erased else ALIVE for b in bodies]
-    p.s_src.extend_array(np.repeat(np.asarray(anchors, dtype=np.int64), count))
+    alive = np.where(np.asarray(erased, dtype=bool), 0, ALIVE)
+    p.s_src.extend_array(np.repeat(anchors, count))
     p.s_dst.extend_array(dst)
-    p.s_type.extend_array(np.asarray(types, dtype=np.int64))
-    p.s_w.extend_array(np.asarray(weights, dtype=np.float64))
-    p.s_t.extend_array(np.repeat(np.asarray([e.t for e in envs], dtype=np.int64), count))
+    p.s_type.extend_array(links_all["type"])
+    p.s_w.extend_array(links_all["w"])
+    p.s_t.extend_array(np.repeat(np.asarray(times, dtype=np.int64), count))
     p.s_count.extend_array(np.zeros(len(dst), dtype=np.int64))
-    p.s_dead.extend_array(np.repeat(np.asarray(dead, dtype=np.int64), count))
+    p.s_dead.extend_array(np.repeat(alive, count))
 
     if ids is not None:
         ids.update(new_ids)
     p.f_id.extend(new_ids)
-    p.f_anchor.extend(anchors)
-    p.f_t.extend(e.t for e in envs)
-    p.f_start.extend(b.event_start for b in bodies)
-    p.f_end.extend(b.event_end for b in bodies)
-    p.f_type.extend(_TYPE_CODE[b.memory_type] for b in bodies)
-    p.f_priority.extend(b.priority for b in bodies)
-    p.f_expires.extend(NO_EXPIRY if b.expires_at is None else b.expires_at for b in bodies)
-    p.f_flags.extend(ERASED if b.erased else 0 for b in bodies)
-    p.f_project.extend(projects)
-    p.f_salience.extend(b.salience for b in bodies)
-    p.f_source.extend(_source_code(p, b.source) for b in bodies)
-    p.f_text.extend(b.text for b in bodies)
-    p.f_tags.extend(TAG_SEP.join(b.tags) for b in bodies)
-    p.f_meta.extend(_meta_encoder.encode(b.meta).decode() if b.meta else "" for b in bodies)
+    p.f_anchor.extend_array(anchors)
+    p.f_t.extend(times)
+    p.f_start.extend(starts)
+    p.f_end.extend(ends)
+    p.f_type.extend(map(_TYPE_CODE.__getitem__, kinds))
+    p.f_priority.extend(priorities)
+    p.f_expires.extend([NO_EXPIRY if x is None else x for x in expiries])
+    p.f_flags.extend_array(np.where(np.asarray(erased, dtype=bool), ERASED, 0))
+    p.f_project.extend(codes)
+    p.f_salience.extend(saliences)
+    source_code = {source: _source_code(p, source) for source in dict.fromkeys(sources)}
+    p.f_source.extend(map(source_code.__getitem__, sources))
+    p.f_text.extend(texts)
+    p.f_tags.extend(map(TAG_SEP.join, tags))
+    p.f_meta.extend([_meta_encoder.encode(m).decode() if m else "" for m in metas])
 
     _encoded_vectors(p, envs, bodies, fiber)
 
     p.seq = envs[-1].seq
-    p.times.extend(e.t for e in envs)
-    p.n_at.extend(limits)
+    p.times.extend(times)
+    p.n_at.extend_array(limits)
     p.s_at.extend_array(s_base + np.cumsum(count))
     p.f_at.extend(range(fiber + 1, fiber + 1 + len(envs)))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import InputError, NotFoundError, Store
+from engine import InputError, MemoryInput, NotFoundError, Store
 
 
 def files(root: Path) -> list[str]:
@@ -49,3 +49,25 @@ def test_a_plain_file_is_not_a_store(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="is a file, not a store"):
             Store(plain, create=create)
     assert plain.read_text() == "hello"
+
+
+def test_a_reinforcement_after_the_checkpoint_writes_pages_of_its_map_not_the_file(
+    tmp_path: Path,
+) -> None:
+    with Store(tmp_path / "s") as s:
+        brain = s.brain("work")
+        brain.remember_many(MemoryInput(text=f"Alice fixed payments bug {i}") for i in range(50))
+        brain.checkpoint()
+    (ckpt,) = (tmp_path / "s").rglob("*.ckpt")
+    before = ckpt.read_bytes()
+    with Store(tmp_path / "s") as s:
+        brain = s.brain("work")
+        p = brain._refreshed()
+        where = {name: getattr(p, name).values.ctypes.data for name in ("s_w", "s_t", "s_count")}
+        seq = brain.seq
+        assert brain.recall("payments bug").memories
+        brain.flush()
+        assert brain.seq == seq + 1  # the reinforcement, folded onto the loaded columns
+        assert p.s_count.values.max() > 0
+        assert {n: getattr(p, n).values.ctypes.data for n in where} == where  # not copied
+    assert ckpt.read_bytes() == before

@@ -2,8 +2,10 @@
 the store's `checkpoints/` directory.
 
 A checkpoint is written to a temporary name, fsynced and renamed (and the directory fsynced),
-so a crash leaves either the old set or the new one; it is read back as a read-only map, so a
-process keeps resident only the pages it reads.
+so a crash leaves either the old set or the new one; it is read back as a private
+(copy-on-write) map, so a process keeps resident only the pages it reads, and a change to a
+loaded column (a reinforcement after the checkpoint) copies the pages it writes, never the
+file, and never reaches the file.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class FileCheckpoints(CheckpointStore):
         with open(self._path(brain_id, seq), "rb") as fh:
             if os.fstat(fh.fileno()).st_size == 0:
                 return b""
-            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY)
 
     def remove(self, brain_id: str, seq: int) -> None:
         try:
