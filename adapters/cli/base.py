@@ -66,7 +66,8 @@ def open_store(args: argparse.Namespace) -> Store:
         command = f"{args.command} {family}" if family else args.command
         raise UsageError(
             f"nmem {command} works on a local store, not with --remote (which serves "
-            "reads and writes of memories, projects, config, stats, diff and export)"
+            "reads and writes of memories, projects, config, the semantic layer, stats, diff "
+            "and export)"
         )
     store = Store(args.store)
     fatal.install(store.location)
