@@ -469,6 +469,24 @@ def _diff(c: Call) -> Any:
     return until.diff(since, top=c.args.get("top", 10))
 
 
+def _semantic(c: Call) -> Any:
+    return c.view().semantic()
+
+
+def _semantic_enable(c: Call) -> Any:
+    from engine.semantic.registry import DEFAULT_MODEL
+
+    return c.brain().semantic_enable(c.args.get("model") or DEFAULT_MODEL)
+
+
+def _semantic_rebuild(c: Call) -> Any:
+    return c.brain().semantic_rebuild()
+
+
+def _semantic_disable(c: Call) -> Any:
+    return c.brain().semantic_disable()
+
+
 def _decay(c: Call) -> Any:
     return c.brain().decay()
 
@@ -613,6 +631,7 @@ MEMORY_LIST = {
 PROJECT = {"$ref": _REF + "Project"}
 
 M = "/brains/{brain}/memories/{id}"
+SEMANTIC = "/brains/{brain}/semantic"
 OPS: tuple[Op, ...] = (
     Op("health", "GET", "/health", "Is the server up", "public", _health, inline=True, tag="server",
        returns="status and version"),
@@ -709,6 +728,17 @@ OPS: tuple[Op, ...] = (
            Arg("to", "when", "the later moment (default: now)"),
            Arg("top", "integer", "weight changes to list (default 10)", minimum=0),
        )),
+    Op("semantic_status", "GET", SEMANTIC, "The semantic layer: its model, memories with a "
+       "vector, whether this server can load the model", "read", _semantic, query=(AT,)),
+    Op("semantic_enable", "POST", SEMANTIC + "/enable", "Turn the semantic layer on (an event) "
+       "and embed every memory without a vector (needs the [semantic] extra on the server)",
+       "write", _semantic_enable, body=Body((
+           Arg("model", "string", "embedding model id (default: the shipped one; another id "
+               "switches models, recorded as an event)"),), required=False)),
+    Op("semantic_rebuild", "POST", SEMANTIC + "/rebuild", "Embed every memory again with the "
+       "brain's model", "write", _semantic_rebuild),
+    Op("semantic_disable", "POST", SEMANTIC + "/disable", "Turn the semantic layer off from "
+       "now on (past views keep it)", "write", _semantic_disable),
     Op("decay", "POST", "/brains/{brain}/decay", "Sweep decay now", "write", _decay,
        returns="the sweep's seq, pruned links, memories touched"),
     Op("cleanup", "POST", "/brains/{brain}/cleanup", "Record the memories past their expiry as "

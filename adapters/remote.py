@@ -8,8 +8,9 @@ acknowledged (returned, so the CLI prints it) once the server has committed it a
 has folded it: the next read sees it (read-your-writes), in the same process or the next.
 
 `RemoteBrain` is the replica's `Brain` with its write path replaced: every read is the
-engine's own (inherited), every write the engine offers over HTTP goes to the server, and any
-other write (imports, the semantic layer) is refused, so the replica never holds an event the
+engine's own (inherited), every write the engine offers over HTTP goes to the server (the
+semantic layer's too: the server's model embeds, and the vectors reach the replica in the
+events), and any other write (imports) is refused, so the replica never holds an event the
 server's log does not. A read over --remote reinforces nothing: reinforcement would be a write
 to the replica, and sending each recall to the server would make reads remote.
 """
@@ -30,10 +31,12 @@ from engine.api import Changed, MemoryInput, RecallResult, Remembered
 from engine.errors import InputError, NotFoundError
 from engine.logstore import is_url
 from engine.model import MemoryType
+from engine.semantic.registry import DEFAULT_MODEL
 from engine.store import DEFAULT_BRAIN, default_location
 
 if TYPE_CHECKING:
     from engine import events as ev
+    from engine.importing import Progress
     from engine.projection import Projection
 
 __all__ = ["RemoteBrain", "connect", "replica_home"]
@@ -262,6 +265,20 @@ class RemoteBrain(Brain):
             found = p.project_at(project_id, p.seq)
         assert found is not None, "the replica holds the server's write"
         return found
+
+    def semantic_enable(
+        self, model: str = DEFAULT_MODEL, *, progress: Progress | None = None
+    ) -> dict[str, Any]:
+        done: dict[str, Any] = self._call("POST", "semantic/enable", {"model": model})
+        return done
+
+    def semantic_rebuild(self, *, progress: Progress | None = None) -> dict[str, Any]:
+        done: dict[str, Any] = self._call("POST", "semantic/rebuild")
+        return done
+
+    def semantic_disable(self) -> dict[str, Any]:
+        done: dict[str, Any] = self._call("POST", "semantic/disable")
+        return done
 
     def configure(self, **changes: Any) -> ev.BrainConfig:
         self._call("PATCH", "config", changes)

@@ -323,8 +323,8 @@ class BrainView:
             embedded = 0
             if model:
                 store = p.vectors[model]
-                _, live = store.visible_rows(view.seq)
-                owners = store.fiber.values[live]
+                live = store.live(view.seq)
+                owners = store.fiber.values[: len(live)][live]
                 embedded = int(alive[owners[owners < view.fibers]].sum())
             return {
                 "brain": p.name,

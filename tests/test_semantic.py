@@ -17,7 +17,7 @@ from engine.errors import InputError, IntegrityError, OperationalError
 from engine.fold import apply
 from engine.projection import Projection, state_bytes
 from engine.retrieval import recall
-from engine.semantic import hybrid, registry
+from engine.semantic import hybrid, registry, vectors
 from engine.semantic.base import quantize
 
 TEXTS = [
@@ -264,3 +264,20 @@ def test_a_history_with_vectors_round_trips_through_json(store: Store, fake: Fak
         m: (s.arrays()["rows"].tobytes(), s.arrays()["fiber"].tolist())
         for m, s in theirs.vectors.items()}  # fmt: skip
     assert texts(copy.recall("who had a wedding?"))[0] == "My sister got married in June"
+
+
+def test_the_scan_in_parallel_blocks_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks scanned on several threads give exactly the one-block int32 dot products."""
+    rng = np.random.default_rng(2)
+    rows, scale = quantize(rng.standard_normal((1001, 32)).astype(np.float32))
+    store = vectors.VectorStore(32)
+    store.add(np.arange(1001), np.arange(1, 1002), rows.tobytes(), scale.tolist(),
+              np.zeros(1001, dtype=bool))  # fmt: skip
+    q, q_scale = quantize(rng.standard_normal((1, 32)).astype(np.float32))
+    exact = (rows.astype(np.int64) @ q[0].astype(np.int64)).astype(np.float32)
+    expected = exact * scale * np.float32(q_scale[0])
+    monkeypatch.setattr(vectors, "WORKERS", 3)
+    monkeypatch.setattr(vectors, "PARALLEL_ROWS", 100)
+    assert np.array_equal(vectors.similarities(store, 1001, q[0], float(q_scale[0])), expected)
+    monkeypatch.setattr(vectors, "WORKERS", 1)
+    assert np.array_equal(vectors.similarities(store, 1001, q[0], float(q_scale[0])), expected)

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import NMEM
@@ -105,3 +106,49 @@ def test_nmem_semantic_commands(tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
     assert nmem("semantic", "disable").returncode == 0
     assert json.loads(nmem("semantic", "status", "--json").stdout)["model"] is None
+
+
+def test_http_remote_and_mcp_turn_the_layer_on_and_recall_by_meaning(tmp_path: Path) -> None:
+    """A server's users need no shell on it: HTTP (and `nmem semantic --remote`, which uses
+    it) switches the layer and reports it; recall over HTTP, on a --remote replica and over
+    MCP (each a real process) answers by meaning."""
+    import anyio
+    import httpx
+    from mcp_client import ok, server
+    from services import serving
+
+    store = tmp_path / "store"
+    with serving(store) as url, httpx.Client(base_url=url, timeout=60) as api:
+        assert api.post("/brains", json={"name": "default"}).status_code < 300
+        for turn in TURNS:
+            assert api.post("/brains/default/memories", json={"text": turn}).status_code < 300
+        assert api.get("/brains/default/semantic").json()["model"] is None
+        bad = api.post("/brains/default/semantic/enable", json={"model": "no-such-model"})
+        assert bad.status_code == 400
+        assert "unknown embedding model" in bad.json()["error"]
+        on = api.post("/brains/default/semantic/enable").json()
+        assert (on["model"], on["embedded"], on["switched"]) == (registry.DEFAULT_MODEL, 4, True)
+        got = api.post("/brains/default/recall", json={"query": "who had a wedding?"}).json()
+        assert got["memories"][0]["text"] == TURNS[2]
+        assert api.post("/brains/default/semantic/rebuild").json()["embedded_now"] == 4
+        assert api.get("/brains/default/semantic", params={"at": 4}).json()["model"] is None
+
+        def remote(*args: str) -> dict[str, Any]:
+            done = subprocess.run([NMEM, *args, "--remote", url, "--store", str(tmp_path / "r"),
+                                   "--json"], capture_output=True, text=True, timeout=120,
+                                  check=False)  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            answer: dict[str, Any] = json.loads(done.stdout)
+            return answer
+
+        assert remote("semantic", "disable")["model"] is None
+        assert api.get("/brains/default/semantic").json()["model"] is None
+        assert remote("semantic", "enable")["model"] == registry.DEFAULT_MODEL
+        assert remote("recall", "who had a wedding?")["memories"][0]["text"] == TURNS[2]
+
+    async def over_mcp() -> None:
+        async with server(store) as session:
+            got = await ok(session, "nmem_recall", query="who had a wedding?")
+            assert TURNS[2] in json.dumps(got["memories"][0])
+
+    anyio.run(over_mcp, backend="asyncio")

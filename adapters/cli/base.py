@@ -134,7 +134,8 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
         command = f"{args.command} {family}" if family else args.command
         raise UsageError(
             f"nmem {command} works on a local store, not with --remote (which serves "
-            "reads and writes of memories, projects, config, stats, diff and export)"
+            "reads and writes of memories, projects, config, the semantic layer, stats, diff "
+            "and export)"
         )
     try:
         store = Store(args.store, create=create)

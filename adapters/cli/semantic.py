@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .base import EXIT_OK, Commands, add_at, open_brain, open_store, view_of
+from .base import EXIT_OK, Commands, add_at, brain_session, view_of
 
 
 def register(command: Commands) -> None:
@@ -53,27 +53,26 @@ def _progress() -> Any:
 def cmd_enable(args: argparse.Namespace) -> int:
     from engine.semantic.registry import DEFAULT_MODEL
 
-    with open_store(args) as store, _progress() as bar:
-        done = open_brain(store, args).semantic_enable(args.model or DEFAULT_MODEL,
-                                                       progress=bar.update)  # fmt: skip
+    with brain_session(args) as brain, _progress() as bar:
+        done = brain.semantic_enable(args.model or DEFAULT_MODEL, progress=bar.update)
     return _report(args, done, "enabled" if done["switched"] else "already enabled")
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    with open_store(args) as store, _progress() as bar:
-        done = open_brain(store, args).semantic_rebuild(progress=bar.update)
+    with brain_session(args) as brain, _progress() as bar:
+        done = brain.semantic_rebuild(progress=bar.update)
     return _report(args, done, "rebuilt")
 
 
 def cmd_disable(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
-        done = open_brain(store, args).semantic_disable()
+    with brain_session(args) as brain:
+        done = brain.semantic_disable()
     return _report(args, done, "disabled" if done["switched"] else "already off")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
-        status = view_of(open_brain(store, args), args.at).semantic()
+    with brain_session(args) as brain:
+        status = view_of(brain, args.at).semantic()
     return _report(args, status, "")
 
 

@@ -59,20 +59,21 @@ def probe(view: View, query: str) -> Probe | None:
 def nearest(view: View, pr: Probe, allowed: npt.NDArray[np.bool_], k: int) -> tuple[I64, F64]:
     """The `k` memories nearest the probe among `allowed` ones, best first (exact)."""
     store = view.p.vectors[pr.model]
-    n, live = store.visible_rows(view.seq)
-    if not len(live):
+    ok = store.live(view.seq)
+    n = len(ok)
+    fibers = store.fiber.values[:n]
+    ok &= fibers < view.fibers
+    ok[ok] = allowed[fibers[ok]]
+    rows = np.flatnonzero(ok)
+    if not len(rows):
         return np.empty(0, dtype=np.int64), np.empty(0)
-    fibers = store.fiber.values[live].astype(np.int64)
-    ok = (fibers < view.fibers) & allowed[np.minimum(fibers, len(allowed) - 1)]
-    live, fibers = live[ok], fibers[ok]
-    if not len(live):
-        return np.empty(0, dtype=np.int64), np.empty(0)
-    sims = similarities(store, n, pr.vector, pr.scale)[live].astype(np.float64)
-    if len(sims) > k:
-        top = np.argpartition(-sims, k - 1)[:k]
-        fibers, sims = fibers[top], sims[top]
-    order = np.lexsort((fibers, -sims))
-    return fibers[order], sims[order]
+    sims = similarities(store, n, pr.vector, pr.scale)
+    if len(rows) > k:  # the k best rows among the live ones; ties broken by memory below
+        sims[~ok] = -np.inf
+        rows = np.argpartition(-sims, k - 1)[:k]
+    found, near = fibers[rows].astype(np.int64), sims[rows].astype(np.float64)
+    order = np.lexsort((found, -near))
+    return found[order], near[order]
 
 
 def seeds(

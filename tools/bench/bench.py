@@ -101,13 +101,17 @@ def run(n: int, root: Path, *, semantic: bool = False) -> dict[str, Any]:
 
         brain.recall("warm up")
         lat: list[float] = []  # includes the batched reinforcement writes, one per 32 recalls
+        cpu: list[float] = []  # CPU time of the process (all its threads): what load hides
         for _ in range(5):
             for q in workload.QUERIES:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 brain.recall(q)
                 lat.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
         out["recall_p50_ms"] = round(statistics.median(lat), 3)
         out["recall_p95_ms"] = round(pct(lat, 0.95), 3)
+        out["recall_cpu_p50_ms"] = round(statistics.median(cpu), 3)
+        out["load_average"] = [round(x, 2) for x in os.getloadavg()]
 
         rng = random.Random(1)
         head = brain.seq
