@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from adapters.http_limits import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS
+
 from . import fatal
 from .base import EXIT_OK, Commands, UsageError
 
@@ -58,6 +60,27 @@ def register(command: Commands) -> None:
         default=1 << 20,
         metavar="BYTES",
         help="largest request body, e.g. 1048576, 512k, 8M (default: 1M)",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=HEADER_TIMEOUT,
+        metavar="S",
+        help=f"seconds a request's headers may take to arrive (default: {HEADER_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=BODY_TIMEOUT,
+        metavar="S",
+        help=f"seconds a request's body may take to arrive (default: {BODY_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections served at once; more get 503 (default: {MAX_CONNECTIONS})",
     )
 
     p = command(
@@ -181,9 +204,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "Ctrl-C to stop\n"
         )
 
+    from adapters.http_limits import Limits
+
+    limits = Limits(args.header_timeout, args.body_timeout, args.max_connections)
     try:
         serve(args.store, host=args.host, port=args.port, tokens=args.tokens,
-              max_body_bytes=args.max_body, ready=ready)  # fmt: skip
+              max_body_bytes=args.max_body, limits=limits, ready=ready)  # fmt: skip
     except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down cleanly and closed the store
         sys.stderr.write("nmem serve: stopped\n")
     return EXIT_OK
