@@ -33,6 +33,7 @@ MAX_TEXT: Final = 100_000  # characters of a memory's text or a query
 MAX_DAYS: Final = 36_500  # a hundred years: expiry, project durations
 MAX_BATCH: Final = 1_000  # memories in one POST
 MAX_SEQ: Final = 2**63 - 1
+MAX_HEAD: Final = 128 << 10  # bytes of a request line and headers (uvicorn's h11 limit)
 
 
 class RequestError(InputError):
@@ -50,6 +51,8 @@ ProjectName = Annotated[
 ]
 Asset = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="a dashboard file")]
 Text = Annotated[str, Meta(min_length=1, max_length=MAX_TEXT, pattern=r"\S")]
+MAX_QUERY_TEXT: Final = 2000  # a question in a URL (its request line stays under MAX_HEAD)
+QueryText = Annotated[str, Meta(min_length=1, max_length=MAX_QUERY_TEXT, pattern=r"\S")]
 Tag = Annotated[str, Meta(min_length=1, max_length=200, description="a tag")]
 Tags = Annotated[list[Tag], Meta(max_length=100)]
 Priority = Annotated[int, Meta(ge=0, le=10, description="0-10")]

@@ -1179,6 +1179,7 @@ def serve(
         app,
         http=protocol(limits),
         limit_concurrency=limits.connections,
+        h11_max_incomplete_event_size=rq.MAX_HEAD,
         log_level="warning",
         ws_max_size=1 << 16,  # clients send nothing on the event stream
         timeout_graceful_shutdown=5,

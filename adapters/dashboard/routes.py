@@ -14,7 +14,7 @@ from typing import Annotated, Any, Final
 from msgspec import UNSET, Meta, UnsetType
 from starlette.responses import Response
 
-from adapters.http_schemas import At, Depth, MemoryId, Strict, Text
+from adapters.http_schemas import At, Depth, MemoryId, QueryText, Strict
 from adapters.http_server import Call, Op
 from engine import errors
 from engine.explore import MAX_DAYS, MAX_NODES
@@ -104,14 +104,14 @@ class OverviewQuery(Strict):
 
 class GraphQuery(Strict):
     memory: MemoryId | UnsetType = UNSET  # the memory at the centre
-    query: Text | UnsetType = UNSET  # or a question: the graph of what it sets alight
+    query: QueryText | UnsetType = UNSET  # or a question: the graph of what it sets alight
     depth: Depth | UnsetType = UNSET
     limit: Annotated[int, Meta(ge=1, le=MAX_NODES, description="nodes at most")] = 60
     at: At | UnsetType = UNSET
 
 
 class ExplainQuery(Strict):
-    query: Text
+    query: QueryText
     depth: Depth | UnsetType = UNSET
     limit: Annotated[int, Meta(ge=1, le=100, description="memories to return")] = 10
     paths: Annotated[int, Meta(ge=1, le=10, description="paths per memory")] = 3
