@@ -70,7 +70,16 @@ Cid = Annotated[
     ),
 ]
 Note = Annotated[str, Meta(max_length=2000)]
+MetaValue = Annotated[str, Meta(max_length=2000)] | int | float | bool | None
+MemoryMeta = Annotated[
+    dict[Annotated[str, Meta(min_length=1, max_length=100)], MetaValue],
+    Meta(max_length=64, description="plain values kept with the memory"),
+]
 Policy = Literal["block", "redact", "allow"]
+_EXPIRY_DOC = "expire then: ISO time or phrase, or 'never' (instead of expires_days)"
+Expiry = Annotated[str, Meta(min_length=1, max_length=200, description=_EXPIRY_DOC)]
+_SOURCE_DOC = "who wrote it, as its history shows (default: http)"
+Source = Annotated[str, Meta(min_length=1, max_length=64, description=_SOURCE_DOC)]
 Status = Literal["visible", "expired", "forgotten", "pinned", "erased", "all"]
 if TYPE_CHECKING:
     EventType = str
@@ -106,6 +115,9 @@ class NewMemory(Strict):
     project: ProjectName | UnsetType = UNSET
     cid: Cid | UnsetType = UNSET
     sensitive: Policy | UnsetType = UNSET
+    expires_at: Expiry | UnsetType = UNSET
+    meta: MemoryMeta | UnsetType = UNSET
+    source: Source | UnsetType = UNSET
 
 
 Memories = NewMemory | Annotated[list[NewMemory], Meta(min_length=1, max_length=MAX_BATCH)]

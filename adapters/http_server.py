@@ -39,9 +39,10 @@ import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TextIO, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -57,6 +58,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from adapters import http_schemas as rq
 from adapters.http_limits import BODY_TIMEOUT, Limits, protocol
 from adapters.http_schemas import REF
+from adapters.request_log import GRANT_KEY, RequestLog, request_logger
 from engine import errors, exporters
 from engine import events as ev
 from engine.api import project_dict
@@ -100,13 +102,15 @@ class Token:
     secret: str
     brains: tuple[str, ...]
     access: Literal["read", "write"]
+    name: str = ""  # what request logs call it (never the secret)
 
     def allows(self, brain: str) -> bool:
         return any(fnmatch.fnmatchcase(brain, pattern) for pattern in self.brains)
 
 
 def load_tokens(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Token]:
-    """Tokens from a file `{"tokens": [{"token", "brains", "access"}]}` or from its list."""
+    """Tokens from a file `{"tokens": [{"token", "brains", "access", "name"?}]}` or from its
+    list (`name`, for the request log, defaults to "token-N", N its place in the list)."""
     where = "tokens"
     if isinstance(source, str | Path):
         where = f"token file {source}"
@@ -127,6 +131,7 @@ def load_tokens(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Token]
         if not isinstance(item, Mapping):
             raise errors.InputError(f"{what} is not an object")
         secret, brains, access = item.get("token"), item.get("brains"), item.get("access")
+        name = item.get("name", f"token-{number}")
         if not isinstance(secret, str) or len(secret) < 8 or secret != secret.strip():
             raise errors.InputError(f"{what}: 'token' must be a string of 8 or more characters")
         if (
@@ -137,9 +142,11 @@ def load_tokens(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Token]
             raise errors.InputError(f"{what}: 'brains' must be a non-empty list of brain names")
         if access not in ("read", "write"):
             raise errors.InputError(f"{what}: 'access' must be 'read' or 'write'")
+        if not isinstance(name, str) or not 0 < len(name) <= 64:
+            raise errors.InputError(f"{what}: 'name' must be a string of 1-64 characters")
         if any(hmac.compare_digest(secret, t.secret) for t in out):
             raise errors.InputError(f"{what}: the same token is listed twice")
-        out.append(Token(secret, tuple(brains), access))
+        out.append(Token(secret, tuple(brains), access, name))
     if not out:
         raise errors.InputError(f"{where}: no tokens (an empty list would lock everyone out)")
     return out
@@ -214,8 +221,10 @@ class Call:
 
     def moment(self, name: str) -> Any:
         text = self.args.get(name)
-        if text is None:
-            return None
+        return None if text is None else self.moment_of(text)
+
+    def moment_of(self, text: str) -> datetime:
+        """A datetime from an ISO time or a phrase, read against the store's clock."""
         from engine.when import parse_when
 
         return from_us(parse_when(text, self.store.now()))
@@ -275,11 +284,10 @@ def _configure(c: Call) -> Any:
 def _memory_input(c: Call, item: dict[str, Any]) -> MemoryInput:
     from engine import MemoryInput
 
-    moment = None
-    if item.get("time") is not None:
-        from engine.when import parse_when
-
-        moment = from_us(parse_when(item["time"], c.store.now()))
+    moment = None if item.get("time") is None else c.moment_of(item["time"])
+    expiry: datetime | Literal["never"] | None = None
+    if item.get("expires_at") is not None:
+        expiry = "never" if item["expires_at"] == "never" else c.moment_of(item["expires_at"])
     return MemoryInput(
         text=item["text"],
         event_time=moment,
@@ -288,9 +296,11 @@ def _memory_input(c: Call, item: dict[str, Any]) -> MemoryInput:
         tags=item["tags"],
         expires_in_days=item.get("expires_days"),
         project=item.get("project"),
-        source=SOURCE,
+        source=item.get("source") or SOURCE,
+        meta=item.get("meta") or {},
         cid=item.get("cid"),
         sensitive=item.get("sensitive"),
+        expires_at=expiry,
     )
 
 
@@ -737,8 +747,9 @@ def _operation(
 def route_table() -> tuple[Op, ...]:
     """Every route: the REST API's `OPS` and the dashboard's (adapters/dashboard)."""
     from adapters.dashboard.routes import OPS as DASHBOARD
+    from adapters.metrics import OPS as METRICS
 
-    return OPS + DASHBOARD
+    return OPS + DASHBOARD + METRICS
 
 
 def openapi_document(version: str = "0.0.0") -> dict[str, Any]:
@@ -896,6 +907,7 @@ class Server:
     ) -> None:
         from importlib.metadata import PackageNotFoundError, version
 
+        from adapters.metrics import Metrics
         from engine import Store
 
         try:
@@ -908,6 +920,7 @@ class Server:
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.openapi = openapi_document(self.version)
+        self.metrics = Metrics()
         self.store = Store(store_path)
         self._limiter: anyio.CapacityLimiter | None = None
         self._written: anyio.Event | None = None
@@ -992,7 +1005,7 @@ class Server:
     async def _handle(self, op: Op, request: Request) -> Response:
         grant = None
         if op.access != "public":
-            grant = self.authenticate(_bearer(request.headers))
+            grant = request.scope[GRANT_KEY] = self.authenticate(_bearer(request.headers))
             self.authorize(grant, op, request.path_params.get("brain"))
         path = rq.decode_path(request.path_params)
         args = parse_query(op, request.query_params)
@@ -1038,7 +1051,7 @@ class Server:
                     secret = _bearer(websocket.headers)
                     if secret is None:
                         secret = websocket.query_params.get("token")
-                    grant = self.authenticate(secret)
+                    grant = websocket.scope[GRANT_KEY] = self.authenticate(secret)
                 brain = str(websocket.path_params["brain"])
                 self.authorize(grant, op, brain)
                 args = parse_query(op, websocket.query_params)
@@ -1123,11 +1136,13 @@ def create_app(
     tokens: str | Path | Sequence[Mapping[str, Any]] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
     body_timeout: float = BODY_TIMEOUT,
+    request_log: TextIO | None = None,
 ) -> Starlette:
     """The ASGI app over the store at `store_path` (default $NMEM_HOME or ~/.neuralmemory).
 
     `tokens`: a token file or its list of tokens (None: no auth, for loopback use only). The
     store opens now (so a bad path fails here) and closes when the app shuts down.
+    `request_log`: where each request's JSON line goes (adapters/request_log.py); None: nowhere.
     """
     grants = None if tokens is None else load_tokens(tokens)
     server = Server(store_path, grants, max_body_bytes, body_timeout)
@@ -1145,6 +1160,8 @@ def create_app(
         exception_handlers={404: _not_found, 405: _not_allowed, Exception: _internal},
         lifespan=server.lifespan,
     )
+    log = None if request_log is None else request_logger(request_log)
+    app.add_middleware(RequestLog, metrics=server.metrics, log=log)
     app.state.nmem = server
     return app
 
@@ -1157,6 +1174,7 @@ def serve(
     tokens: str | Path | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
     limits: Limits | None = None,
+    request_log: TextIO | None = None,
     ready: Callable[[str, str], None] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C, SIGTERM). Without `tokens`, only a loopback `host`
@@ -1173,7 +1191,7 @@ def serve(
         raise errors.InputError(f"port must be 0-65535, got {port}")
     limits = limits or Limits()
     app = create_app(store_path, tokens=tokens, max_body_bytes=max_body_bytes,
-                     body_timeout=limits.body)  # fmt: skip
+                     body_timeout=limits.body, request_log=request_log)  # fmt: skip
     sock = _listen(host, port)
     config = uvicorn.Config(
         app,
