@@ -50,9 +50,11 @@ ProjectName = Annotated[
     str, Meta(min_length=1, max_length=200, pattern=r"\S", description="project name")
 ]
 Asset = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="a dashboard file")]
-Text = Annotated[str, Meta(min_length=1, max_length=MAX_TEXT, pattern=r"\S")]
+Text = Annotated[str, Meta(min_length=1, max_length=MAX_TEXT, pattern=r"\S",
+                           description="a memory's text, or a question or keywords")]  # fmt: skip
 MAX_QUERY_TEXT: Final = 2000  # a question in a URL (its request line stays under MAX_HEAD)
-QueryText = Annotated[str, Meta(min_length=1, max_length=MAX_QUERY_TEXT, pattern=r"\S")]
+QueryText = Annotated[str, Meta(min_length=1, max_length=MAX_QUERY_TEXT, pattern=r"\S",
+                                description="a question or keywords")]  # fmt: skip
 Tag = Annotated[str, Meta(min_length=1, max_length=200, description="a tag")]
 Tags = Annotated[list[Tag], Meta(max_length=100)]
 Priority = Annotated[int, Meta(ge=0, le=10, description="0-10")]
@@ -60,7 +62,13 @@ Days = Annotated[float, Meta(ge=0, le=MAX_DAYS, description=f"days, 0-{MAX_DAYS}
 Depth = Annotated[int, Meta(ge=0, le=3, description="how far activation spreads, 0-3")]
 When = Annotated[str, Meta(min_length=1, max_length=200, description="ISO time, 12/01/2026 or "
                            "a phrase ('last week', '3 days ago')")]  # fmt: skip
-At = Annotated[int, Meta(ge=0, le=MAX_SEQ)] | When  # a seq or a time
+_AT_DOC = "answer as the brain knew it then (recorded time): a seq, an ISO time or '3 days ago'"
+At = Annotated[Annotated[int, Meta(ge=0, le=MAX_SEQ)] | When, Meta(description=_AT_DOC)]
+_SINCE_DOC = "only what happened at or after (event time): ISO, 12/01/2026 or a phrase ('3d')"
+Since = Annotated[When, Meta(description=_SINCE_DOC)]
+Recorded = Annotated[When, Meta(description="events recorded at or after / before (ISO or phrase)")]
+_UNTIL_DOC = "only what happened up to (event time), its whole day or period included"
+Until = Annotated[When, Meta(description=_UNTIL_DOC)]
 Cid = Annotated[
     str,
     Meta(
@@ -75,7 +83,10 @@ MemoryMeta = Annotated[
     dict[Annotated[str, Meta(min_length=1, max_length=100)], MetaValue],
     Meta(max_length=64, description="plain values kept with the memory"),
 ]
-Policy = Literal["block", "redact", "allow"]
+Policy = Annotated[
+    Literal["block", "redact", "allow"],
+    Meta(description="sensitive-content policy (default: the brain's)"),
+]
 _EXPIRY_DOC = "expire then: ISO time or phrase, or 'never' (instead of expires_days)"
 Expiry = Annotated[str, Meta(min_length=1, max_length=200, description=_EXPIRY_DOC)]
 _SOURCE_DOC = "who wrote it, as its history shows (default: http)"
@@ -154,8 +165,8 @@ class RecallRequest(Strict):
     include_expired: bool = False
     min_priority: Priority = 0
     at: At | UnsetType = UNSET
-    since: When | UnsetType = UNSET
-    until: When | UnsetType = UNSET
+    since: Since | UnsetType = UNSET
+    until: Until | UnsetType = UNSET
 
 
 class NewProject(Strict):
@@ -192,23 +203,23 @@ class MemoriesQuery(Strict):
     status: Status = "visible"
     limit: Annotated[int, Meta(ge=1, le=100_000)] = 20
     at: At | UnsetType = UNSET
-    since: When | UnsetType = UNSET
-    until: When | UnsetType = UNSET
+    since: Since | UnsetType = UNSET
+    until: Until | UnsetType = UNSET
 
 
 class ContextQuery(Strict):
     limit: Limit1k = 10
     fresh_only: bool = False
     at: At | UnsetType = UNSET
-    since: When | UnsetType = UNSET
-    until: When | UnsetType = UNSET
+    since: Since | UnsetType = UNSET
+    until: Until | UnsetType = UNSET
 
 
 class HistoryQuery(Strict):
     memory_id: MemoryId | UnsetType = UNSET
     types: list[EventType] | UnsetType = UNSET
-    since: When | UnsetType = UNSET
-    until: When | UnsetType = UNSET
+    since: Recorded | UnsetType = UNSET  # events recorded at or after
+    until: Recorded | UnsetType = UNSET
     limit: Annotated[int, Meta(ge=1, le=MAX_SEQ)] | UnsetType = UNSET
     all: bool = False
     at: At | UnsetType = UNSET
