@@ -128,7 +128,9 @@ def test_405_lists_every_method_of_the_path(api: httpx.Client) -> None:
     assert checked > 20
 
 
-def test_settings_keep_their_ranges_on_every_path(api: httpx.Client, tmp_path: Path) -> None:
+def test_settings_keep_their_ranges_on_every_path(
+    api: httpx.Client, memory: str, tmp_path: Path
+) -> None:
     for name, value in BAD_SETTINGS:
         message = error_of(api.patch("/brains/f/config", json={name: value}), 400)
         assert name in message
@@ -138,6 +140,8 @@ def test_settings_keep_their_ranges_on_every_path(api: httpx.Client, tmp_path: P
     assert api.patch("/brains/f/config", json={"max_context_tokens": 900}).status_code == 200
 
     store = tmp_path / "store"
+    with Store(store) as s:
+        s.brain("default")  # the CLI configures a brain that exists
     for name, value in BAD_SETTINGS[:3]:
         done = run(nmem("brain", "config", f"{name}={value}", "--store", str(store)))
         assert done.returncode == 2, done.stderr
