@@ -22,7 +22,7 @@ from . import checkpoint, importing, lifecycle
 from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
 from .clock import DAY_US, from_us
-from .encoder import POLICIES, Batch, Prepared, decide_encode, prepare
+from .encoder import Batch, Prepared, decide_encode, prepare
 from .errors import InputError, IntegrityError, NotFoundError
 from .fold import apply_all
 from .logstore import Reader, Writer
@@ -637,25 +637,12 @@ class Brain(BrainView):
     # -- configuration -----------------------------------------------------------------------------
 
     def configure(self, **changes: Any) -> ev.BrainConfig:
-        """Change configuration values (the names of `BrainConfig`)."""
-        fields = set(ev.BrainConfig.__struct_fields__)
-        unknown = set(changes) - fields
-        if unknown:
-            raise InputError(
-                f"unknown setting(s) {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(fields))}"
-            )
-        if "sensitive_policy" in changes and changes["sensitive_policy"] not in POLICIES:
-            raise InputError(f"sensitive_policy must be one of {', '.join(POLICIES)}")
+        """Change configuration values (the names of `BrainConfig`, each within its range)."""
+        ev.settings(changes)  # refuse a bad value before waiting for the write lock
         self._settle()
 
         def run(w: Writer, p: Projection) -> ev.BrainConfig:
-            try:
-                config = msgspec.convert(
-                    {**msgspec.structs.asdict(p.config), **changes}, ev.BrainConfig
-                )
-            except msgspec.ValidationError as exc:
-                raise InputError(f"invalid setting: {exc}") from exc
+            config = ev.settings({**msgspec.structs.asdict(p.config), **changes})
             if config != p.config:
                 self._append(w, p, ev.BrainConfigured(config))
             return config
