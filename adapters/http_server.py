@@ -871,6 +871,7 @@ async def read_body(request: Request, limit: int, timeout: float = BODY_TIMEOUT)
         except ValueError:
             raise HTTPError(400, "Content-Length is not a number") from None
         if size > limit:
+            await _drain(request, size)
             raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
@@ -878,12 +879,31 @@ async def read_body(request: Request, limit: int, timeout: float = BODY_TIMEOUT)
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
+                await _drain(request, size)
                 raise _too_large(limit)
             chunks.append(chunk)
     if waited.cancelled_caught:
         raise HTTPError(408, f"the request body did not arrive within {timeout:g} s",
                         {"Connection": "close"})  # fmt: skip
     return b"".join(chunks)
+
+
+DRAIN_BYTES: Final = 16 << 20  # read and drop up to this much of a refused body
+DRAIN_SECONDS: Final = 2.0
+
+
+async def _drain(request: Request, declared: int) -> None:
+    """Read and drop the rest of a refused body, when it is not huge, before the 413: a
+    server that closes while the client is still sending makes the client's kernel see a reset
+    instead of the reply (RFC 9112 §9.6). A huge body is cut at once."""
+    if declared > DRAIN_BYTES:
+        return
+    read = 0
+    with anyio.move_on_after(DRAIN_SECONDS), suppress(ClientDisconnect):
+        async for chunk in request.stream():
+            read += len(chunk)
+            if read > DRAIN_BYTES:
+                break
 
 
 def _too_large(limit: int) -> HTTPError:
