@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from . import checkpoint, importing, lifecycle
+from . import checkpoint, importing, lifecycle, screening
 from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
 from .clock import DAY_US, from_us
-from .encoder import POLICIES, Batch, Prepared, decide_encode, prepare
-from .errors import InputError, IntegrityError, NotFoundError
+from .encoder import Batch, Prepared, decide_encode, prepare
+from .errors import InputError, IntegrityError, NotFoundError, SensitiveContentError
 from .fold import apply_all
 from .logstore import Reader, Writer
 from .model import MemoryType
@@ -177,9 +177,11 @@ class Brain(BrainView):
             return out
 
     def _append(
-        self, w: Writer, p: Projection, body: ev.Body, cid: str | None = None
-    ) -> ev.Envelope:
-        env, fresh = w.append(self.id, body, cid=cid, refs=ev.touched(body), t_us=self.store.now())
+        self, w: Writer, p: Projection, body: ev.Body, cid: str | None = None,
+        policy: str | None = None,
+    ) -> ev.Envelope:  # fmt: skip
+        env, fresh = w.append(self.id, body, cid=cid, refs=ev.touched(body), t_us=self.store.now(),
+                              policy=policy or p.config.sensitive_policy)  # fmt: skip
         if fresh:
             apply_all(p, (env,))
         return env
@@ -233,7 +235,8 @@ class Brain(BrainView):
                 body = msgspec.structs.replace(
                     body, vector=vectors[i][0], vector_scale=vectors[i][1]
                 )
-            env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,), t_us=now)
+            env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,), t_us=now,
+                              policy=item.policy)  # fmt: skip
             written.append(env)
             out.append(_remembered(env, duplicate=False))
         apply_all(p, written)
@@ -638,8 +641,8 @@ class Brain(BrainView):
                 f"unknown setting(s) {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(sorted(fields))}"
             )
-        if "sensitive_policy" in changes and changes["sensitive_policy"] not in POLICIES:
-            raise InputError(f"sensitive_policy must be one of {', '.join(POLICIES)}")
+        if "sensitive_policy" in changes:
+            screening.check_policy(changes["sensitive_policy"])
         self._settle()
 
         def run(w: Writer, p: Projection) -> ev.BrainConfig:
@@ -678,16 +681,20 @@ class Brain(BrainView):
         refused import writes nothing. Texts pass the sensitive-content check (`sensitive`
         or the brain's policy; 'redact' cannot apply to a history)."""
         history = importing.parse_history(records, progress)
+        policy = screening.check_policy(sensitive or self.config.sensitive_policy)
         self._swept = True  # no decay sweep first: it would be an event the source lacks
-        importing.screen_history(history, sensitive or self.config.sensitive_policy)
         self._settle()
-        out = self._write(lambda w, p: self._import_events(w, p, history), room=history.size_hint())
+        out = self._write(
+            lambda w, p: self._import_events(w, p, history, policy), room=history.size_hint()
+        )
         if out.pop("rewrote", False):
             checkpoint.drop_below(self.store.log.checkpoints, self.id, out["seq"])
             self._ckpt_seq = 0
         return out
 
-    def _import_events(self, w: Writer, p: Projection, h: importing.History) -> dict[str, Any]:
+    def _import_events(
+        self, w: Writer, p: Projection, h: importing.History, policy: str
+    ) -> dict[str, Any]:
         def cid(seq: int) -> str:
             return f"import:{h.source_id}:{seq}"
 
@@ -729,9 +736,13 @@ class Brain(BrainView):
         incoming = events[start - h.first :]
         for env in incoming:
             body = env.body
-            new, fresh = w.append(
-                self.id, body, cid=cid(env.seq), refs=ev.touched(body), t_us=env.t
-            )
+            # redacting a history would part its texts from the words they linked
+            screen = "allow" if policy == "allow" else "block"
+            try:
+                new, fresh = w.append(self.id, body, cid=cid(env.seq), refs=ev.touched(body),
+                                      t_us=env.t, policy=screen)  # fmt: skip
+            except SensitiveContentError as exc:
+                raise importing.refused_secret(env, exc, policy) from None
             if not fresh:
                 raise InputError(f"seq {env.seq} of the history was imported out of order")
             appended.append(new)
@@ -831,7 +842,15 @@ class Brain(BrainView):
                 progress(i + 1, len(plan.memories))
         self._settle()
         room = sum(len(i.text) for i in prepared) * 8 + 4096 * len(prepared)
-        out = self._write(lambda w, p: self._import_memories(w, p, plan, prepared), room=room)
+        try:
+            out = self._write(
+                lambda w, p: self._import_memories(w, p, plan, prepared, policy), room=room
+            )
+        except SensitiveContentError as exc:  # a tag, project, meta ... of the snapshot
+            raise InputError(
+                f"snapshot {exc.field}: {exc.found}; nothing was imported (the 'allow' policy "
+                "imports it anyway; nmem: --force)"
+            ) from None
         if progress is not None:
             progress(len(plan.memories), len(plan.memories))
         out["redacted"] = sum(
@@ -841,7 +860,12 @@ class Brain(BrainView):
         return out
 
     def _import_memories(
-        self, w: Writer, p: Projection, plan: importing.SnapshotPlan, prepared: list[Prepared]
+        self,
+        w: Writer,
+        p: Projection,
+        plan: importing.SnapshotPlan,
+        prepared: list[Prepared],
+        policy: str,
     ) -> dict[str, Any]:
         projects: dict[str, str] = {}  # lower-case name -> id in this brain
         created = 0
@@ -855,7 +879,8 @@ class Brain(BrainView):
                 pid = found.id
             else:
                 pid = project.id if project.id not in p.projects else uuid.uuid4().hex
-                self._append(w, p, ev.ProjectCreated(msgspec.structs.replace(project, id=pid)), key)
+                created_body = ev.ProjectCreated(msgspec.structs.replace(project, id=pid))
+                self._append(w, p, created_body, key, policy)
                 created += 1
             projects[project.name.lower()] = pid
         batch = [

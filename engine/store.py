@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import checkpoint
+from . import checkpoint, screening
 from . import events as ev
 from .brain import Brain
 from .clock import now_us
@@ -46,6 +46,10 @@ def check_brain_name(name: str) -> str:
             "starting with a letter or digit"
         )
     return name
+
+
+class BrainExistsError(InputError):
+    """A brain of that name exists already."""
 
 
 class Store:
@@ -152,15 +156,16 @@ class Store:
         self.log.write(lambda w: w.put_meta(None, "current_brain", name.encode()))
 
     def create_brain(self, name: str, config: ev.BrainConfig | None = None) -> Brain:
-        check_brain_name(name)
+        config = config or ev.BrainConfig()
+        screening.name(check_brain_name(name), config.sensitive_policy, "brain name")
         brain_id = uuid.uuid4().hex
 
         def register(w: Writer) -> None:
             if name in w.brains():
-                raise InputError(f"brain {name!r} already exists")
+                raise BrainExistsError(f"brain {name!r} already exists")
             w.register_brain(name, brain_id)
-            body = ev.BrainCreated(name=name, config=config or ev.BrainConfig())
-            w.append(brain_id, body, t_us=self.now())
+            body = ev.BrainCreated(name=name, config=config)
+            w.append(brain_id, body, t_us=self.now(), policy=config.sensitive_policy)
 
         self.log.write(register)
         return self.brain(name)
@@ -178,7 +183,7 @@ class Store:
                 raise NotFoundError(f"no brain named {name!r}")
             try:
                 return self.create_brain(name)
-            except InputError:  # created by another process meanwhile
+            except BrainExistsError:  # created by another process meanwhile
                 brain_id = self.brain_names()[name]
         brain = Brain(self, brain_id, name)
         self._brains[name] = brain
