@@ -344,7 +344,7 @@ class Brain(BrainView):
         def run(w: Writer, p: Projection) -> Changed:
             fiber = resolve(p.view(p.seq, self.store.now()), memory_id, self.name)
             body = lifecycle.decide_erase(p, fiber, by)
-            self._redact(w, body)
+            self._redact(w, p, body)
             env = self._append(w, p, body)
             w.put_meta(self.id, "checkpoint_floor", str(env.seq).encode())
             return Changed(body.fiber_id, env.seq, "memory_erased")
@@ -354,14 +354,22 @@ class Brain(BrainView):
         self._ckpt_seq = 0
         return done
 
-    def _redact(self, w: Writer, erased: ev.MemoryErased) -> None:
-        """Take an erased memory's content out of its earlier records in the log."""
+    def _redact(self, w: Writer, p: Projection, erased: ev.MemoryErased) -> None:
+        """Take an erased memory's content out of its earlier records in the log, and its
+        last words out of the records of the (erased) memories that created them."""
         blank = set(erased.neurons)
-        for seq in w.refs(self.id, erased.fiber_id):
-            old = w.event(self.id, seq)
-            new = None if old is None else lifecycle.redacted(old.body, blank, erased.fiber_id)
-            if old is not None and new is not None and new != old.body:
-                w.replace(self.id, msgspec.structs.replace(old, body=new))
+        for fiber_id in {erased.fiber_id, *lifecycle.linked_memories(p, erased.neurons)}:
+            for seq in w.refs(self.id, fiber_id):
+                old = w.event(self.id, seq)
+                if old is None:
+                    continue
+                new = (
+                    lifecycle.redacted(old.body, blank, fiber_id)
+                    if fiber_id == erased.fiber_id
+                    else lifecycle.without_neurons(old.body, blank)
+                )
+                if new is not None and new != old.body:
+                    w.replace(self.id, msgspec.structs.replace(old, body=new))
 
     # -- recall and its reinforcement --------------------------------------------------------------
 
@@ -752,7 +760,7 @@ class Brain(BrainView):
             raise InputError(f"the history does not replay: {exc}; nothing was imported") from None
         erased = [e.body for e in appended if isinstance(e.body, ev.MemoryErased)]
         for body in erased:
-            self._redact(w, body)  # what an earlier import brought in, before the erase
+            self._redact(w, target, body)  # and what an earlier import brought in
         if rewrote or erased:
             w.put_meta(self.id, "checkpoint_floor", str(target.seq).encode())
         self._p = target
@@ -788,11 +796,9 @@ class Brain(BrainView):
     ) -> int:
         """The last seq of `h` an earlier import brought in; refuses if what is stored differs
         (a later erase in the source may have redacted records since: that is no conflict)."""
-        erased = {
-            e.body.fiber_id: set(e.body.neurons)
-            for e in h.events
-            if isinstance(e.body, ev.MemoryErased)
-        }
+        erases = [e.body for e in h.events if isinstance(e.body, ev.MemoryErased)]
+        blank = {n for body in erases for n in body.neurons}  # a word may go with another's erase
+        erased = {body.fiber_id for body in erases}
         done = max(h.first - 1, 1)
         for env in h.events[1 if h.first == 1 else 0 :]:
             seq = w.seq_for_cid(self.id, cid(env.seq))
@@ -801,10 +807,10 @@ class Brain(BrainView):
             stored = w.event(self.id, seq)
             body = None if stored is None else stored.body
             touched = ev.touched(body) if body is not None else []
-            blank = erased.get(touched[0]) if len(touched) == 1 else None
             same = body == env.body or (
                 body is not None
-                and blank is not None
+                and len(touched) == 1
+                and touched[0] in erased
                 and lifecycle.redacted(body, blank, touched[0]) == env.body
             )
             if seq != env.seq + offset or not same:

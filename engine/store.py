@@ -108,6 +108,7 @@ class Store:
                           for bid in r.brains().values()}  # fmt: skip
             dropped = 0
             ckpts = self.log.checkpoints
+            ckpts.remove_leftovers(exclusive=True)
             for brain_id in ckpts.brains():
                 floor = floors.get(brain_id)
                 if floor is None:  # a deleted brain's checkpoints

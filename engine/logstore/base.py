@@ -243,6 +243,11 @@ class CheckpointStore(ABC):
     def name(self, brain_id: str, seq: int) -> str:
         """How to name one checkpoint in a message."""
 
+    def remove_leftovers(self, *, exclusive: bool) -> int:
+        """Remove what writers killed mid-checkpoint left behind (it may hold erased text);
+        `exclusive`: no other process has the store open. Returns how many were removed."""
+        return 0  # a backend that writes checkpoints in transactions leaves nothing
+
 
 class LogStore(ABC):
     """One store's log: every brain's events, indexes, meta and checkpoints."""
