@@ -27,6 +27,11 @@ class OperationalError(DatabaseError):
     """The storage could not do its job now: disk full, store busy, map too small."""
 
 
+class TargetError(OperationalError):
+    """An export target (a graph database, an output file) could not be used; the brain's own
+    store is fine, so adapters name the target rather than saying "store error"."""
+
+
 class IntegrityError(DatabaseError):
     """The log is inconsistent with itself (gap in sequence, projection divergence)."""
 

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from engine.errors import DatabaseError, InputError, NotFoundError
+    from engine.errors import DatabaseError, InputError, NotFoundError, TargetError
 
     try:
         args = build_parser().parse_args(argv)
@@ -54,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except NotFoundError as exc:
         return _fail(str(exc), EXIT_NOT_FOUND)
+    except TargetError as exc:
+        return _fail(str(exc), EXIT_USAGE)
     except DatabaseError as exc:
         return _fail(f"store error: {exc}", EXIT_USAGE)
     except KeyboardInterrupt:

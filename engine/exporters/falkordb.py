@@ -10,7 +10,7 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import InputError, OperationalError
+from ..errors import InputError, TargetError
 from .base import one_line
 from .cypher import GraphTarget, Statement
 
@@ -36,9 +36,7 @@ class FalkorTarget(GraphTarget):
         except InputError:
             raise
         except Exception as exc:  # the client's connection and server errors
-            raise OperationalError(
-                f"cannot use FalkorDB at {parts.hostname}: {one_line(exc)}"
-            ) from None
+            raise TargetError(f"cannot use FalkorDB at {parts.hostname}: {one_line(exc)}") from None
         self._where = f"{parts.hostname}:{parts.port or 6379}"
 
     def _indexes(self) -> None:
@@ -62,7 +60,7 @@ class FalkorTarget(GraphTarget):
         try:
             return self._rows(query, params)
         except Exception as exc:
-            raise OperationalError(f"FalkorDB at {self._where}: {one_line(exc)}") from None
+            raise TargetError(f"FalkorDB at {self._where}: {one_line(exc)}") from None
 
     def run_batch(self, batch: list[Statement]) -> None:
         for query, params in batch:

@@ -9,7 +9,7 @@ import os
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import InputError, OperationalError
+from ..errors import InputError, TargetError
 from .base import one_line
 from .cypher import GraphTarget, Statement, constraints
 
@@ -45,14 +45,14 @@ class Neo4jTarget(GraphTarget):
             for query in constraints():
                 self.run(query, {})
         except self._errors as exc:
-            raise OperationalError(f"cannot use Neo4j at {host}: {one_line(exc)}") from None
+            raise TargetError(f"cannot use Neo4j at {host}: {one_line(exc)}") from None
 
     def run(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         try:
             with self.driver.session(database=self._database) as session:
                 return [dict(r) for r in session.run(query, params).data()]
         except self._errors as exc:
-            raise OperationalError(f"Neo4j at {self._where}: {one_line(exc)}") from None
+            raise TargetError(f"Neo4j at {self._where}: {one_line(exc)}") from None
 
     def run_batch(self, batch: list[Statement]) -> None:
         def work(tx: Any) -> None:
@@ -63,7 +63,7 @@ class Neo4jTarget(GraphTarget):
             with self.driver.session(database=self._database) as session:
                 session.execute_write(work)
         except self._errors as exc:
-            raise OperationalError(f"Neo4j at {self._where}: {one_line(exc)}") from None
+            raise TargetError(f"Neo4j at {self._where}: {one_line(exc)}") from None
 
     def close(self) -> None:
         self.driver.close()

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import InputError, OperationalError
+from ..errors import InputError, TargetError
 from .base import Position
 from .rows import Batch, iso
 
@@ -152,7 +152,7 @@ class SqliteTarget:
         try:
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         except sqlite3.Error as exc:
-            raise OperationalError(f"cannot open {path}: {exc}") from None
+            raise TargetError(f"cannot open {path}: {exc}") from None
         try:
             self._prepare()
         except BaseException:
@@ -194,7 +194,7 @@ class SqliteTarget:
                 f"('format', '{FORMAT}'), ('version', '{VERSION}');\nCOMMIT;"
             )
         except sqlite3.Error as exc:
-            raise OperationalError(f"cannot write {self.path}: {exc}") from None
+            raise TargetError(f"cannot write {self.path}: {exc}") from None
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self.db)
@@ -226,7 +226,7 @@ class SqliteTarget:
         with self._transaction():
             held = self.position(b)
             if (None if held is None else held.seq) != batch.since:
-                raise OperationalError(
+                raise TargetError(
                     f"{self.path} was moved by another export meanwhile (it holds seq "
                     f"{None if held is None else held.seq}): run the export again"
                 )
@@ -296,7 +296,7 @@ class _Transaction:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise OperationalError(f"cannot write the SQLite file: {exc}") from None
+            raise TargetError(f"cannot write the SQLite file: {exc}") from None
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
         if kind is None:
@@ -304,7 +304,7 @@ class _Transaction:
                 self.db.execute("COMMIT")
             except sqlite3.Error as error:
                 self.db.execute("ROLLBACK")
-                raise OperationalError(f"cannot write the SQLite file: {error}") from None
+                raise TargetError(f"cannot write the SQLite file: {error}") from None
         elif self.db.in_transaction:
             self.db.execute("ROLLBACK")
 

@@ -183,7 +183,7 @@ def test_an_unreachable_neo4j_is_one_line(tmp_path: Path) -> None:
                            "--url", "bolt://127.0.0.1:1"], capture_output=True, text=True,
                           timeout=120, check=False)  # fmt: skip
     assert done.returncode == 2
-    assert "cannot use Neo4j at 127.0.0.1:1" in done.stderr
+    assert done.stderr.startswith("nmem: error: cannot use Neo4j at 127.0.0.1:1")
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
