@@ -17,10 +17,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from helpers import NMEM
 
 from engine import Store
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # m0..m3 are erased, m4 and m5 survive: Plimbertz and Zentaroo stay (m4 uses them)
 TEXTS = (
@@ -140,3 +141,38 @@ def test_compact_removes_every_temporary_checkpoint(tmp_path: Path) -> None:
         assert leftovers(path) == [mine]  # a live writer's file is left alone at open
         store.compact()
     assert not leftovers(path)
+
+
+def test_a_replica_that_receives_an_erase_redacts_it_as_the_server_does(tmp_path: Path) -> None:
+    """The Follower's import of an erase redacts its replica's records (and the words that
+    went with it) in place, like the server's erase; `nmem compact` then clears every file of
+    either store (README: Guarantees)."""
+    import httpx
+    from services import serving
+
+    from adapters.http_follow import Follower
+
+    server, replica = tmp_path / "server", tmp_path / "replica"
+    with serving(server) as url, httpx.Client(base_url=url, timeout=30) as api:
+        ids = [api.post("/brains/b/memories", json={"text": t}).json()["id"] for t in TEXTS[:2]] + [
+            api.post("/brains/b/memories", json={"text": TEXTS[4]}).json()["id"]
+        ]
+        with Follower(url, "b", local_store_path=replica) as follower:
+            follower.sync()
+            assert b"quandorix4410" in store_bytes(replica)
+            for memory in ids[:2]:
+                seq = api.delete(f"/brains/b/memories/{memory}").json()["seq"]
+            assert follower.sync() == seq
+    for path in (server, replica):
+        with Store(path) as store:
+            brain = store.brain("b")
+            records = json.dumps([e.body for e in brain.events()], default=repr).lower()
+            for word in ("Quandorix4410", "Vexmorath", "Drogwallow"):
+                assert word.lower() not in records, (path, word)
+        done = subprocess.run([NMEM, "compact", "--store", str(path)], capture_output=True,
+                              text=True, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        data = store_bytes(path)
+        for word in ("Quandorix4410", "Vexmorath", "Drogwallow"):
+            assert word.lower().encode() not in data, (path, word)
+        assert b"plimbertz" in data
