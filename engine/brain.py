@@ -49,11 +49,12 @@ BACKFILL_CHUNK = 1024  # memories embedded per `memories_embedded` event
 class Brain(BrainView):
     """The live brain: reads as of now, plus the write API."""
 
-    def __init__(self, store: Store, brain_id: str, name: str) -> None:
+    def __init__(self, store: Store, brain_id: str, name: str, *, registered: bool = True) -> None:
         super().__init__(self, 0, 0)
         self.store = store
         self.id = brain_id
         self._name = name
+        self._registered = registered  # False: registered by the first write that commits
         self._lock = threading.RLock()
         self._p: Projection | None = None
         self._ckpt_seq = 0
@@ -165,6 +166,8 @@ class Brain(BrainView):
                 if attempts > 1 or self._p is None:
                     self._p = self._load(w)
                 p = self._p
+                if not self._registered:
+                    self.store.register(w, self.name, self.id, p.config)
                 apply_all(p, w.events(self.id, after=p.seq))
                 return decide(w, p)
 
@@ -173,6 +176,7 @@ class Brain(BrainView):
             except BaseException:
                 self._p = None
                 raise
+            self._registered = True
             self._maybe_checkpoint()
             return out
 

@@ -160,16 +160,27 @@ class Store:
         config = config or ev.BrainConfig()
         screening.name(check_brain_name(name), config.sensitive_policy, "brain name")
         brain_id = uuid.uuid4().hex
-
-        def register(w: Writer) -> None:
-            if name in w.brains():
-                raise BrainExistsError(f"brain {name!r} already exists")
-            w.register_brain(name, brain_id)
-            body = ev.BrainCreated(name=name, config=config)
-            w.append(brain_id, body, t_us=self.now(), policy=config.sensitive_policy)
-
-        self.log.write(register)
+        self.log.write(lambda w: self.register(w, name, brain_id, config))
         return self.brain(name)
+
+    def register(self, w: Writer, name: str, brain_id: str, config: ev.BrainConfig) -> None:
+        """Register a brain and append its creation, in the write `w`."""
+        if name in w.brains():
+            raise BrainExistsError(f"brain {name!r} already exists")
+        w.register_brain(name, brain_id)
+        body = ev.BrainCreated(name=name, config=config)
+        w.append(brain_id, body, t_us=self.now(), policy=config.sensitive_policy)
+
+    def brain_to_fill(self, name: str | None = None) -> Brain:
+        """A brain to import into: the one of that name, or a new one that exists only once its
+        first write commits, so a refused import leaves no empty brain behind."""
+        name = check_brain_name(name or self.current)
+        if name in self._brains or name in self.brain_names() or not self.create:
+            return self.brain(name)
+        screening.name(name, ev.BrainConfig().sensitive_policy, "brain name")
+        brain = Brain(self, uuid.uuid4().hex, name, registered=False)
+        self._brains[name] = brain
+        return brain
 
     def brain(self, name: str | None = None, *, create: bool = True) -> Brain:
         """A brain by name (default: the current one), created on first use if `create` (and

@@ -257,3 +257,28 @@ def test_cli_screens_tags_ids_names_reasons_and_projects(tmp_path: Path) -> None
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert not any(s in done.stderr + done.stdout for s in SECRETS)
     assert_nowhere(store, *SECRETS)
+
+
+def test_a_refused_import_creates_no_brain(tmp_path: Path) -> None:
+    """Neither the CLI nor the engine leaves an empty target brain behind a refused import."""
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    _nmem(src, "remember", f"deploy with password=hunter2hunter2 {STRIPE}", "--force")
+    exported = tmp_path / "full.json"
+    history = tmp_path / "full.jsonl"
+    assert _nmem(src, "export", "-o", str(exported)).returncode == 0
+    assert _nmem(src, "export", "-o", str(history), "--format", "history").returncode == 0
+    for name, file in (("x", exported), ("y", history)):
+        done = _nmem(dst, "import", str(file), "--brain", name)
+        assert done.returncode == 2, done.stderr
+        assert "nothing was imported" in done.stderr
+    with Store(dst) as store:
+        assert set(store.brain_names()) <= {"default"}
+        with pytest.raises(InputError):
+            store.brain_to_fill("z").import_snapshot(json.loads(exported.read_text()))
+        assert "z" not in store.brain_names()
+        done = store.brain_to_fill("z").import_snapshot(
+            json.loads(exported.read_text()), sensitive="redact"
+        )
+        assert done["memories"] == 1
+        assert "z" in store.brain_names()
+    assert_nowhere(dst, STRIPE)

@@ -181,7 +181,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     export = load_export(data)
     with open_store(args) as store:
-        brain = open_brain(store, args)
+        brain = store.brain_to_fill(args.brain)  # a refused import creates no brain
         with Progress("importing") as bar:
             if export.kind == "history":
                 assert export.history is not None
