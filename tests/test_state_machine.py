@@ -50,6 +50,8 @@ class BrainLifecycle(RuleBasedStateMachine):
         self.store = Store(Path(self.tmp.name) / "s", clock=self.clock)
         self.brain = self.store.brain("m")
         self.answers: list[tuple[datetime, str, list[tuple[str, float]]]] = []
+        self.pinned: set[str] = set()  # the model: what the rules pinned and did not unpin
+        self.hidden: set[str] = set()  # forgotten or erased, by the rules
 
     def teardown(self) -> None:
         self.store.close()
@@ -95,6 +97,10 @@ class BrainLifecycle(RuleBasedStateMachine):
         if self._status(memory) == "erased":
             return
         getattr(self.brain, action)(memory)
+        if action in ("pin", "unpin"):
+            (self.pinned.add if action == "pin" else self.pinned.discard)(memory)
+        else:
+            (self.hidden.add if action == "forget" else self.hidden.discard)(memory)
 
     @rule(memory=memories)
     def erase(self, memory: str) -> None:
@@ -102,6 +108,8 @@ class BrainLifecycle(RuleBasedStateMachine):
             return
         self.brain.erase(memory)
         self.answers.clear()  # a hard erase rewrites the past on purpose
+        self.pinned.discard(memory)
+        self.hidden.add(memory)
 
     @rule(days=st.floats(min_value=0.1, max_value=60))
     def time_passes(self, days: float) -> None:
@@ -117,6 +125,7 @@ class BrainLifecycle(RuleBasedStateMachine):
     @rule()
     def cleanup(self) -> None:
         for memory_id in self.brain.cleanup():
+            assert memory_id not in self.pinned, "a pinned memory was swept as expired"
             assert self._status(memory_id) == "expired"
 
     @rule()
@@ -125,8 +134,11 @@ class BrainLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def pinned_never_expire(self) -> None:
-        for memory in self.brain.memories(status="pinned", limit=1000):
-            assert memory.status == "pinned"
+        """Against the rules' own record of what was pinned, not the brain's pinned filter."""
+        for memory_id in self.pinned - self.hidden:
+            assert self._status(memory_id) == "pinned", memory_id
+        expired = {m.id for m in self.brain.memories(status="expired", limit=1000)}
+        assert not expired & self.pinned, "a pinned memory is listed as expired"
 
     @precondition(lambda self: bool(self.answers))
     @invariant()
