@@ -31,14 +31,13 @@ import httpx
 from websockets.exceptions import InvalidStatus, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
-from engine import importing
 from engine.errors import Error, InputError, NotFoundError
 from engine.reads import BrainView
 
 if TYPE_CHECKING:
     from engine import Brain, Store
 
-__all__ = ["Follower", "RemoteError"]
+__all__ = ["Follower", "RemoteError", "client", "refusal"]
 
 BATCH: Final = 4096  # events imported at once
 RETRY_SECONDS: Final = 1.0
@@ -52,7 +51,8 @@ class RemoteError(Error):
         self.status = status
 
 
-def _refusal(status: int, body: bytes) -> Error:
+def refusal(status: int, body: bytes) -> Error:
+    """The error for a refused request: 400 bad input, 404 not found, else a RemoteError."""
     try:
         message = str(json.loads(body)["error"])
     except (ValueError, KeyError, TypeError):
@@ -62,6 +62,13 @@ def _refusal(status: int, body: bytes) -> Error:
     if status == 404:
         return NotFoundError(message)
     return RemoteError(status, f"the server answered {status}: {message}")
+
+
+def client(url: str, headers: dict[str, str], timeout: float) -> httpx.Client:
+    """An HTTP client for the server at `url`; over plain http it loads no certificate store
+    (a third of a second a process, which a one-shot `nmem --remote` command would pay)."""
+    tls = urlsplit(url).scheme == "https"
+    return httpx.Client(base_url=url, headers=headers, timeout=timeout, verify=tls)
 
 
 class Follower:
@@ -98,7 +105,7 @@ class Follower:
         except BaseException:
             self.store.close()
             raise
-        self._http = httpx.Client(base_url=self.url, headers=self._headers, timeout=timeout)
+        self._http = client(self.url, self._headers, timeout)
 
     # -- reads (local) ---------------------------------------------------------------------
 
@@ -127,7 +134,7 @@ class Follower:
         except httpx.HTTPError as exc:
             raise RemoteError(0, f"cannot reach {self.url}: {exc}") from None
         if response.status_code >= 400:
-            raise _refusal(response.status_code, response.content)
+            raise refusal(response.status_code, response.content)
         return response.json()
 
     # -- replaying -----------------------------------------------------------------------------
@@ -157,6 +164,8 @@ class Follower:
         """Append received events (seq self.seq+1, ...) to the replica."""
         if not events:
             return
+        from engine import importing  # only when there is something to replay
+
         assert self._source_id is not None
         first = int(events[0]["seq"])
         total = first + len(events) - 1
@@ -178,7 +187,7 @@ class Follower:
                 uri, additional_headers=self._headers, open_timeout=self.timeout, max_size=2**27
             )
         except InvalidStatus as exc:
-            raise _refusal(exc.response.status_code, bytes(exc.response.body or b"")) from None
+            raise refusal(exc.response.status_code, bytes(exc.response.body or b"")) from None
         except (OSError, WebSocketException) as exc:
             raise RemoteError(0, f"cannot reach {self.url}: {exc}") from None
 
@@ -250,6 +259,23 @@ class Follower:
                     raise TimeoutError(f"the replica holds seq {self.seq}, not yet {seq}")
                 self._changed.wait(min(left, 0.5))
         return self.seq
+
+    def catch_up(self, seq: int | None = None) -> int:
+        """Return once the replica holds event `seq` (None: the server's head now): waiting for
+        the follow thread when it runs, else syncing here. How a write through this follower
+        is acknowledged only once the next read will see it."""
+        if self._thread is None:
+            return self.seq if seq is not None and self.seq >= seq else self.sync()
+        if seq is None:
+            _, seq = self._server_head()
+        try:
+            return self.wait_for(seq, timeout=self.timeout)
+        except TimeoutError:
+            raise RemoteError(
+                0,
+                f"{self.url} committed event {seq} but it did not reach the replica within "
+                f"{self.timeout:g} s",
+            ) from None
 
     def stop(self) -> None:
         thread, self._thread = self._thread, None

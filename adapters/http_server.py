@@ -39,9 +39,10 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, TextIO, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -54,6 +55,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from adapters.request_log import GRANT_KEY, RequestLog, request_logger
 from engine import errors, exporters
 from engine import events as ev
 from engine.api import project_dict
@@ -98,13 +100,15 @@ class Token:
     secret: str
     brains: tuple[str, ...]
     access: Literal["read", "write"]
+    name: str = ""  # what request logs call it (never the secret)
 
     def allows(self, brain: str) -> bool:
         return any(fnmatch.fnmatchcase(brain, pattern) for pattern in self.brains)
 
 
 def load_tokens(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Token]:
-    """Tokens from a file `{"tokens": [{"token", "brains", "access"}]}` or from its list."""
+    """Tokens from a file `{"tokens": [{"token", "brains", "access", "name"?}]}` or from its
+    list (`name`, for the request log, defaults to "token-N", N its place in the list)."""
     where = "tokens"
     if isinstance(source, str | Path):
         where = f"token file {source}"
@@ -125,6 +129,7 @@ def load_tokens(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Token]
         if not isinstance(item, Mapping):
             raise errors.InputError(f"{what} is not an object")
         secret, brains, access = item.get("token"), item.get("brains"), item.get("access")
+        name = item.get("name", f"token-{number}")
         if not isinstance(secret, str) or len(secret) < 8 or secret != secret.strip():
             raise errors.InputError(f"{what}: 'token' must be a string of 8 or more characters")
         if (
@@ -135,9 +140,11 @@ def load_tokens(source: str | Path | Sequence[Mapping[str, Any]]) -> list[Token]
             raise errors.InputError(f"{what}: 'brains' must be a non-empty list of brain names")
         if access not in ("read", "write"):
             raise errors.InputError(f"{what}: 'access' must be 'read' or 'write'")
+        if not isinstance(name, str) or not 0 < len(name) <= 64:
+            raise errors.InputError(f"{what}: 'name' must be a string of 1-64 characters")
         if any(hmac.compare_digest(secret, t.secret) for t in out):
             raise errors.InputError(f"{what}: the same token is listed twice")
-        out.append(Token(secret, tuple(brains), access))
+        out.append(Token(secret, tuple(brains), access, name))
     if not out:
         raise errors.InputError(f"{where}: no tokens (an empty list would lock everyone out)")
     return out
@@ -154,7 +161,7 @@ def is_loopback(host: str) -> bool:
 
 # -- the route table -------------------------------------------------------------------------------
 
-Kind = Literal["string", "integer", "number", "boolean", "strings", "when"]
+Kind = Literal["string", "integer", "number", "boolean", "strings", "when", "object"]
 Access = Literal["public", "any", "read", "write"]
 
 
@@ -234,8 +241,10 @@ class Call:
 
     def moment(self, name: str) -> Any:
         text = self.args.get(name)
-        if text is None:
-            return None
+        return None if text is None else self.moment_of(text)
+
+    def moment_of(self, text: str) -> datetime:
+        """A datetime from an ISO time or a phrase, read against the store's clock."""
         from engine.when import parse_when
 
         return from_us(parse_when(text, self.store.now()))
@@ -295,11 +304,10 @@ def _configure(c: Call) -> Any:
 def _memory_input(c: Call, item: dict[str, Any]) -> MemoryInput:
     from engine import MemoryInput
 
-    moment = None
-    if item.get("time") is not None:
-        from engine.when import parse_when
-
-        moment = from_us(parse_when(item["time"], c.store.now()))
+    moment = None if item.get("time") is None else c.moment_of(item["time"])
+    expiry: datetime | Literal["never"] | None = None
+    if item.get("expires_at") is not None:
+        expiry = "never" if item["expires_at"] == "never" else c.moment_of(item["expires_at"])
     return MemoryInput(
         text=item["text"],
         event_time=moment,
@@ -308,9 +316,11 @@ def _memory_input(c: Call, item: dict[str, Any]) -> MemoryInput:
         tags=item.get("tags") or (),
         expires_in_days=item.get("expires_days"),
         project=item.get("project"),
-        source=SOURCE,
+        source=item.get("source") or SOURCE,
+        meta=item.get("meta") or {},
         cid=item.get("cid"),
         sensitive=item.get("sensitive"),
+        expires_at=expiry,
     )
 
 
@@ -577,6 +587,15 @@ MEMORY_FIELDS = (
     Arg("project", "string", "project name"),
     Arg("cid", "string", "idempotency key: the same key again stores nothing"),
     Arg("sensitive", "string", "sensitive-content policy (default: the brain's)", enum=POLICIES),
+    Arg(
+        "expires_at", "string", "expire then (ISO time or phrase; 'never'), instead of expires_days"
+    ),
+    Arg(
+        "meta",
+        "object",
+        "plain values kept with the memory (names to strings, numbers, booleans or null)",
+    ),
+    Arg("source", "string", "who wrote it, as its history shows (default: http)"),
 )
 
 _REF = "#/components/schemas/"
@@ -881,8 +900,9 @@ def _operation(op: Op) -> dict[str, Any]:
 def route_table() -> tuple[Op, ...]:
     """Every route: the REST API's `OPS` and the dashboard's (adapters/dashboard)."""
     from adapters.dashboard.routes import OPS as DASHBOARD
+    from adapters.metrics import OPS as METRICS
 
-    return OPS + DASHBOARD
+    return OPS + DASHBOARD + METRICS
 
 
 def openapi_document(version: str = "0.0.0") -> dict[str, Any]:
@@ -984,11 +1004,12 @@ _JSON_KINDS: Final[dict[str, tuple[type, ...]]] = {
     "boolean": (bool,),
     "strings": (list,),
     "when": (str, int),
+    "object": (dict,),
 }
 _KIND_WORDS: Final = {
     "string": "a string", "integer": "an integer", "number": "a number",
     "boolean": "true or false", "strings": "a list of strings",
-    "when": "a seq number or a time (string)",
+    "when": "a seq number or a time (string)", "object": "an object",
 }  # fmt: skip
 
 
@@ -1134,6 +1155,7 @@ class Server:
     ) -> None:
         from importlib.metadata import PackageNotFoundError, version
 
+        from adapters.metrics import Metrics
         from engine import Store
 
         try:
@@ -1145,6 +1167,7 @@ class Server:
         self.tokens = tokens
         self.max_body = max_body
         self.openapi = openapi_document(self.version)
+        self.metrics = Metrics()
         self.store = Store(store_path)
         self._limiter: anyio.CapacityLimiter | None = None
         self._written: anyio.Event | None = None
@@ -1228,7 +1251,7 @@ class Server:
         path = {k: str(v) for k, v in request.path_params.items()}
         grant = None
         if op.access != "public":
-            grant = self.authenticate(_bearer(request.headers))
+            grant = request.scope[GRANT_KEY] = self.authenticate(_bearer(request.headers))
             self.authorize(grant, op, path.get("brain"))
         args = parse_query(op, request.query_params)
         body: Any = None
@@ -1272,7 +1295,7 @@ class Server:
                     secret = _bearer(websocket.headers)
                     if secret is None:
                         secret = websocket.query_params.get("token")
-                    grant = self.authenticate(secret)
+                    grant = websocket.scope[GRANT_KEY] = self.authenticate(secret)
                 brain = str(websocket.path_params["brain"])
                 self.authorize(grant, op, brain)
                 args = parse_query(op, websocket.query_params)
@@ -1356,11 +1379,13 @@ def create_app(
     *,
     tokens: str | Path | Sequence[Mapping[str, Any]] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    request_log: TextIO | None = None,
 ) -> Starlette:
     """The ASGI app over the store at `store_path` (default $NMEM_HOME or ~/.neuralmemory).
 
     `tokens`: a token file or its list of tokens (None: no auth, for loopback use only). The
     store opens now (so a bad path fails here) and closes when the app shuts down.
+    `request_log`: where each request's JSON line goes (adapters/request_log.py); None: nowhere.
     """
     server = Server(store_path, None if tokens is None else load_tokens(tokens), max_body_bytes)
     routes: list[BaseRoute] = []
@@ -1374,6 +1399,8 @@ def create_app(
         exception_handlers={404: _not_found, 405: _not_allowed, Exception: _internal},
         lifespan=server.lifespan,
     )
+    log = None if request_log is None else request_logger(request_log)
+    app.add_middleware(RequestLog, metrics=server.metrics, log=log)
     app.state.nmem = server
     return app
 
@@ -1385,6 +1412,7 @@ def serve(
     port: int = DEFAULT_PORT,
     tokens: str | Path | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    request_log: TextIO | None = None,
     ready: Callable[[str, str], None] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C, SIGTERM). Without `tokens`, only a loopback `host`."""
@@ -1397,7 +1425,8 @@ def serve(
         )
     if not 0 <= port <= 65535:
         raise errors.InputError(f"port must be 0-65535, got {port}")
-    app = create_app(store_path, tokens=tokens, max_body_bytes=max_body_bytes)
+    app = create_app(store_path, tokens=tokens, max_body_bytes=max_body_bytes,
+                     request_log=request_log)  # fmt: skip
     config = uvicorn.Config(
         app,
         host=host,

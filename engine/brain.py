@@ -78,6 +78,13 @@ class Brain(BrainView):
         return from_us(self.store.now())
 
     @property
+    def folded(self) -> int:
+        """The last seq the projection has folded, without catching up with the log (0 before
+        it loads): how far behind the log a server's answers can be."""
+        p = self._p
+        return 0 if p is None else p.seq
+
+    @property
     def config(self) -> ev.BrainConfig:
         with self._lock:
             return self._refreshed().config

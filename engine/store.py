@@ -201,6 +201,10 @@ class Store:
         self._brains[name] = brain
         return brain
 
+    def opened(self) -> dict[str, Brain]:
+        """The brains this store has opened (each holds a projection), by name."""
+        return dict(self._brains)
+
     def info(self) -> dict[str, Any]:
         return {
             "path": self.location,

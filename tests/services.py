@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,13 +56,19 @@ def serving(store: Path, *extra: str) -> Iterator[str]:
     """`nmem serve --store STORE --port N` in a subprocess; yields its URL once /health answers;
     stops it with Ctrl-C and checks it stopped cleanly."""
     port = free_port()
+    errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - not a pipe: a request log fills one
     proc = subprocess.Popen(
         nmem("serve", "--store", str(store), "--port", str(port), *extra),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
         text=True,
         cwd=ROOT,
     )
+
+    def stderr() -> str:
+        errors.seek(0)
+        return errors.read()
+
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
@@ -72,17 +79,20 @@ def serving(store: Path, *extra: str) -> Iterator[str]:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise AssertionError(f"the server did not start: {proc.communicate()[1]}")
+            proc.wait()
+            raise AssertionError(f"the server did not start: {stderr()}")
         time.sleep(0.05)
     try:
         yield url
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            _, err = proc.communicate(timeout=15)
+            proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
+        err = stderr()
+        errors.close()
         assert proc.returncode == 0, err
         assert "Traceback" not in err, err
         assert "ERROR" not in err, err

@@ -16,7 +16,7 @@ import pytest
 from adapters.cli.main import main
 from engine import InputError, MemoryInput, Store
 from engine.clock import to_us
-from engine.extraction.temporal import extract_time_hints, parse_period
+from engine.extraction.temporal import extract_time_hints, parse_period, yearless
 
 # a Wednesday, 04:17 local time: before the morning has begun
 NOW = datetime(2026, 12, 2, 4, 17).astimezone()
@@ -76,6 +76,15 @@ def test_a_us_locale_reads_ambiguous_dates_month_first(monkeypatch: pytest.Monke
         ("the last week of March 2023", local(2023, 3, 25), local(2023, 4, 1)),
         ("during March 2023", local(2023, 3, 1), local(2023, 4, 1)),
         ("we met in August", local(2026, 8, 1), local(2026, 9, 1)),
+        ("what happened from Aug 11 to Aug 15, 2023?", local(2023, 8, 11), local(2023, 8, 16)),
+        ("between May 15 and May 19, 2023", local(2023, 5, 15), local(2023, 5, 20)),
+        ("in early August 2023", local(2023, 8, 1), local(2023, 8, 11)),
+        ("mid-August 2023", local(2023, 8, 11), local(2023, 8, 21)),
+        ("late February 2024", local(2024, 2, 21), local(2024, 3, 1)),
+        ("by the end of May 2023", local(2023, 5, 21), local(2023, 6, 1)),
+        ("the summer of 2023", local(2023, 6, 1), local(2023, 9, 1)),
+        ("in autumn 2023", local(2023, 9, 1), local(2023, 12, 1)),
+        ("winter 2023", local(2022, 12, 1), local(2023, 3, 1)),
     ],
 )  # fmt: skip
 def test_periods_in_text(text: str, start: datetime, end: datetime) -> None:
@@ -88,6 +97,46 @@ def test_questions_read_periods_in_the_past() -> None:
     assert (hint.start, hint.end) == (local(2026, 3, 1), local(2026, 4, 1))
     [hint] = extract_time_hints("the first weekend of December", NOW, prefer="past")
     assert hint.start == local(2025, 12, 6)  # this December's first weekend is still to come
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("what did we do in the summer?", local(2026, 6, 1), local(2026, 9, 1)),
+        ("last winter", local(2025, 12, 1), local(2026, 3, 1)),  # this one has just begun
+        ("in mid March", local(2026, 3, 11), local(2026, 3, 21)),
+    ],
+)
+def test_questions_read_seasons_and_parts_of_months_in_the_past(
+    text: str, start: datetime, end: datetime
+) -> None:
+    [hint] = extract_time_hints(text, NOW, prefer="past")
+    assert (hint.start, hint.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    "text", ["the summer hackathon", "we fall behind", "the end of the day", "spring cleaning"]
+)
+def test_season_and_part_words_alone_are_no_time(text: str) -> None:
+    assert extract_time_hints(text, NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("the first weekend of August", True),
+        ("in March", True),
+        ("mid-August", True),
+        ("in the summer", True),
+        ("August 2023", False),
+        ("last summer", False),
+        ("last week", False),
+        ("yesterday", False),
+    ],
+)
+def test_yearless_periods(text: str, named: bool) -> None:
+    [hint] = extract_time_hints(text, NOW, prefer="past")
+    assert yearless(hint) is named
 
 
 def test_at_this_morning_before_dawn_is_not_the_future(store_path: Path) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -60,6 +61,13 @@ def open_store(args: argparse.Namespace) -> Store:
     from . import fatal
     from .progress import Progress
 
+    if getattr(args, "remote", None):
+        family = getattr(args, f"{args.command}_command", None)  # nmem brain list
+        command = f"{args.command} {family}" if family else args.command
+        raise UsageError(
+            f"nmem {command} works on a local store, not with --remote (which serves "
+            "reads and writes of memories, projects, config, stats, diff and export)"
+        )
     store = Store(args.store)
     fatal.install(store.location)
     bar = Progress("replaying the log")
@@ -76,6 +84,20 @@ def open_store(args: argparse.Namespace) -> Store:
 
 def open_brain(store: Store, args: argparse.Namespace) -> Brain:
     return store.brain(args.brain)
+
+
+@contextmanager
+def brain_session(args: argparse.Namespace) -> Iterator[Brain]:
+    """The brain a command works on: `--brain` of the local store, or with `--remote` a
+    served brain (reads from its local replica, writes on the server: adapters/remote.py)."""
+    if not args.remote:
+        with open_store(args) as store:
+            yield open_brain(store, args)
+        return
+    from adapters.remote import connect
+
+    with connect(args.remote, args.token, args.brain, args.store, source="cli") as brain:
+        yield brain
 
 
 def view_of(brain: Brain, at: str | None) -> BrainView:

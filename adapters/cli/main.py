@@ -26,6 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--brain", "-b", metavar="NAME", help="brain to use (default: current)")
     common.add_argument("--json", "-j", action="store_true", help="print JSON")
+    common.add_argument(
+        "--remote",
+        metavar="URL",
+        help="use a brain served by 'nmem serve' at URL: reads from a local replica (in "
+        "--store, default $NMEM_HOME/replicas/HOST_PORT), writes on the server",
+    )
+    common.add_argument(
+        "--token", metavar="TOKEN", help="bearer token for --remote (default: $NMEM_TOKEN)"
+    )
 
     parser = Parser(
         prog="nmem",
@@ -42,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from engine.errors import DatabaseError, InputError, NotFoundError, TargetError
+    from engine.errors import DatabaseError, Error, InputError, NotFoundError, TargetError
 
     try:
         args = build_parser().parse_args(argv)
@@ -58,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except DatabaseError as exc:
         return _fail(f"store error: {exc}", EXIT_USAGE)
+    except Error as exc:  # a --remote server unreachable or refusing (its token, its store)
+        return _fail(str(exc), EXIT_USAGE)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except BrokenPipeError:

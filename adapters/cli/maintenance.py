@@ -12,7 +12,7 @@ from .base import (
     Commands,
     UsageError,
     add_at,
-    open_brain,
+    brain_session,
     open_store,
     view_of,
 )
@@ -77,9 +77,9 @@ def register(command: Commands) -> None:
 def cmd_stats(args: argparse.Namespace) -> int:
     from .output import emit_json, say, table
 
-    with open_store(args) as store:
-        stats = view_of(open_brain(store, args), args.at).stats()
-        stats["store_bytes"] = store.log.size()
+    with brain_session(args) as brain:
+        stats = view_of(brain, args.at).stats()
+        stats["store_bytes"] = brain.store.log.size()  # with --remote: the replica's
     if args.json:
         emit_json(stats)
         return EXIT_OK
@@ -135,8 +135,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_decay(args: argparse.Namespace) -> int:
     from .output import emit_json, say
 
-    with open_store(args) as store:
-        done = open_brain(store, args).decay()
+    with brain_session(args) as brain:
+        done = brain.decay()
     if args.json:
         emit_json(done)
     else:
@@ -148,8 +148,8 @@ def cmd_decay(args: argparse.Namespace) -> int:
 def cmd_cleanup(args: argparse.Namespace) -> int:
     from .output import emit_json, say
 
-    with open_store(args) as store:
-        ids = open_brain(store, args).cleanup(dry_run=args.dry_run)
+    with brain_session(args) as brain:
+        ids = brain.cleanup(dry_run=args.dry_run)
     if args.json:
         emit_json({"expired": ids, "dry_run": args.dry_run})
     else:
@@ -177,8 +177,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     if args.top < 0:
         raise UsageError("--top must not be negative")
-    with open_store(args) as store:
-        brain = open_brain(store, args)
+    with brain_session(args) as brain:
         since = brain.at(args.since)
         until = brain if args.until in (None, "now") else brain.at(args.until)
         diff: dict[str, Any] = until.diff(since, top=args.top)

@@ -15,9 +15,9 @@ from .base import (
     UsageError,
     add_at,
     add_happened,
+    brain_session,
     expiry_days,
     moment,
-    open_brain,
     open_store,
     view_of,
 )
@@ -185,8 +185,8 @@ def _write_options(p: argparse.ArgumentParser, *, default_priority: int) -> None
 
 
 def _with_brain(args: argparse.Namespace, run: Callable[[Brain], int]) -> int:
-    with open_store(args) as store:
-        return run(open_brain(store, args))
+    with brain_session(args) as brain:
+        return run(brain)
 
 
 def cmd_remember(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .base import EXIT_OK, Commands, UsageError, open_brain, open_store
+from .base import EXIT_OK, Commands, UsageError, brain_session, open_store
 
 
 def register(command: Commands) -> None:
@@ -111,8 +111,7 @@ def cmd_brain_config(args: argparse.Namespace) -> int:
         if not sep or not key:
             raise UsageError(f"settings are KEY=VALUE, got {item!r}")
         changes[key] = _value(raw)
-    with open_store(args) as store:
-        brain = open_brain(store, args)
+    with brain_session(args) as brain:
         config = brain.configure(**changes) if changes else brain.config
     data = msgspec.structs.asdict(config)
     if args.json:
@@ -146,8 +145,8 @@ def cmd_project_create(args: argparse.Namespace) -> int:
 
     from .output import emit_json, say
 
-    with open_store(args) as store:
-        project = open_brain(store, args).create_project(
+    with brain_session(args) as brain:
+        project = brain.create_project(
             args.name, description=args.description, duration_days=args.duration,
             tags=args.tag, priority=args.priority,
         )  # fmt: skip
@@ -164,8 +163,7 @@ def cmd_project_list(args: argparse.Namespace) -> int:
 
     from .output import emit_json, say
 
-    with open_store(args) as store:
-        brain = open_brain(store, args)
+    with brain_session(args) as brain:
         projects = brain.projects()
         counts = {p.name: len(brain.memories(project=p.name, limit=10**9)) for p in projects}
     now = now_us()
@@ -186,8 +184,7 @@ def cmd_project_show(args: argparse.Namespace) -> int:
 
     from .output import emit_json, memory_line, say
 
-    with open_store(args) as store:
-        brain = open_brain(store, args)
+    with brain_session(args) as brain:
         memories = brain.memories(project=args.name, limit=10**9)
         project = next(p for p in brain.projects() if p.name.lower() == args.name.lower())
     if args.json:
@@ -211,8 +208,8 @@ def cmd_project_extend(args: argparse.Namespace) -> int:
 
     from .output import emit_json, say
 
-    with open_store(args) as store:
-        project = open_brain(store, args).extend_project(args.name, args.days)
+    with brain_session(args) as brain:
+        project = brain.extend_project(args.name, args.days)
     if args.json:
         emit_json(project_dict(project))
     else:
@@ -223,8 +220,8 @@ def cmd_project_extend(args: argparse.Namespace) -> int:
 def cmd_project_delete(args: argparse.Namespace) -> int:
     from .output import emit_json, say
 
-    with open_store(args) as store:
-        project = open_brain(store, args).delete_project(args.name)
+    with brain_session(args) as brain:
+        project = brain.delete_project(args.name)
     if args.json:
         emit_json({"deleted": project.name})
     else:

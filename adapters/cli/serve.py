@@ -9,8 +9,10 @@ import os
 import shlex
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from . import fatal
 from .base import EXIT_OK, Commands, UsageError
@@ -59,6 +61,14 @@ def register(command: Commands) -> None:
         metavar="BYTES",
         help="largest request body, e.g. 1048576, 512k, 8M (default: 1M)",
     )
+    p.add_argument(
+        "--request-log",
+        metavar="FILE",
+        default="-",
+        help="one JSON line per request (request id, method, route, status, duration_ms, "
+        "brain, token name; never bodies or secrets): '-' standard error (default), a file "
+        "(appended) or 'off'",
+    )
 
     p = command(
         "ui",
@@ -89,7 +99,7 @@ def cmd_mcp(args: argparse.Namespace) -> int:
     from engine.store import default_location
 
     fatal.install(str(args.store or default_location()))
-    serve(args.store, args.brain)
+    serve(args.store, args.brain, args.remote, args.token)
     return EXIT_OK
 
 
@@ -104,7 +114,12 @@ def mcp_config(args: argparse.Namespace) -> dict[str, Any]:
         server_args += ["--brain", args.brain]
     where = args.store or default_location()
     home = where if is_url(where) else str(Path(where).expanduser().absolute())
-    entry = {"command": command, "args": server_args, "env": {"NMEM_HOME": home}}
+    env = {"NMEM_HOME": home}
+    if args.remote:  # a served brain; its replica under NMEM_HOME
+        server_args += ["--remote", args.remote]
+        if args.token:
+            env["NMEM_TOKEN"] = args.token  # in the client's config, not on a command line
+    entry = {"command": command, "args": server_args, "env": env}
     return {"mcpServers": {args.name: entry}}
 
 
@@ -181,12 +196,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "Ctrl-C to stop\n"
         )
 
-    try:
-        serve(args.store, host=args.host, port=args.port, tokens=args.tokens,
-              max_body_bytes=args.max_body, ready=ready)  # fmt: skip
-    except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down cleanly and closed the store
-        sys.stderr.write("nmem serve: stopped\n")
+    with _request_log(args.request_log) as request_log:
+        try:
+            serve(args.store, host=args.host, port=args.port, tokens=args.tokens,
+                  max_body_bytes=args.max_body, request_log=request_log,
+                  ready=ready)  # fmt: skip
+        except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down cleanly and closed the store
+            sys.stderr.write("nmem serve: stopped\n")
     return EXIT_OK
+
+
+@contextmanager
+def _request_log(where: str) -> Iterator[TextIO | None]:
+    """The stream of `--request-log`: standard error, a file opened for appending, or none."""
+    if where == "off":
+        yield None
+    elif where == "-":
+        yield sys.stderr
+    else:
+        try:
+            stream = Path(where).expanduser().open("a", encoding="utf-8", buffering=1)
+        except OSError as exc:
+            raise UsageError(f"cannot open --request-log {where}: {exc.strerror or exc}") from None
+        with stream:
+            yield stream
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

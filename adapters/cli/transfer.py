@@ -13,7 +13,16 @@ from typing import IO, Any
 
 from engine.exporters import FORMATS
 
-from .base import EXIT_OK, Commands, UsageError, add_at, open_brain, open_store, view_of
+from .base import (
+    EXIT_OK,
+    Commands,
+    UsageError,
+    add_at,
+    brain_session,
+    open_brain,
+    open_store,
+    view_of,
+)
 
 
 def register(command: Commands) -> None:
@@ -139,8 +148,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if to_file and not Path(args.output).parent.is_dir():
         raise UsageError(f"cannot write {args.output}: no such directory")
     summary: dict[str, Any] = {}
-    with open_store(args) as store:
-        brain = open_brain(store, args)
+    with brain_session(args) as brain:
         view = view_of(brain, args.at)
         with Progress("exporting") as bar, _output(args.output) as out:
             name = Path(args.output).stem if to_file else None

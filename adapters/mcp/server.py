@@ -66,9 +66,17 @@ class Engine:
     and a store problem becomes a tool error, not a dead server), used one call at a time;
     plus what lives as long as the server: pending confirmations, the auto-capture switch."""
 
-    def __init__(self, store: str | None = None, brain: str | None = None) -> None:
+    def __init__(
+        self,
+        store: str | None = None,
+        brain: str | None = None,
+        remote: str | None = None,
+        token: str | None = None,
+    ) -> None:
         self.store_path = store
         self.brain_name = brain
+        self.remote = remote  # a served brain: reads from a local replica (adapters/remote.py)
+        self.token = token
         self.confirmations = Confirmations()
         self.auto_capture = True
         self._store: Store | None = None
@@ -76,6 +84,14 @@ class Engine:
         self._limiter: anyio.CapacityLimiter | None = None
 
     def _open(self) -> Brain:
+        if self._brain is None and self.remote is not None:
+            from adapters.remote import connect
+
+            remote = connect(self.remote, self.token, self.brain_name, self.store_path,
+                             source=SOURCE, follow=True)  # fmt: skip
+            self._store, self._brain = remote.store, remote
+            log.info("serving brain %r of %s (replica %s)", remote.name, self.remote,
+                     remote.store.location)  # fmt: skip
         if self._brain is None:
             from engine import Store
 
@@ -118,9 +134,12 @@ class Engine:
             raise ToolError(one_line(f"cannot use the store: {exc}")) from exc
 
     def close(self) -> None:
-        """Write what recall reinforced but has not written yet, checkpoint, release the store."""
-        store, self._store, self._brain = self._store, None, None
-        if store is not None:
+        """Write what recall reinforced but has not written yet, checkpoint, release the store
+        (a remote brain: stop following, close the replica)."""
+        brain, store, self._store, self._brain = self._brain, self._store, None, None
+        if self.remote is not None and brain is not None:
+            brain.close()
+        elif store is not None:
             store.close()
 
 
@@ -349,15 +368,21 @@ def tidy(schema: dict[str, Any]) -> dict[str, Any]:
 # -- running ------------------------------------------------------------------------------------
 
 
-def serve(store: str | None = None, brain: str | None = None) -> None:
+def serve(
+    store: str | None = None,
+    brain: str | None = None,
+    remote: str | None = None,
+    token: str | None = None,
+) -> None:
     """Serve MCP on stdin/stdout until the client closes stdin. The store opens at the first
-    tool call; a bad brain name is refused before serving."""
+    tool call; a bad brain name is refused before serving. `remote`: the URL of `nmem serve`
+    whose brain to use (`store`: where its replica lives)."""
     from engine.store import check_brain_name
 
     if brain is not None:
         check_brain_name(brain)
     _log_to_stderr()
-    engine = Engine(store, brain)
+    engine = Engine(store, brain, remote, token)
     server = build_server(engine)
     try:
         anyio.run(server.run_stdio_async)
@@ -387,9 +412,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--store", metavar="PATH", help="store directory (default: $NMEM_HOME)")
     parser.add_argument("--brain", "-b", metavar="NAME", help="brain (default: current)")
+    parser.add_argument("--remote", metavar="URL", help="a brain served by 'nmem serve' at URL")
+    parser.add_argument("--token", metavar="TOKEN", help="its bearer token ($NMEM_TOKEN)")
     args = parser.parse_args(argv)
     try:
-        serve(args.store, args.brain)
+        serve(args.store, args.brain, args.remote, args.token)
     except KeyboardInterrupt:
         return 130
     return 0

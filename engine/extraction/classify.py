@@ -134,13 +134,15 @@ _INTENT_RULES: Final[tuple[tuple[Intent, frozenset[str]], ...]] = (
 # what a question asks for by type: "what are my open todos", "which decisions", "what broke"
 _TYPE_INTENTS: Final[tuple[tuple[MemoryType, frozenset[str]], ...]] = (
     (MemoryType.TODO, _phrases("todo|todos|to-do|to-dos|tasks|task list|action items|"
-                               "open items|cần làm")),
+                               "open items|still have|still need|left to|next steps|cần làm")),
     (MemoryType.DECISION, _phrases("decisions|we decide|i decide|was decided|we decided|"
                                    "quyết định")),
     (MemoryType.ERROR, _phrases("errors|bugs|incidents|outages|failures|crashes|broke|"
-                                "went wrong|go wrong|goes wrong|failed|lỗi|sự cố")),
+                                "went wrong|go wrong|goes wrong|failed|went down|problems|"
+                                "issues|lỗi|sự cố")),
     (MemoryType.PREFERENCE, _phrases("preferences")),
-    (MemoryType.INSIGHT, _phrases("insights|lessons|learnings|lessons learned")),
+    (MemoryType.INSIGHT, _phrases("insights|lessons|learnings|lessons learned|we learn|"
+                                  "we learned|i learned")),
     (MemoryType.INSTRUCTION, _phrases("instructions|rules|guidelines")),
     (MemoryType.WORKFLOW, _phrases("workflows|procedures|runbooks|runbook")),
 )  # fmt: skip

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
 
-__all__ = ["TimeHint", "extract_time_hints", "parse_moment", "parse_period"]
+__all__ = ["TimeHint", "extract_time_hints", "parse_moment", "parse_period", "yearless"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,6 +507,47 @@ def _nth_week(first: date, n: int, weekend: bool) -> tuple[date, date]:
     return start, min(start + timedelta(days=7), after)
 
 
+_PARTS_OF_MONTH: Final = {"early": (1, 11), "beginning": (1, 11), "start": (1, 11),
+                           "mid": (11, 21), "middle": (11, 21), "late": (21, 32),
+                           "end": (21, 32)}  # fmt: skip
+
+
+def _part_of_month(m: re.Match[str], r: _Ref) -> _Interval:
+    """ "early August 2023", "mid-March", "the end of May": a third of the month (days 1-10,
+    11-20, 21 to its end)."""
+    month, year = _month(m, "mo", r), m.group("y")
+    first = date(int(year), month, 1) if year else _yearless(r, month, months=1)
+    lo, hi = _PARTS_OF_MONTH[m.group("part")]
+    after = _add_months(first, 1)
+    end = after if hi > 28 else first.replace(day=hi)
+    return r.at(first.replace(day=lo)), r.at(end), "range", False
+
+
+_SEASONS: Final = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
+
+
+def _season(m: re.Match[str], r: _Ref) -> _Interval | None:
+    """ "the summer of 2023", "in the spring", "last winter": three months, northern
+    meteorological seasons (winter 2023 is December 2022 to February 2023). A bare season
+    word ("the summer hackathon") is no time."""
+    start_month, year, which = _SEASONS[m.group("s")], m.group("y"), m.group("w")
+    if year is None and which is None and m.group("pre") is None:
+        return None
+    if year is not None:
+        first = date(int(year) - (start_month == 12), start_month, 1)
+    elif which is None:
+        first = _yearless(r, start_month, months=3)
+    else:
+        starts = [date(y, start_month, 1) for y in range(r.today.year - 2, r.today.year + 2)]
+        if which == "last":  # the latest one over
+            first = max(d for d in starts if _add_months(d, 3) <= r.today)
+        elif which == "next":
+            first = min(d for d in starts if d > r.today)
+        else:
+            first = min(starts, key=lambda d: abs((d + timedelta(days=45) - r.today).days))
+    return r.at(first), r.at(_add_months(first, 3)), "range", False
+
+
 def _bare_month(m: re.Match[str], r: _Ref) -> _Interval:
     """ "in March", "during August": the whole month, in the year the orientation picks."""
     first = _yearless(r, _month(m, "mo", r), months=1)
@@ -640,6 +681,27 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
         _day_range,
     ),
     (
+        _MONTH_TRIGGERS,
+        rf"(?:(?:between|from)\s+)?(?P<ma>{_MONTH})\s+(?P<da>[0-9][0-9]?)(?:st|nd|rd|th)?"
+        rf"\s*(?:-|–|\s(?:and|to|until|till|through)\s)\s*(?P<mb>{_MONTH})\s+"
+        rf"(?P<db>[0-9][0-9]?)(?:st|nd|rd|th)?(?:,?\s+(?P<y>{_YEAR}))?",
+        _day_range,
+    ),
+    (
+        ("early", "mid", "late", "beginning", "start", "end"),
+        rf"(?:(?:in|during|by|since|throughout|of|at)\s+)?(?:the\s+)?"
+        rf"(?P<part>early|mid|late|(?:beginning|middle|start|end)(?=\s+of))(?:\s+of)?[\s-]+"
+        rf"(?P<mo>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?",
+        _part_of_month,
+    ),
+    (
+        tuple(_SEASONS),
+        rf"(?:(?P<pre>in|during|over|throughout|since)\s+)?(?:the\s+)?"
+        rf"(?:(?P<w>last|this|next)\s+)?(?P<s>spring|summer|autumn|fall|winter)"
+        rf"(?:\s+(?:of\s+)?(?P<y>{_YEAR}))?",
+        _season,
+    ),
+    (
         _SPACED_MONTHS,
         rf"(?:between|from)\s+(?P<ma>{_MONTH})\s+(?:and|to|until|till|through)\s+"
         rf"(?P<mb>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?",
@@ -653,7 +715,7 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
     ),
     (
         _SPACED_MONTHS,
-        rf"(?:in|during|since|throughout|of)\s+(?:early\s+|mid\s+|late\s+)?(?P<mo>{_MONTH})"
+        rf"(?:in|during|since|throughout|of)\s+(?P<mo>{_MONTH})"
         r"(?!\s*[0-9])",
         _bare_month,
     ),
@@ -868,6 +930,21 @@ def extract_time_hints(text: str, ref: datetime, *, prefer: str = "nearest") -> 
         s, e = (offsets[i], offsets[j]) if offsets is not None else (i, j)
         hints.append(TimeHint(text[s:e], start, end, granularity, fuzzy, (s, e)))
     return hints
+
+
+_NAMED: Final = re.compile(rf"(?<!\w)(?:{_MONTH}|{'|'.join(_SEASONS)})(?!\w)")
+_YEAR_IN: Final = re.compile(rf"(?<![0-9])(?:{_YEAR})(?![0-9])")
+_RELATIVE_SEASON: Final = re.compile(rf"(?:last|this|next)\s+(?:{'|'.join(_SEASONS)})")
+
+
+def yearless(hint: TimeHint) -> bool:
+    """Whether a hint names a period of the calendar without saying which year ("the first
+    weekend of August", "in March"; not "last summer" nor "March 2023"): the year it got is
+    the orientation's guess."""
+    low = hint.text.lower()
+    if _YEAR_IN.search(low) or _RELATIVE_SEASON.search(low):
+        return False
+    return _NAMED.search(low) is not None
 
 
 def parse_period(
