@@ -91,7 +91,7 @@ class Brain(BrainView):
 
     def _view(self) -> View:
         p = self._refreshed()
-        return p.view(p.seq, self.store.now())
+        return p.view(p.seq, _now(p, self.store.now()))
 
     def _feed_end(self) -> int | None:
         return None  # the live brain's feed runs to the last committed event
@@ -937,7 +937,7 @@ class Brain(BrainView):
         """The brain as it was at `when`: a seq number, a datetime, ISO text or "3 days ago"."""
         with self._lock:
             p = self._refreshed()
-            now = self.store.now()
+            now = _now(p, self.store.now())
             if isinstance(when, bool):
                 raise InputError(f"cannot read {when!r} as a time")
             if isinstance(when, str) and when.strip().isdigit():
@@ -952,6 +952,13 @@ class Brain(BrainView):
             if moment > now:
                 raise InputError(f"{from_us(moment).isoformat()} is in the future")
             return BrainView(self, p.seq_at(moment), moment)
+
+
+def _now(p: Projection, clock: int) -> int:
+    """The time of a view of the whole brain: the clock, or the recorded time of the last
+    event if that is later (a batch's events are recorded a microsecond apart, so they can
+    run ahead of the clock), so that the view at that time is this view again."""
+    return max(clock, p.time_of(p.seq))
 
 
 def _require(p: Projection, fiber: int, *, not_erased: bool) -> None:

@@ -19,7 +19,6 @@ from .base import (
     UsageError,
     add_at,
     brain_session,
-    open_brain,
     open_store,
     view_of,
 )
