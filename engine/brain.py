@@ -21,7 +21,7 @@ import msgspec
 from . import checkpoint, importing, lifecycle, screening
 from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
-from .clock import DAY_US, from_us
+from .clock import days_us, from_us
 from .encoder import Batch, Prepared, decide_encode, prepare
 from .errors import InputError, IntegrityError, NotFoundError, SensitiveContentError
 from .fold import apply_all
@@ -625,9 +625,7 @@ class Brain(BrainView):
             project = _project(p, name)
             if project.end is None:
                 raise InputError(f"project {project.name!r} is ongoing: it has no end to extend")
-            if days <= 0:
-                raise InputError(f"extend by a positive number of days, got {days}")
-            changed = msgspec.structs.replace(project, end=project.end + int(days * DAY_US))
+            changed = msgspec.structs.replace(project, end=project.end + days_us(days, "extension"))
             self._append(w, p, ev.ProjectChanged(changed))
             return changed
 

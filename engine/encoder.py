@@ -17,7 +17,7 @@ from functools import lru_cache
 from . import events as ev
 from . import screening
 from .api import MemoryInput
-from .clock import DAY_US, aware, from_us, to_us
+from .clock import DAY_US, aware, days_us, from_us, to_us
 from .errors import InputError
 from .extraction import tokens
 from .extraction.classify import TYPE_LABELS, detect_memory_type
@@ -324,6 +324,5 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
 def _expiry_days(days: float | None, kind: MemoryType) -> float | None:
     if days is None:
         return DEFAULT_EXPIRY_DAYS[kind]
-    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days < 36_500:
-        raise InputError(f"expiry must be a positive number of days, got {days!r}")
-    return float(days)
+    days_us(days, "expiry")
+    return float(days)  # checked by days_us

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
-from .clock import DAY_US, from_us
+from .clock import days_us, from_us
 from .decay import retention
 from .encoder import Batch, link_terms, screen, validate_tags, validate_text
 from .errors import InputError
@@ -89,10 +89,8 @@ def decide_retype(
     new_tags = view.tags(fiber) if tags is None else validate_tags(tags)
     if expires_in_days is None:
         expires = None if current_expiry == NO_EXPIRY else current_expiry
-    elif expires_in_days <= 0:
-        raise InputError(f"expiry must be a positive number of days, got {expires_in_days}")
     else:
-        expires = now + int(expires_in_days * DAY_US)
+        expires = now + days_us(expires_in_days, "expiry")
     project_id: str | None
     if project is False or project is True:
         project_id = None if current_project < 0 else p.project_ids[current_project]
@@ -321,15 +319,18 @@ def new_project(
     clean = name.strip()
     if not clean or len(clean) > 100:
         raise InputError("a project name has 1-100 characters")
-    if duration_days is not None and duration_days <= 0:
-        raise InputError(f"duration must be a positive number of days, got {duration_days}")
+    duration = None if duration_days is None else days_us(duration_days, "duration")
+    if isinstance(priority_, bool) or not isinstance(priority_, int | float):
+        raise InputError(f"a project's priority must be a number, got {priority_!r}")
+    if not 0 <= priority_ <= 1e6:  # NaN too
+        raise InputError(f"a project's priority must be 0 or more, got {priority_!r}")
     start_us = int(start.timestamp() * 1_000_000)
     return ev.Project(
         id=project_id,
         name=clean,
         description=description,
         start=start_us,
-        end=None if duration_days is None else start_us + int(duration_days * DAY_US),
+        end=None if duration is None else start_us + duration,
         tags=validate_tags(tags),
         priority=float(priority_),
     )

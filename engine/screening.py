@@ -74,10 +74,21 @@ def _refused(found: str, field: str, how: str) -> SensitiveContentError:
 
 
 def event(body: msgspec.Struct, cid: str | None, policy: str) -> tuple[Any, str | None]:
-    """(`body`, `cid`) screened: the same objects when nothing changed, else redacted copies."""
-    if check_policy(policy) == "allow":
-        return body, cid
-    return _struct(body, policy, ""), None if cid is None else name(cid, policy, "client id")
+    """(`body`, `cid`) screened: the same objects when nothing changed, else redacted copies.
+    Under every policy a string must be storable text (no lone surrogate)."""
+    check_policy(policy)
+    if cid is not None:
+        cid = name(_storable(cid, "client id"), policy, "client id")
+    return _struct(body, policy, ""), cid
+
+
+def _storable(value: str, field: str) -> str:
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError(f"{field}: not valid text (it holds a lone surrogate)") from None
+    return value
 
 
 def _struct(obj: msgspec.Struct, policy: str, where: str) -> Any:
@@ -92,6 +103,7 @@ def _struct(obj: msgspec.Struct, policy: str, where: str) -> Any:
 
 def _value(value: Any, policy: str, where: str, is_name: bool) -> Any:
     if isinstance(value, str):
+        _storable(value, where)
         new = name(value, policy, where) if is_name else text(value, policy, where)
         return value if new == value else new
     if isinstance(value, msgspec.Struct):

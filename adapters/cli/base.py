@@ -68,8 +68,14 @@ def open_store(args: argparse.Namespace) -> Store:
             f"nmem {command} works on a local store, not with --remote (which serves "
             "reads and writes of memories, projects, config, stats, diff and export)"
         )
+    from engine.logstore import is_url
+    from engine.store import default_location
+
+    early = str(args.store or default_location())
+    if not is_url(early):  # opening a mapped LMDB file reads its pages too
+        fatal.install(early)
     store = Store(args.store)
-    fatal.install(store.location)
+    fatal.install(store.location)  # a URL's location names no password
     bar = Progress("replaying the log")
     if bar.tty:
 
