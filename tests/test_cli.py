@@ -89,13 +89,14 @@ def test_remember_reads_standard_input(tmp_path: Path) -> None:
         (("recall", "x", "--depth", "9"), "invalid choice"),
         (("recall", "x", "--at", "next century"), "cannot read"),
         (("history", "ab"), "too short"),
-        (("frobnicate",), "invalid choice"),
+        (("frobnicate",), "unknown command 'frobnicate'"),
         (("recall",), "required"),
     ],
 )
 def test_user_mistakes_are_one_line_and_exit_2(
     tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
+    assert nmem(tmp_path, "remember", "a first memory").returncode == 0  # reads need a brain
     done = nmem(tmp_path, *args)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert message in done.stderr
@@ -178,7 +179,7 @@ def test_lifecycle_commands_end_to_end(tmp_path: Path) -> None:
     assert nmem(tmp_path, "brain", "delete", "scratch").returncode == 2  # needs --force
     assert j("brain", "delete", "scratch", "--force")["deleted"] == "scratch"
 
-    erased = j("forget", todo["id"], "--hard")
+    erased = j("forget", todo["id"], "--hard", "--force")
     assert erased["event"] == "memory_erased"
     assert j("show", todo["id"])["status"] == "erased"
     assert j("compact")["bytes_after"] > 0

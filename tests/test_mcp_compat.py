@@ -10,6 +10,7 @@ the same calls are replayed against `nmem mcp`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from mcp_client import fails, ok, server, server_log
+from services import need
 
 from adapters.mcp.compat import NOT_SERVED, NOT_SERVED_IN_BATCH_ITEMS, SHAPING_ARGUMENTS
 
@@ -24,7 +26,7 @@ COMPAT = Path(__file__).resolve().parents[1] / "tools" / "compat"
 if str(COMPAT) not in sys.path:
     sys.path.insert(0, str(COMPAT))
 
-from peer_mcp import json_type  # noqa: E402  (the recorder's own notion of a JSON type)
+from peer_mcp import json_type, record  # noqa: E402  (the recorder itself)
 
 pytestmark = pytest.mark.anyio
 
@@ -103,6 +105,19 @@ def test_the_recording_is_the_original_4_63_with_its_63_tools() -> None:
         "nmem_recap",
         "nmem_situation",
     } == DEFAULT_TIER
+
+
+async def test_the_recording_is_what_the_original_serves() -> None:
+    """The recording (and so the README's mapping, checked against it below) is still true of
+    the original itself: its MCP server, listed and called now through the SDK client, has
+    the same 63 tools, arguments and answer shapes."""
+    server_exe = Path(os.environ.get("NMEM_PEER_VENV", "/work/peer-venv")) / "bin" / "nmem-mcp"
+    if not server_exe.exists():
+        need("neural-memory 4.63.0 with mcp", f"no {server_exe} (set NMEM_PEER_VENV)")
+    live = await record(str(server_exe))
+    assert live["server"] == ORIGINAL["server"]
+    assert live["tools"] == ORIGINAL["tools"]
+    assert live["answers"] == ORIGINAL["answers"]
 
 
 async def test_every_argument_of_the_original_works_or_is_refused_with_a_reason(

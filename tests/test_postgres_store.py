@@ -197,7 +197,7 @@ def test_the_cli_on_a_postgres_store(url: str) -> None:
     found = cli(url, "recall", "which database do payments use?", "--json")
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["memories"][0]["id"] == memory_id
-    assert cli(url, "forget", memory_id[:8], "--hard").returncode == 0
+    assert cli(url, "forget", memory_id[:8], "--hard", "--force").returncode == 0
     history = cli(url, "history", memory_id[:8], "--json")
     assert [e["type"] for e in json.loads(history.stdout)["events"]][-1] == "memory_erased"
     compact = cli(url, "compact", "--json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
@@ -21,7 +22,70 @@ class UsageError(Exception):
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
+        raise UsageError(f"{_suggest(message)} (see '{self.prog} --help')")
+
+
+def _suggest(message: str) -> str:
+    """argparse's "invalid choice" message with the nearest choice named ("did you mean
+    'stats'?"); a command typo gets that instead of the list of every command."""
+    import difflib
+    import re
+
+    found = re.match(r"argument (\S+): invalid choice: '(.*)' \(choose from (.*)\)$", message)
+    if found is None:
+        return message
+    name, given, listed = found.groups()
+    choices = re.findall(r"'([^']*)'", listed)
+    close = difflib.get_close_matches(given, choices, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    if name == "COMMAND":
+        return f"unknown command {given!r}{hint}"
+    return message + hint
+
+
+def add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """--store, --brain, --json, --remote and --token: accepted before the command (nmem
+    --brain work stats) and after it. The command's copies leave unset what the user did not
+    give (SUPPRESS), so a value given before the command is not overwritten by its default."""
+    unset: Any = argparse.SUPPRESS if suppress else None
+    p.add_argument(
+        "--store",
+        metavar="PATH|URL",
+        default=unset,
+        help="store directory or postgresql:// URL (default: $NMEM_HOME or ~/.neuralmemory)",
+    )
+    p.add_argument("--brain", "-b", metavar="NAME", default=unset,
+                   help="brain to use (default: current)")  # fmt: skip
+    p.add_argument("--json", "-j", action="store_true",
+                   default=argparse.SUPPRESS if suppress else False, help="print JSON")  # fmt: skip
+    p.add_argument(
+        "--remote",
+        metavar="URL",
+        default=unset,
+        help="use a brain served by 'nmem serve' at URL: reads from a local replica (in "
+        "--store, default $NMEM_HOME/replicas/HOST_PORT), writes on the server",
+    )
+    p.add_argument("--token", metavar="TOKEN", default=unset,
+                   help="bearer token for --remote (default: $NMEM_TOKEN)")  # fmt: skip
+
+
+class Version(argparse.Action):
+    """`nmem --version` / `-V`: the installed version, looked up only when asked (the
+    metadata lookup costs more than parsing)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        import platform
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            mine = version("neuralmemory")
+        except PackageNotFoundError:  # pragma: no cover - a source tree without metadata
+            mine = "unknown"
+        print(f"nmem {mine} (NeuralMemory; Python {platform.python_version()})")
+        parser.exit()
 
 
 class Commands:
@@ -43,7 +107,7 @@ class Commands:
             epilog=example,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.set_defaults(handler=handler)
+        p.set_defaults(handler=handler, command_prog=p.prog)
         return p
 
     def group(self, name: str, help_text: str) -> Commands:
@@ -53,10 +117,14 @@ class Commands:
         return Commands(sub, self._common)
 
 
-def open_store(args: argparse.Namespace) -> Store:
+def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     """The store of `--store` (default $NMEM_HOME or ~/.neuralmemory); on a terminal, opening
-    a brain with a long stretch of log to fold shows a progress bar."""
-    from engine import Store
+    a brain with a long stretch of log to fold shows a progress bar. Only a command that may
+    start a brain (remember, import, brain create...) passes `create`: any other creates
+    nothing, and a store or brain that does not exist is a NotFoundError naming the nearest
+    brain."""
+    from engine import NotFoundError, Store
+    from engine.store import default_location
 
     from . import fatal
     from .progress import Progress
@@ -69,12 +137,15 @@ def open_store(args: argparse.Namespace) -> Store:
             "reads and writes of memories, projects, config, stats, diff and export)"
         )
     from engine.logstore import is_url
-    from engine.store import default_location
 
     early = str(args.store or default_location())
     if not is_url(early):  # opening a mapped LMDB file reads its pages too
         fatal.install(early)
-    store = Store(args.store)
+    try:
+        store = Store(args.store, create=create)
+    except NotFoundError:
+        where = args.store or default_location()
+        raise unknown_brain(args.brain or "default", [], str(where)) from None
     fatal.install(store.location)  # a URL's location names no password
     bar = Progress("replaying the log")
     if bar.tty:
@@ -89,15 +160,76 @@ def open_store(args: argparse.Namespace) -> Store:
 
 
 def open_brain(store: Store, args: argparse.Namespace) -> Brain:
-    return store.brain(args.brain)
+    """The brain of `--brain` (default: the current one); a store opened for a read does not
+    create it."""
+    from engine import NotFoundError
+
+    try:
+        return store.brain(args.brain)
+    except NotFoundError:
+        if store.create:
+            raise
+        name = args.brain or store.current
+        raise unknown_brain(name, sorted(store.brain_names()), store.location) from None
+
+
+def unknown_brain(name: str, names: list[str], location: str) -> Exception:
+    """The error of a read of a brain that does not exist: which brains do, and the nearest
+    name when one is close (a typo)."""
+    import difflib
+
+    from engine import NotFoundError
+
+    if not names:
+        return NotFoundError(f"unknown brain {name!r}: nothing is stored at {location} yet "
+                             "('nmem remember' creates it)")  # fmt: skip
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return NotFoundError(f"unknown brain {name!r}{hint} (brains: {', '.join(names)}; pick one "
+                         "with --brain NAME or 'nmem brain use NAME')")  # fmt: skip
+
+
+def read_text(source: str) -> str:
+    """The text of a file, or of standard input for '-', as UTF-8 (a leading BOM dropped).
+    Bytes that are not UTF-8 text are one usage error saying where, and nothing is stored."""
+    import sys
+
+    where = "standard input" if source == "-" else source
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {where}: {exc.strerror or exc}") from None
+    if b"\0" in data:
+        raise UsageError(f"{where} looks like binary data (a NUL byte at offset "
+                         f"{data.index(0)}), not text")  # fmt: skip
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): "
+            "convert it first, e.g. with 'iconv -f latin1 -t utf-8'"
+        ) from None
+
+
+def not_utf8(value: str) -> str | None:
+    """Why a command-line string is not text: Python hands over the bytes of an argument that
+    is not UTF-8 as lone surrogates, which no store can hold."""
+    for i, ch in enumerate(value):
+        if "\udc80" <= ch <= "\udcff":
+            shown = value.encode("utf-8", "surrogateescape")[:40]
+            return f"byte 0x{ord(ch) - 0xDC00:02x} at offset {i} of {shown!r}"
+        if "\ud800" <= ch <= "\udfff":
+            return f"a lone surrogate U+{ord(ch):04X} at offset {i}"
+    return None
 
 
 @contextmanager
-def brain_session(args: argparse.Namespace) -> Iterator[Brain]:
-    """The brain a command works on: `--brain` of the local store, or with `--remote` a
-    served brain (reads from its local replica, writes on the server: adapters/remote.py)."""
+def brain_session(args: argparse.Namespace, *, create: bool = False) -> Iterator[Brain]:
+    """The brain a command works on: `--brain` of the local store (created only with
+    `create`, as in open_store), or with `--remote` a served brain (reads from its local
+    replica, writes on the server: adapters/remote.py)."""
     if not args.remote:
-        with open_store(args) as store:
+        with open_store(args, create=create) as store:
             yield open_brain(store, args)
         return
     from adapters.remote import connect

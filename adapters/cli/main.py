@@ -10,37 +10,37 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from . import completion, maintenance, memories, organize, semantic, serve, transfer
-from .base import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, Commands, Parser, UsageError
+from . import completion, maintenance, memories, organize, semantic, serve, transfer, views
+from .base import (
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USAGE,
+    Commands,
+    Parser,
+    UsageError,
+    Version,
+    add_common,
+    not_utf8,
+)
 
-COMMAND_MODULES = (memories, maintenance, organize, serve, semantic, completion, transfer)
+COMMAND_MODULES = (memories, views, maintenance, organize, serve, semantic, completion, transfer)
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = Parser(add_help=False)
-    common.add_argument(
-        "--store",
-        metavar="PATH|URL",
-        help="store directory or postgresql:// URL (default: $NMEM_HOME or ~/.neuralmemory)",
-    )
-    common.add_argument("--brain", "-b", metavar="NAME", help="brain to use (default: current)")
-    common.add_argument("--json", "-j", action="store_true", help="print JSON")
-    common.add_argument(
-        "--remote",
-        metavar="URL",
-        help="use a brain served by 'nmem serve' at URL: reads from a local replica (in "
-        "--store, default $NMEM_HOME/replicas/HOST_PORT), writes on the server",
-    )
-    common.add_argument(
-        "--token", metavar="TOKEN", help="bearer token for --remote (default: $NMEM_TOKEN)"
-    )
+    add_common(common, suppress=True)
 
     parser = Parser(
         prog="nmem",
         description="NeuralMemory: an event-sourced graph memory for AI agents.",
+        epilog="Global options (--store, --brain, --json) go before or after the command; "
+        "'nmem COMMAND --help' shows a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", "-V", action=Version, help="print the version and exit")
+    add_common(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
@@ -50,11 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The command line, with an unknown option pointing at the command's own help and an
+    argument that is not UTF-8 text refused before it reaches a store."""
+    args, extra = build_parser().parse_known_args(argv)
+    if extra:
+        raise UsageError(f"unrecognized arguments: {' '.join(extra)} "
+                         f"(see '{args.command_prog} --help')")  # fmt: skip
+    for name, value in vars(args).items():
+        for item in value if isinstance(value, list) else [value]:
+            why = not_utf8(item) if isinstance(item, str) else None
+            if why is not None:
+                option = name.replace("_", "-")
+                raise UsageError(f"{option}: not UTF-8 text ({why}): check the terminal's "
+                                 "or the script's encoding")  # fmt: skip
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from engine.errors import DatabaseError, Error, InputError, NotFoundError, TargetError
 
+    _text_streams()
     try:
-        args = build_parser().parse_args(argv)
+        args = parse(argv)
         code: int = args.handler(args)
         return code
     except UsageError as exc:
@@ -73,6 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("interrupted", 130)
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _text_streams() -> None:
+    """A terminal or pipe whose encoding cannot show a character gets an escape for it
+    (caf\\xe9) instead of a UnicodeEncodeError; JSON output then escapes it as JSON does."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure: Any = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _fail(message: str, code: int) -> int:

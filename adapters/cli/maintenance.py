@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from .base import (
@@ -14,6 +13,7 @@ from .base import (
     add_at,
     brain_session,
     open_store,
+    read_text,
     view_of,
 )
 
@@ -72,6 +72,9 @@ def register(command: Commands) -> None:
     p.add_argument("--to", dest="until", metavar="WHEN", help="seq, ISO time or phrase "
                    "(default: now)")  # fmt: skip
     p.add_argument("--top", type=int, default=10, help="weight changes to show (default 10)")
+    p.add_argument("--per-group", type=int, default=5, metavar="N",
+                   help="memories shown per group, with their text (default 5; the counts "
+                   "are complete)")  # fmt: skip
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -112,7 +115,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     from .output import emit_json, say
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = read_text("-") if args.text == "-" else args.text
     findings = scan(text)
     if args.json:
         emit_json({
@@ -173,24 +176,53 @@ def cmd_compact(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .output import emit_json, say
+    from adapters.describe import diff_memories
+
+    from .output import dim, emit_json, say
 
     if args.top < 0:
         raise UsageError("--top must not be negative")
+    if args.per_group < 0:
+        raise UsageError("--per-group must not be negative")
     with brain_session(args) as brain:
         since = brain.at(args.since)
         until = brain if args.until in (None, "now") else brain.at(args.until)
         diff: dict[str, Any] = until.diff(since, top=args.top)
+        groups = diff_memories(until, diff, args.per_group)
+        texts = {m["id"]: m["text"] for g in groups.values() for m in g["memories"]}
+        for move in diff["weights"]:
+            if move["memory"] not in texts:
+                texts[move["memory"]] = _text_or_none(until, move["memory"])
     if args.json:
-        emit_json(diff)
+        emit_json({**diff, "memories": groups})
         return EXIT_OK
     say(f"From event #{diff['from']['seq']} ({diff['from']['at']}) "
         f"to #{diff['to']['seq']} ({diff['to']['at']}):")  # fmt: skip
-    for key in ("added", "changed", "forgotten", "restored", "erased", "expired", "pinned",
-                "unpinned"):  # fmt: skip
-        if diff[key]:
-            say(f"  {key:<9} {len(diff[key]):>4}: " + ", ".join(i[:8] for i in diff[key][:12]))
+    if not any(g["count"] for g in groups.values()) and not diff["weights"]:
+        say("  nothing changed")
+    for key, group in groups.items():
+        if not group["count"]:
+            continue
+        say(f"  {key} ({group['count']}):")
+        for m in group["memories"]:
+            say(f"    {dim(m['id'][:8])} {_shown(m['text'])}")
+        if group["count"] > len(group["memories"]):
+            say(f"    ...and {group['count'] - len(group['memories'])} more")
+    if diff["weights"]:
+        say(f"  links whose weight moved most ({len(diff['weights'])}):")
     for move in diff["weights"]:
-        say(f"  weight {move['before']:.3f} -> {move['after']:.3f}  "
-            f"{move['memory'][:8]} -> {move['to']}")  # fmt: skip
+        say(f"    {move['before']:.3f} -> {move['after']:.3f}  {dim(move['memory'][:8])} "
+            f"{_shown(texts[move['memory']], 40)} -> {move['to']}")  # fmt: skip
     return EXIT_OK
+
+
+def _text_or_none(view: Any, memory_id: str) -> str | None:
+    memory = view.get(memory_id)
+    return None if memory.status == "erased" else str(memory.text)
+
+
+def _shown(text: str | None, width: int = 100) -> str:
+    if text is None:
+        return "(erased: no text left)"
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."

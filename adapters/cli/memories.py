@@ -19,6 +19,7 @@ from .base import (
     expiry_days,
     moment,
     open_store,
+    read_text,
     view_of,
 )
 
@@ -32,9 +33,12 @@ def register(command: Commands) -> None:
         "Remember a text (a fact, decision, todo, ...). Sensitive content (keys, passwords, "
         "card numbers...) is refused unless --redact or --force.",
         cmd_remember,
-        'example: nmem remember "Alice moved payments to PostgreSQL 16" -t payments',
+        'example: nmem remember "Alice moved payments to PostgreSQL 16" -t payments\n'
+        '         nmem remember "Dana paged the on-call" --at "yesterday 3pm"   (event time)\n'
+        "         nmem remember --file note.txt   |   git log -1 --format=%B | nmem remember",
     )
-    p.add_argument("text", help="what to remember; '-' reads standard input")
+    p.add_argument("text", nargs="?",
+                   help="what to remember; '-' (or none, from a pipe) reads stdin")  # fmt: skip
     p.add_argument("--type", "-T", help="memory type (default: detected from the text)")
     _write_options(p, default_priority=5)
     p.set_defaults(kind=None)
@@ -45,7 +49,8 @@ def register(command: Commands) -> None:
         cmd_remember,
         'example: nmem todo "add retries to the webhook sender" -p 7',
     )
-    p.add_argument("text", help="the task; '-' reads standard input")
+    p.add_argument("text", nargs="?",
+                   help="the task; '-' (or none, from a pipe) reads stdin")  # fmt: skip
     _write_options(p, default_priority=5)
     p.set_defaults(kind="todo", type=None)
 
@@ -62,7 +67,10 @@ def register(command: Commands) -> None:
                    help="how far activation spreads, 0-3 (default: from the question)")  # fmt: skip
     p.add_argument("--max-tokens", "-m", type=int, default=500,
                    help="token budget of the context (default 500)")  # fmt: skip
-    p.add_argument("--limit", "-n", type=int, default=10, help="memories to return (default 10)")
+    p.add_argument("--limit", "-n", "-l", type=int, default=10,
+                   help="memories to return (default 10)")  # fmt: skip
+    p.add_argument("--min-confidence", "-c", type=_fraction, default=0.0, metavar="0-1",
+                   help="below this confidence answer nothing (exit 1), not a guess")  # fmt: skip
     p.add_argument("--type", "-T", action="append", help="only these memory types")
     p.add_argument("--tag", "-t", action="append", help="only memories with all these tags")
     p.add_argument("--project", "-P", help="only memories of this project")
@@ -145,7 +153,10 @@ def register(command: Commands) -> None:
     )
     p.add_argument("memory_id", help="memory id or unique prefix")
     p.add_argument("--reason", default="", help="why (kept in the history)")
-    p.add_argument("--hard", action="store_true", help="erase for good: cannot be undone")
+    p.add_argument("--hard", action="store_true",
+                   help="erase for good: cannot be undone (asks on a terminal)")  # fmt: skip
+    p.add_argument("--force", "-f", action="store_true",
+                   help="with --hard: erase without asking (needed off a terminal)")  # fmt: skip
 
     for name, help_text, example in (
         ("restore", "Bring back a forgotten memory.", "example: nmem restore 3fa2c1d0"),
@@ -171,9 +182,11 @@ def _write_options(p: argparse.ArgumentParser, *, default_priority: int) -> None
     p.add_argument("--expires", "-e", metavar="WHEN",
                    help="expire then: DAYS from now, '3d', 'in 2 weeks' or a date (default: "
                    "per type: context 7 days, todo 30...)")  # fmt: skip
-    p.add_argument("--time", metavar="WHEN",
-                   help="when it happened: ISO time, 12/01/2026, 'yesterday 3pm' or '2 days "
+    p.add_argument("--time", "--timestamp", "--at", dest="time", metavar="WHEN",
+                   help="when it happened (event time; --timestamp and --at are the original "
+                   "NeuralMemory's names): ISO time, 12/01/2026, 'yesterday 3pm' or '2 days "
                    "ago' (default: now)")  # fmt: skip
+    p.add_argument("--file", metavar="FILE", help="read the text from a UTF-8 file")
     p.add_argument("--project", "-P", help="project name (see 'nmem project')")
     p.add_argument("--id", dest="cid", metavar="KEY",
                    help="idempotency key: the same key again stores nothing")  # fmt: skip
@@ -184,9 +197,38 @@ def _write_options(p: argparse.ArgumentParser, *, default_priority: int) -> None
                         help="store with the sensitive parts replaced by [REDACTED]")  # fmt: skip
 
 
-def _with_brain(args: argparse.Namespace, run: Callable[[Brain], int]) -> int:
-    with brain_session(args) as brain:
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text!r}")
+    return value
+
+
+def _with_brain(
+    args: argparse.Namespace, run: Callable[[Brain], int], *, create: bool = False
+) -> int:
+    """Run on the brain of the command line; only a command that stores a new memory creates
+    the store or the brain (`create`), any other on a brain that does not exist fails."""
+    with brain_session(args, create=create) as brain:
         return run(brain)
+
+
+def _text_of(args: argparse.Namespace) -> str:
+    """What to remember: the argument, standard input ('-', or no argument from a pipe), or
+    --file; bytes that are not UTF-8 are refused in one line."""
+    if args.file is not None:
+        if args.text is not None:
+            raise UsageError("give the text or --file, not both")
+        return read_text(args.file)
+    if args.text is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("nothing to remember: give the text, '-' for standard input, "
+                             "or --file FILE")  # fmt: skip
+        return read_text("-")
+    return read_text("-") if args.text == "-" else str(args.text)
 
 
 def cmd_remember(args: argparse.Namespace) -> int:
@@ -194,7 +236,7 @@ def cmd_remember(args: argparse.Namespace) -> int:
 
     from .output import emit_json, say
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = _text_of(args)
     item = MemoryInput(
         text=text,
         event_time=moment(args.time),
@@ -211,8 +253,9 @@ def cmd_remember(args: argparse.Namespace) -> int:
     def run(brain: Brain) -> int:
         done = brain.remember_many([item])[0]
         ahead = (item.event_time - brain.time).total_seconds() if item.event_time else 0
-        if ahead > 86_400:
-            sys.stderr.write(f"nmem: note: the event time is {ahead / 86_400:.0f} days ahead "
+        if ahead > 3600:  # "tonight" at 04:00 is still to come: say so
+            span = f"{ahead / 86_400:.0f} days" if ahead > 86_400 else f"{ahead / 3600:.0f} hours"
+            sys.stderr.write(f"nmem: note: the event time is {span} ahead "
                              "(--time says when it happened)\n")  # fmt: skip
         if args.json:
             emit_json({**done.to_dict(), "brain": brain.name})
@@ -224,7 +267,7 @@ def cmd_remember(args: argparse.Namespace) -> int:
                 f"{done.priority}{expiry}] in brain {brain.name!r}{note}")  # fmt: skip
         return EXIT_OK
 
-    return _with_brain(args, run)
+    return _with_brain(args, run, create=True)
 
 
 def cmd_recall(args: argparse.Namespace) -> int:
@@ -244,18 +287,26 @@ def cmd_recall(args: argparse.Namespace) -> int:
             since=args.since,
             until=args.until,
         )
+        unsure = bool(result.memories) and result.confidence < args.min_confidence
         if args.json:
-            emit_json({**result.to_dict(), "brain": brain.name})
+            answer = {**result.to_dict(), "brain": brain.name}
+            if unsure:
+                answer.update(memories=[], context="", below_min_confidence=True)
+            emit_json(answer)
+        elif unsure:
+            say(f"No reliable answer: confidence {result.confidence:.2f} is below "
+                f"--min-confidence {args.min_confidence:.2f} ({len(result.memories)} "
+                "memories left out).")  # fmt: skip
         elif result.memories:
             say(recall_text(result))
         else:
             say("No memories found" + nothing_then(args, TimeNote.of(result)))
-        return EXIT_OK if result.memories else EXIT_NOT_FOUND
+        return EXIT_OK if result.memories and not unsure else EXIT_NOT_FOUND
 
     return _with_brain(args, run)
 
 
-def _memory_list(args: argparse.Namespace, view: BrainView, memories: list[Any], empty: str) -> int:
+def memory_list(args: argparse.Namespace, view: BrainView, memories: list[Any], empty: str) -> int:
     """A list of memories, saying which time it reads: the brain as known at --at (recorded
     time), and what happened --since/--until (event time)."""
     from .output import TimeNote, dim, emit_json, memory_line, say
@@ -293,7 +344,7 @@ def cmd_context(args: argparse.Namespace) -> int:
         view = view_of(brain, args.at)
         found = view.context(limit=args.limit, fresh_only=args.fresh_only, since=args.since,
                              until=args.until)  # fmt: skip
-        return _memory_list(args, view, found, "No memories stored yet")
+        return memory_list(args, view, found, "No memories stored yet")
 
     return _with_brain(args, run)
 
@@ -305,7 +356,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             types=args.type, project=args.project, min_priority=args.min_priority,
             limit=args.limit, status=args.status, since=args.since, until=args.until,
         )  # fmt: skip
-        return _memory_list(args, view, found, "No memories match")
+        return memory_list(args, view, found, "No memories match")
 
     return _with_brain(args, run)
 
@@ -352,14 +403,16 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def _changed(args: argparse.Namespace, done: Any) -> int:
+    """A write's answer: one line per event it appended (an edit of text and priority
+    appends two)."""
     from .output import emit_json, say
 
     if args.json:
         emit_json(done.to_dict())
-    elif done.event == "unchanged":
+    elif not done.events:
         say(f"{done.id[:8]}: nothing to change")
-    else:
-        say(f"{done.id[:8]}: {done.event.replace('_', ' ')} (event #{done.seq})")
+    for seq, event in [] if args.json else done.events:
+        say(f"{done.id[:8]}: {event.replace('_', ' ')} (event #{seq})")
     return EXIT_OK
 
 
@@ -376,9 +429,28 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    return _with_brain(args, lambda brain: _changed(
-        args, brain.forget(args.memory_id, reason=args.reason, hard=args.hard)
-    ))  # fmt: skip
+    """Forget; with --hard, erase only when asked on a terminal and answered yes, or with
+    --force (a script cannot be asked)."""
+    asking = args.hard and not args.force
+    if asking and not (sys.stdin is not None and sys.stdin.isatty()):
+        raise UsageError("forget --hard erases for good and cannot be undone: add --force "
+                         "to erase without being asked")  # fmt: skip
+
+    def run(brain: Brain) -> int:
+        if asking and not _confirmed(brain.get(args.memory_id)):
+            sys.stderr.write("nmem: nothing erased\n")
+            return EXIT_NOT_FOUND
+        return _changed(args, brain.forget(args.memory_id, reason=args.reason, hard=args.hard))
+
+    return _with_brain(args, run)
+
+
+def _confirmed(memory: Any) -> bool:
+    text = memory.text if len(memory.text) <= 60 else memory.text[:57] + "..."
+    sys.stderr.write(f"Erase {memory.id[:8]} {text!r} for good? Its text is redacted from the "
+                     "log; this cannot be undone. [y/N] ")  # fmt: skip
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def cmd_flag(args: argparse.Namespace) -> int:
@@ -390,5 +462,5 @@ def cmd_flag(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    with open_store(args) as store:
+    with open_store(args, create=True) as store:
         return run_demo(store, args.brain or "demo", as_json=args.json)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .base import EXIT_OK, Commands, UsageError, brain_session, open_store
+from .base import EXIT_OK, Commands, UsageError, brain_session, open_store, unknown_brain
 
 
 def register(command: Commands) -> None:
@@ -48,22 +48,28 @@ def register(command: Commands) -> None:
 
 
 def cmd_brain_list(args: argparse.Namespace) -> int:
+    from engine import NotFoundError
+
     from .output import emit_json, say
 
-    with open_store(args) as store:
-        names, current = sorted(store.brain_names()), store.current
+    try:
+        with open_store(args) as store:
+            names, current = sorted(store.brain_names()), store.current
+    except NotFoundError:  # no store yet: no brains, and nothing created to say so
+        names, current = [], "default"
     if args.json:
         emit_json({"brains": names, "current": current})
-    else:
-        for name in names or [current]:
-            say(("* " if name == current else "  ") + name)
+    elif not names:
+        say(f"No brains yet ('nmem remember' starts brain {current!r}).")
+    for name in [] if args.json else names:
+        say(("* " if name == current else "  ") + name)
     return EXIT_OK
 
 
 def cmd_brain_create(args: argparse.Namespace) -> int:
     from .output import emit_json, say
 
-    with open_store(args) as store:
+    with open_store(args, create=True) as store:
         store.create_brain(args.name)
         if args.use:
             store.use(args.name)
@@ -78,6 +84,7 @@ def cmd_brain_use(args: argparse.Namespace) -> int:
     from .output import emit_json, say
 
     with open_store(args) as store:
+        _known(store, args.name)
         store.use(args.name)
     if args.json:
         emit_json({"current": args.name})
@@ -92,12 +99,19 @@ def cmd_brain_delete(args: argparse.Namespace) -> int:
     if not args.force:
         raise UsageError(f"deleting brain {args.name!r} cannot be undone: add --force")
     with open_store(args) as store:
+        _known(store, args.name)
         store.delete_brain(args.name)
     if args.json:
         emit_json({"deleted": args.name})
     else:
         say(f"Deleted brain {args.name!r} (run 'nmem compact' to reclaim its space)")
     return EXIT_OK
+
+
+def _known(store: Any, name: str) -> None:
+    names = sorted(store.brain_names())
+    if name not in names:
+        raise unknown_brain(name, names, store.location)
 
 
 def cmd_brain_config(args: argparse.Namespace) -> int:
@@ -145,7 +159,7 @@ def cmd_project_create(args: argparse.Namespace) -> int:
 
     from .output import emit_json, say
 
-    with brain_session(args) as brain:
+    with brain_session(args, create=True) as brain:
         project = brain.create_project(
             args.name, description=args.description, duration_days=args.duration,
             tags=args.tag, priority=args.priority,

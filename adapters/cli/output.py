@@ -31,7 +31,12 @@ def dim(text: str) -> str:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """JSON as UTF-8, or with \\u escapes when standard output cannot carry every character."""
+    import codecs
+
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    utf8 = codecs.lookup(encoding).name == "utf-8"
+    sys.stdout.write(json.dumps(data, ensure_ascii=not utf8, indent=2) + "\n")
 
 
 def say(line: str = "") -> None:

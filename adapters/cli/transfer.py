@@ -34,9 +34,10 @@ def register(command: Commands) -> None:
         "neo4j, neo4j-csv, falkordb): a re-run applies only what is new, --follow keeps "
         "applying new events.",
         cmd_export,
-        "example: nmem export -o work.json   |   nmem export --format history -o work.jsonl   "
+        "example: nmem export work.json   |   nmem export --format history -o work.jsonl   "
         "|   nmem export --format sqlite -o work.db --follow",
     )
+    p.add_argument("file", nargs="?", metavar="FILE", help="write to FILE (same as -o FILE)")
     p.add_argument(
         "--format",
         choices=list(FORMATS),
@@ -123,6 +124,10 @@ def _output(path: str | None) -> Iterator[IO[bytes]]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.file is not None:
+        if args.output is not None:
+            raise UsageError("give FILE or -o FILE, not both")
+        args.output = args.file
     spec = FORMATS[args.format]
     if spec.kind == "target":
         from .export_targets import export_to_target
@@ -187,7 +192,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     export = load_export(data)
-    with open_store(args) as store:
+    with open_store(args, create=True) as store:
         brain = store.brain_to_fill(args.brain)  # a refused import creates no brain
         with Progress("importing") as bar:
             if export.kind == "history":

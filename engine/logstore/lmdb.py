@@ -174,10 +174,10 @@ class LmdbLogStore(LogStore):
                 if why is not None:
                     raise self._refuse(f"has a log file (log/data.mdb) that {why}")
                 return False
-            if not create:
-                raise NotFoundError(f"no store at {self.path}")
             if (self.path / "lock").exists() or any(self.checkpoints.root.glob("*/*.ckpt")):
                 raise self._refuse("has lost its log (log/data.mdb is missing)")
+            if not create:
+                raise NotFoundError(f"no store at {self.path}")
             self.log_path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OperationalError(f"cannot open a store at {self.path}: {_why(exc)}") from None

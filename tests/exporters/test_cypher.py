@@ -179,6 +179,8 @@ def test_neo4j_admin_csvs_hold_the_graph(store: Store, tmp_path: Path) -> None:
 
 
 def test_an_unreachable_neo4j_is_one_line(tmp_path: Path) -> None:
+    subprocess.run([NMEM, "remember", "--store", str(tmp_path / "s"), "a first memory"],
+                   capture_output=True, timeout=120, check=True)  # fmt: skip
     done = subprocess.run([NMEM, "export", "--store", str(tmp_path / "s"), "--format", "neo4j",
                            "--url", "bolt://127.0.0.1:1"], capture_output=True, text=True,
                           timeout=120, check=False)  # fmt: skip

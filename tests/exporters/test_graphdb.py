@@ -103,6 +103,8 @@ def test_nmem_exports_into_falkordb_then_only_what_is_new(
     texts = sorted(r[0] for r in _graph(falkordb_url, "cli").query(
         "MATCH (m:Memory) RETURN m.text").result_set)  # fmt: skip
     assert texts == ["Alice moved payments to PostgreSQL 16", "add retries to the webhook sender"]
+    subprocess.run([NMEM, "remember", "Bob owns billing", "--store", str(tmp_path / "other")],
+                   capture_output=True, timeout=120, check=True)  # fmt: skip
     other = subprocess.run([NMEM, "export", *url, "--store", str(tmp_path / "other")],
                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert other.returncode == 2
