@@ -158,16 +158,16 @@ def _period(view: View, query: str, hint: TimeHint, happened: I64) -> tuple[int,
     if len(within) or not len(happened) or not yearless(hint):
         return lo, hi, within
     earliest, ref = int(happened.min()), from_us(view.time).astimezone()
-    for back in range(1, YEARS_BACK + 1):
-        year = ref.year - back
-        then = ref.replace(year=year, day=min(ref.day, 28)) if year > 1 else None
-        same = [] if then is None else [
-            h for h in extract_time_hints(query, then, prefer="past") if h.span == hint.span
-        ]  # fmt: skip
+    visible = view.visible()[: len(happened)]  # a year of forgotten memories is no answer
+    for year in range(ref.year - 1, max(ref.year - YEARS_BACK, 1) - 1, -1):
+        then = ref.replace(year=year, day=28) if (ref.month, ref.day) == (2, 29) else (
+            ref.replace(year=year)
+        )  # fmt: skip
+        same = [h for h in extract_time_hints(query, then, prefer="past") if h.span == hint.span]
         if not same or to_us(same[0].end) <= earliest:
             break
         a, b = to_us(same[0].start), to_us(same[0].end)
-        found = np.flatnonzero((happened >= a) & (happened < b))
+        found = np.flatnonzero((happened >= a) & (happened < b) & visible)
         if len(found):
             return a, b, found
     return lo, hi, within

@@ -24,6 +24,7 @@ from score import (  # noqa: E402
     CATEGORIES,
     KS,
     Conversation,
+    confidence_report,
     format_table,
     load_locomo,
     normalize_evidence,
@@ -169,6 +170,20 @@ def test_score_on_hand_made_rows() -> None:
     assert [scores["multi-hop"][f"hit@{k}"] for k in KS] == [0.0] * len(KS)
     # nearest-rank percentiles of 1, 3, 2 ms
     assert (overall["latency_p50_ms"], overall["latency_p95_ms"]) == (2.0, 3.0)
+
+
+def test_confidence_report_ranks_sure_right_answers_above_wrong_ones() -> None:
+    def row(conf: float, top: str) -> dict[str, Any]:
+        return {"evidence": ["D1:1"], "ranked": [top], "confidence": conf}
+
+    perfect = [row(0.9, "D1:1"), row(0.8, "D1:1"), row(0.2, "D2:2"), row(0.1, "D2:2")]
+    assert confidence_report(perfect).startswith("confidence AUC 1.000;")
+    assert "hit@1 1.000 at >= 0.5 (n 2)" in confidence_report(perfect)
+    backwards = [row(0.1, "D1:1"), row(0.9, "D2:2")]
+    assert confidence_report(backwards).startswith("confidence AUC 0.000;")
+    assert confidence_report([row(0.5, "D1:1"), row(0.5, "D2:2")]).startswith(
+        "confidence AUC 0.500;"
+    )
 
 
 def test_protocol_helpers() -> None:

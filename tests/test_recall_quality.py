@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import MemoryType, Store
+from engine import MemoryInput, MemoryType, Store
 from engine.extraction.classify import detect_memory_type
 
 EVAL = Path(__file__).resolve().parents[1] / "tools" / "eval"
@@ -109,6 +109,10 @@ def test_a_period_without_its_year_is_the_latest_one_with_memories(store: Store)
     assert result.confidence >= 0.6
     dated = brain.recall("what did we ship the first weekend of August 2022?", reinforce=False)
     assert dated.memories[0].memory.text == "Alice shipped the mobile app"
+    brain.forget(result.memories[0].memory.id)  # then the latest one left is 2022's
+    again = brain.recall("what did we ship the first weekend of August?", reinforce=False)
+    assert [m.memory.text for m in again.memories][:1] == ["Alice shipped the mobile app"]
+    assert again.confidence >= 0.6  # found as of the period, not only by the word "ship"
 
 
 def test_a_period_question_answered_from_the_period_is_sure(store: Store) -> None:
@@ -134,10 +138,31 @@ def test_a_period_brings_its_neighbours_in_time(store: Store) -> None:
     assert "we walked to the harbour for dinner" not in texts
 
 
+def test_a_period_brings_its_neighbour_across_midnight(store: Store) -> None:
+    brain = store.brain()
+    late = datetime(2023, 8, 12, 23, 30).astimezone()
+    brain.remember_many(
+        [
+            MemoryInput("Lunch with the team at the harbour", event_time=late - timedelta(days=20)),
+            MemoryInput("Carol closed the offsite with a toast", event_time=late),
+            MemoryInput("the last train back was cancelled", event_time=late + timedelta(hours=1)),
+            MemoryInput("Dave bought new headphones", event_time=late + timedelta(days=30)),
+        ]
+    )
+    result = brain.recall("what happened on 12 August 2023?", reinforce=False)
+    assert [m.memory.text for m in result.memories] == [
+        "Carol closed the offsite with a toast",
+        "the last train back was cancelled",  # the 13th, told right after: its neighbour
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
         ("Insight: caching the token halves the latency", MemoryType.INSIGHT),
+        ("TIL python dicts keep insertion order", MemoryType.INSIGHT),
+        ("we wait til Friday for the vendor", MemoryType.FACT),
+        ("Takeaway - smaller batches review faster", MemoryType.INSIGHT),
         ("[Decision] - payments stay on PostgreSQL", MemoryType.DECISION),
         ("Dave owns the data pipeline", MemoryType.FACT),
         ("We deployed the fix on Friday", MemoryType.FACT),

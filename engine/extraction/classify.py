@@ -45,7 +45,8 @@ _TYPE_RULES: Final[tuple[tuple[MemoryType, frozenset[str]], ...]] = (
     (MemoryType.PREFERENCE, _phrases(
         "prefer|prefers|preferred|i like|we like|i love|favorite|favourite|hate|thích")),
     (MemoryType.INSIGHT, _phrases(
-        "learned|learnt|realized|realised|discovered|found that|turns out|turned out")),
+        "learned|learnt|realized|realised|discovered|found that|turns out|turned out|"
+        "takeaway|takeaways")),
     (MemoryType.ERROR, _phrases(
         "error|errors|bug|bugs|issue|problem|fail|fails|failed|failure|crash|crashed|crashes|"
         "exception|traceback|outage|outages|incident|incidents|downtime|regression|broke|"
@@ -63,6 +64,7 @@ TYPE_LABELS: Final = {
     "decision": MemoryType.DECISION, "decided": MemoryType.DECISION,
     "preference": MemoryType.PREFERENCE, "insight": MemoryType.INSIGHT,
     "lesson": MemoryType.INSIGHT, "learned": MemoryType.INSIGHT, "til": MemoryType.INSIGHT,
+    "takeaway": MemoryType.INSIGHT,
     "fact": MemoryType.FACT, "note": MemoryType.FACT, "context": MemoryType.CONTEXT,
     "instruction": MemoryType.INSTRUCTION, "rule": MemoryType.INSTRUCTION,
     "error": MemoryType.ERROR, "bug": MemoryType.ERROR, "incident": MemoryType.ERROR,
@@ -89,6 +91,8 @@ def detect_memory_type(text: str) -> MemoryType:
     labelled = type_label(text)
     if labelled is not None:
         return labelled
+    if text.lstrip().startswith("TIL "):  # "today I learned"; lowercase "til" is "until"
+        return MemoryType.INSIGHT
     low, cues = _cues(text)
     for kind, phrases in _TYPE_RULES:
         if kind is MemoryType.WORKFLOW and _SEQUENCE.search(low):

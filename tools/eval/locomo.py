@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bm25 import BM25  # noqa: E402
-from score import Conversation, format_table, load_locomo, score  # noqa: E402
+from score import Conversation, confidence_report, format_table, load_locomo, score  # noqa: E402
 
 from engine import MemoryInput, Store  # noqa: E402
 from engine.semantic import hybrid  # noqa: E402
@@ -179,6 +179,8 @@ def main() -> None:
     ours = runs.pop("ours")
     title = "neuralmemory (this repo)" + (", semantic layer on" if args.semantic else "")
     print(format_table(score(ours), title))
+    print()
+    print(confidence_report(ours))
     for name, rows in runs.items():
         print()
         print(format_table(score([{**r, "latency_ms": None} for r in rows]), name))

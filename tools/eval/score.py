@@ -145,6 +145,26 @@ def score(
     return scores
 
 
+def confidence_report(rows: Sequence[Mapping[str, Any]]) -> str:
+    """How well `confidence` tells a right top memory from a wrong one: the AUC (the chance
+    that a question whose top memory is evidence gets a higher confidence than one whose top
+    memory is not; 0.5 is a coin), and hit@1 above a few confidence levels."""
+
+    def right(row: Mapping[str, Any]) -> bool:
+        return bool(row["ranked"]) and row["ranked"][0] in row["evidence"]
+
+    pos = [float(r["confidence"]) for r in rows if right(r)]
+    neg = [float(r["confidence"]) for r in rows if not right(r)]
+    pairs = sum((a > b) + 0.5 * (a == b) for a in pos for b in neg)
+    auc = pairs / (len(pos) * len(neg)) if pos and neg else math.nan
+    parts = [f"confidence AUC {auc:.3f}"]
+    for level in (0.0, 0.5, 0.9):
+        sure = [r for r in rows if float(r["confidence"]) >= level]
+        hit = sum(map(right, sure)) / len(sure) if sure else math.nan
+        parts.append(f"hit@1 {hit:.3f} at >= {level} (n {len(sure)})")
+    return "; ".join(parts)
+
+
 def format_table(scores: Mapping[str, Mapping[str, float]], title: str = "") -> str:
     """Render ``score()`` output as a Markdown table."""
     cols = [f"hit@{k}" for k in KS] + [f"rec@{k}" for k in KS]
