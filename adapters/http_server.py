@@ -34,8 +34,8 @@ import hmac
 import ipaddress
 import json
 import logging
-import math
 import re
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -55,12 +55,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from adapters import http_schemas as rq
+from adapters.http_limits import BODY_TIMEOUT, Limits, protocol
+from adapters.http_schemas import REF
 from adapters.request_log import GRANT_KEY, RequestLog, request_logger
 from engine import errors, exporters
 from engine import events as ev
 from engine.api import project_dict
 from engine.clock import from_us
-from engine.model import MEMORY_TYPES
 
 if TYPE_CHECKING:
     from engine import Brain, BrainView, MemoryInput, Store
@@ -161,41 +163,17 @@ def is_loopback(host: str) -> bool:
 
 # -- the route table -------------------------------------------------------------------------------
 
-Kind = Literal["string", "integer", "number", "boolean", "strings", "when", "object"]
 Access = Literal["public", "any", "read", "write"]
-
-
-@dataclass(frozen=True, slots=True)
-class Arg:
-    """One query parameter or JSON body field."""
-
-    name: str
-    kind: Kind
-    doc: str
-    required: bool = False
-    enum: tuple[str, ...] = ()
-    nullable: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Body:
-    """A request body: a JSON object of `fields` (with `many`, also a list of them), any JSON
-    object (`free`), or raw bytes (`raw`: an export file)."""
-
-    fields: tuple[Arg, ...] = ()
-    required: bool = True
-    many: bool = False
-    free: bool = False
-    raw: bool = False
-    doc: str = ""
+RAW: Final = bytes  # an op's `body` when it takes the file's bytes (an import), not JSON
 
 
 @dataclass(frozen=True, slots=True)
 class Op:
     """One route: method and path, who may call it, its inputs, and `run`, the engine work done
-    in the worker thread (`inline` work runs on the event loop: no engine involved)."""
+    in the worker thread (`inline` work runs on the event loop: no engine involved).
+
+    `query` is the Struct its query parameters decode into; `body` the type its JSON body
+    decodes into (`RAW`: the bytes as sent); both are also its OpenAPI schema."""
 
     id: str
     method: str
@@ -203,8 +181,10 @@ class Op:
     summary: str
     access: Access
     run: Callable[[Call], Any] | None
-    query: tuple[Arg, ...] = ()
-    body: Body | None = None
+    query: type[msgspec.Struct] | None = None
+    body: Any = None
+    body_required: bool = True
+    body_doc: str = ""
     status: int = 200
     returns: str = "the result"
     schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "object"})
@@ -312,8 +292,8 @@ def _memory_input(c: Call, item: dict[str, Any]) -> MemoryInput:
         text=item["text"],
         event_time=moment,
         memory_type=item.get("type"),
-        priority=item.get("priority", 5),
-        tags=item.get("tags") or (),
+        priority=item["priority"],
+        tags=item["tags"],
         expires_in_days=item.get("expires_days"),
         project=item.get("project"),
         source=item.get("source") or SOURCE,
@@ -326,8 +306,6 @@ def _memory_input(c: Call, item: dict[str, Any]) -> MemoryInput:
 
 def _remember(c: Call) -> Any:
     items = c.body if isinstance(c.body, list) else [c.body]
-    if not items:
-        raise errors.InputError("no memories given: send an object or a non-empty list")
     brain = c.brain()
     done = brain.remember_many([_memory_input(c, item) for item in items])
     out = [{**d.to_dict(), "brain": brain.name} for d in done]
@@ -339,9 +317,9 @@ def _memories(c: Call) -> Any:
     found = view.memories(
         types=a.get("type"),
         project=a.get("project"),
-        min_priority=a.get("min_priority", 0),
-        limit=a.get("limit", 20),
-        status=a.get("status", "visible"),
+        min_priority=a["min_priority"],
+        limit=a["limit"],
+        status=a["status"],
         since=a.get("since"),
         until=a.get("until"),
     )
@@ -401,7 +379,7 @@ def _restore(c: Call) -> Any:
 
 
 def _forget(c: Call) -> Any:
-    return c.brain().forget(c.path["id"], reason=c.args.get("reason", "")).to_dict()
+    return c.brain().forget(c.path["id"], reason=c.args["reason"]).to_dict()
 
 
 def _erase(c: Call) -> Any:
@@ -411,27 +389,30 @@ def _erase(c: Call) -> Any:
 def _recall(c: Call) -> Any:
     a = c.args
     brain = c.brain()
-    view = brain if a.get("at") is None else brain.at(a["at"])
-    result = view.recall(
-        a["query"],
-        depth=a.get("depth"),
-        limit=a.get("limit", 10),
-        max_tokens=a.get("max_tokens"),
-        types=a.get("types"),
-        tags=a.get("tags"),
-        project=a.get("project"),
-        include_expired=a.get("include_expired", False),
-        min_priority=a.get("min_priority", 0),
-        since=a.get("since"),
-        until=a.get("until"),
-    )
+    options = {
+        "depth": a.get("depth"),
+        "limit": a["limit"],
+        "max_tokens": a.get("max_tokens"),
+        "types": a.get("types"),
+        "tags": a.get("tags"),
+        "project": a.get("project"),
+        "include_expired": a["include_expired"],
+        "min_priority": a["min_priority"],
+        "since": a.get("since"),
+        "until": a.get("until"),
+    }
+    if a.get("at") is not None:  # a past moment: nothing to reinforce
+        result = brain.at(a["at"]).recall(a["query"], **options)
+    else:  # a read token may not write, so its recalls reinforce nothing
+        reinforce = c.grant is None or c.grant.access == "write"
+        result = brain.recall(a["query"], reinforce=reinforce, **options)
     return {**result.to_dict(), "brain": brain.name}
 
 
 def _context(c: Call) -> Any:
     a = c.args
     view = c.view()
-    found = view.context(limit=a.get("limit", 10), fresh_only=a.get("fresh_only", False),
+    found = view.context(limit=a["limit"], fresh_only=a["fresh_only"],
                          since=a.get("since"), until=a.get("until"))  # fmt: skip
     return _memory_list(c, view, found)
 
@@ -444,7 +425,7 @@ def _history(c: Call) -> Any:
         since=c.moment("since"),
         until=c.moment("until"),
         limit=a.get("limit"),
-        fold=not a.get("all", False),
+        fold=not a["all"],
     )
     return {
         "brain": c.path["brain"],
@@ -461,7 +442,7 @@ def _diff(c: Call) -> Any:
     brain = c.brain()
     since = brain.at(c.args["from"])
     until = brain if c.args.get("to") in (None, "now") else brain.at(c.args["to"])
-    return until.diff(since, top=c.args.get("top", 10))
+    return until.diff(since, top=c.args["top"])
 
 
 def _decay(c: Call) -> Any:
@@ -469,7 +450,7 @@ def _decay(c: Call) -> Any:
 
 
 def _cleanup(c: Call) -> Any:
-    dry_run = c.args.get("dry_run", False)
+    dry_run = c.args["dry_run"]
     return {"expired": c.brain().cleanup(dry_run=dry_run), "dry_run": dry_run}
 
 
@@ -478,7 +459,7 @@ def _projects(c: Call) -> Any:
     now = c.store.now()
     out = []
     for p in brain.projects():
-        if c.args.get("active") and not (p.start <= now and (p.end is None or p.end > now)):
+        if c.args["active"] and not (p.start <= now and (p.end is None or p.end > now)):
             continue
         out.append(project_dict(p, len(brain.memories(project=p.name, limit=10**9))))
     return {"projects": out}
@@ -499,10 +480,10 @@ def _create_project(c: Call) -> Any:
     a = c.args
     project = c.brain().create_project(
         a["name"],
-        description=a.get("description", ""),
+        description=a["description"],
         duration_days=a.get("duration_days"),
-        tags=a.get("tags") or [],
-        priority=a.get("priority", 1.0),
+        tags=a["tags"],
+        priority=a["priority"],
     )
     return project_dict(project)
 
@@ -518,9 +499,9 @@ def _delete_project(c: Call) -> Any:
 def _export(c: Call) -> Any:
     from engine.exporters.base import FileOptions
 
-    name = c.args.get("format", "json")
+    name = c.args["format"]
     spec = exporters.get(name)
-    exclude = c.args.get("exclude_sensitive", False)
+    exclude = c.args["exclude_sensitive"]
     if exclude and not spec.snapshot:
         raise errors.InputError("exclude_sensitive applies to snapshots (format=json, msgpack)")
     options = FileOptions(exclude_sensitive=exclude)
@@ -560,52 +541,13 @@ def _check(c: Call) -> Any:
 
 # -- the table itself ------------------------------------------------------------------------------
 
-AT = Arg(
-    "at",
-    "when",
-    "answer as the brain knew it then (recorded time): a seq, an ISO time or '3 days ago'",
-)
-SINCE = Arg(
-    "since",
-    "string",
-    "only what happened at or after (event time): ISO, 12/01/2026 or a phrase ('last week', '3d')",
-)
-UNTIL = Arg(
-    "until", "string", "only what happened up to (event time), its whole day or period included"
-)
-TYPES: Final = ", ".join(t.value for t in MEMORY_TYPES)
-POLICIES: Final = ("block", "redact", "allow")
-STATUSES: Final = ("visible", "expired", "forgotten", "pinned", "erased", "all")
-
-MEMORY_FIELDS = (
-    Arg("text", "string", "what to remember", required=True),
-    Arg("type", "string", f"memory type, one of {TYPES} (default: detected from the text)"),
-    Arg("priority", "integer", "0-10 (default 5)", minimum=0, maximum=10),
-    Arg("tags", "strings", "tags"),
-    Arg("expires_days", "number", "expire after this many days (default: by type)", minimum=0),
-    Arg("time", "string", "when it happened: ISO time or '2 days ago' (default: now)"),
-    Arg("project", "string", "project name"),
-    Arg("cid", "string", "idempotency key: the same key again stores nothing"),
-    Arg("sensitive", "string", "sensitive-content policy (default: the brain's)", enum=POLICIES),
-    Arg(
-        "expires_at", "string", "expire then (ISO time or phrase; 'never'), instead of expires_days"
-    ),
-    Arg(
-        "meta",
-        "object",
-        "plain values kept with the memory (names to strings, numbers, booleans or null)",
-    ),
-    Arg("source", "string", "who wrote it, as its history shows (default: http)"),
-)
-
-_REF = "#/components/schemas/"
-MEMORY = {"$ref": _REF + "Memory"}
-CHANGED = {"$ref": _REF + "Changed"}
+MEMORY = {"$ref": REF + "Memory"}
+CHANGED = {"$ref": REF + "Changed"}
 MEMORY_LIST = {
     "type": "object",
     "properties": {"memories": {"type": "array", "items": MEMORY}, "count": {"type": "integer"}},
 }
-PROJECT = {"$ref": _REF + "Project"}
+PROJECT = {"$ref": REF + "Project"}
 
 M = "/brains/{brain}/memories/{id}"
 OPS: tuple[Op, ...] = (
@@ -614,155 +556,91 @@ OPS: tuple[Op, ...] = (
     Op("openapi", "GET", "/openapi.json", "This OpenAPI document", "public", _openapi,
        inline=True, tag="server", returns="the OpenAPI 3.1 document"),
     Op("check", "POST", "/check", "Check a text for sensitive content", "any", _check,
-       body=Body((Arg("text", "string", "the text to check", required=True),)), tag="server",
+       body=rq.CheckRequest, tag="server",
        returns="findings (offsets and masked values, never the secret)"),
     Op("list_brains", "GET", "/brains", "The brains this token may use", "any", _brains,
        returns="brains with their id and last seq"),
     Op("create_brain", "POST", "/brains", "Create a brain", "write", _create_brain,
-       body=Body((Arg("name", "string", "1-64 letters, digits, '.', '_' or '-'", required=True),)),
-       status=201, returns="the new brain's name and id", scope="name"),
+       body=rq.NewBrain, status=201, returns="the new brain's name and id", scope="name"),
     Op("delete_brain", "DELETE", "/brains/{brain}", "Delete a brain and its whole history",
        "write", _delete_brain, returns="the deleted brain's name"),
     Op("get_config", "GET", "/brains/{brain}/config", "The brain's settings", "read", _config,
        returns="BrainConfig"),
     Op("configure", "PATCH", "/brains/{brain}/config", "Change settings (recorded as an event)",
-       "write", _configure, body=Body(free=True, doc="settings to change, e.g. "
-       '{"sensitive_policy": "redact"}'), returns="the new BrainConfig"),
+       "write", _configure, body=rq.config_change(), body_doc="settings to change, e.g. "
+       '{"sensitive_policy": "redact"}; each has the range shown', returns="the new BrainConfig"),
     Op("remember", "POST", "/brains/{brain}/memories", "Remember one memory or a list (one "
-       "transaction)", "write", _remember, body=Body(MEMORY_FIELDS, many=True), status=201,
+       "transaction)", "write", _remember, body=rq.Memories, status=201,
        returns="a Remembered object, or a list of them for a list",
-       schema={"oneOf": [{"$ref": _REF + "Remembered"},
-                         {"type": "array", "items": {"$ref": _REF + "Remembered"}}]}),
+       schema={"oneOf": [{"$ref": REF + "Remembered"},
+                         {"type": "array", "items": {"$ref": REF + "Remembered"}}]}),
     Op("list_memories", "GET", "/brains/{brain}/memories", "List memories, highest priority "
-       "first", "read", _memories, query=(
-           Arg("type", "strings", f"only these memory types ({TYPES}; repeat or "
-               "comma-separate)"),
-           Arg("project", "string", "only this project's memories"),
-           Arg("min_priority", "integer", "only this priority or higher", minimum=0, maximum=10),
-           Arg("status", "string", "which memories (default visible)", enum=STATUSES),
-           Arg("limit", "integer", "how many (default 20)", minimum=1), AT, SINCE, UNTIL,
-       ), schema=MEMORY_LIST),
+       "first", "read", _memories, query=rq.MemoriesQuery, schema=MEMORY_LIST),
     Op("get_memory", "GET", M, "One memory in full (by id or unique prefix)", "read", _memory,
-       query=(AT,), schema=MEMORY),
+       query=rq.AtQuery, schema=MEMORY),
     Op("edit_memory", "PATCH", M, "Change a memory's text, type, priority, tags, expiry or "
-       "project", "write", _edit, body=Body((
-           Arg("text", "string", "new text (re-linked)"),
-           Arg("type", "string", f"new memory type ({TYPES})"),
-           Arg("priority", "integer", "new priority 0-10", minimum=0, maximum=10),
-           Arg("tags", "strings", "new tags (replace the old ones)"),
-           Arg("expires_days", "number", "expire this many days from now", minimum=0),
-           Arg("project", "string", "move to this project; null or '' clears it",
-               nullable=True),
-       )), schema=CHANGED),
+       "project", "write", _edit, body=rq.Edit, schema=CHANGED),
     Op("erase_memory", "DELETE", M, "Erase a memory for good (its text redacted from the log)",
        "write", _erase, schema=CHANGED),
     Op("pin_memory", "POST", M + "/pin", "Pin: never decays or expires", "write", _pin,
        schema=CHANGED),
     Op("unpin_memory", "POST", M + "/unpin", "Unpin", "write", _unpin, schema=CHANGED),
     Op("forget_memory", "POST", M + "/forget", "Forget (hidden, restorable)", "write", _forget,
-       body=Body((Arg("reason", "string", "why (kept in the history)"),), required=False),
-       schema=CHANGED),
+       body=rq.ForgetRequest, body_required=False, schema=CHANGED),
     Op("restore_memory", "POST", M + "/restore", "Bring back a forgotten memory", "write",
        _restore, schema=CHANGED),
     Op("recall", "POST", "/brains/{brain}/recall", "Recall the memories that answer a query "
-       "(as of now, reinforcing what led to them, or `at` a past moment)", "read", _recall,
-       body=Body((
-           Arg("query", "string", "a question or keywords", required=True),
-           Arg("depth", "integer", "how far activation spreads, 0-3 (default: from the "
-               "question)", minimum=0, maximum=3),
-           Arg("limit", "integer", "memories to return (default 10)", minimum=1),
-           Arg("max_tokens", "integer", "token budget of the context (default: the brain's)",
-               minimum=1),
-           Arg("types", "strings", f"only these memory types ({TYPES})"),
-           Arg("tags", "strings", "only memories with all these tags"),
-           Arg("project", "string", "only this project's memories"),
-           Arg("include_expired", "boolean", "also expired memories"),
-           Arg("min_priority", "integer", "only this priority or higher", minimum=0,
-               maximum=10),
-           AT, SINCE, UNTIL,
-       )), schema={"$ref": _REF + "RecallResult"}),
+       "(as of now, reinforcing what led to them unless the token is read-only, or `at` a past "
+       "moment)", "read", _recall, body=rq.RecallRequest,
+       schema={"$ref": REF + "RecallResult"}),
     Op("context", "GET", "/brains/{brain}/context", "The newest memories: what an agent should "
-       "know when a session starts", "read", _context, query=(
-           Arg("limit", "integer", "how many (default 10)", minimum=1),
-           Arg("fresh_only", "boolean", "only fresh and recent memories"), AT, SINCE, UNTIL,
-       ), schema=MEMORY_LIST),
-    Op("history", "GET", "/brains/{brain}/history", "Every event of one memory or of the brain",
-       "read", _history, query=(
-           Arg("memory_id", "string", "one memory (id or unique prefix)"),
-           Arg("types", "strings", "only these event types", enum=ev.EVENT_TYPES),
-           Arg("since", "string", "events recorded at or after (ISO or phrase)"),
-           Arg("until", "string", "events recorded at or before (ISO or phrase)"),
-           Arg("limit", "integer", "only the last N events", minimum=1),
-           Arg("all", "boolean", "every reinforcement event on its own (default: each run of "
-               "them folded into one entry, 'reinforced 12 times since 2 Dec')"), AT,
-       ), returns="history entries, oldest first"),
+       "know when a session starts", "read", _context, query=rq.ContextQuery,
+       schema=MEMORY_LIST),
+    Op("history", "GET", "/brains/{brain}/history", "Every event of one memory or of the brain "
+       "(each run of reinforcements folded into one entry unless `all`)", "read", _history,
+       query=rq.HistoryQuery, returns="history entries, oldest first"),
     Op("stats", "GET", "/brains/{brain}/stats", "Counts by type, priority, freshness; "
-       "expired, forgotten, pinned; last decay sweep", "read", _stats, query=(AT,)),
-    Op("diff", "GET", "/brains/{brain}/diff", "What changed between two moments", "read", _diff,
-       query=(
-           Arg("from", "when", "the earlier moment: seq, ISO time or phrase", required=True),
-           Arg("to", "when", "the later moment (default: now)"),
-           Arg("top", "integer", "weight changes to list (default 10)", minimum=0),
-       )),
+       "expired, forgotten, pinned; last decay sweep", "read", _stats, query=rq.AtQuery),
+    Op("diff", "GET", "/brains/{brain}/diff", "What changed between two moments (`from`, `to`: "
+       "a seq, an ISO time or a phrase)", "read", _diff, query=rq.DiffQuery),
     Op("decay", "POST", "/brains/{brain}/decay", "Sweep decay now", "write", _decay,
        returns="the sweep's seq, pruned links, memories touched"),
     Op("cleanup", "POST", "/brains/{brain}/cleanup", "Record the memories past their expiry as "
-       "expired", "write", _cleanup, body=Body((Arg("dry_run", "boolean", "only list them"),),
-                                               required=False)),
+       "expired", "write", _cleanup, body=rq.CleanupRequest, body_required=False),
     Op("list_projects", "GET", "/brains/{brain}/projects", "Projects and their memory counts",
-       "read", _projects, query=(Arg("active", "boolean", "only active projects"),)),
+       "read", _projects, query=rq.ProjectsQuery),
     Op("create_project", "POST", "/brains/{brain}/projects", "Create a project", "write",
-       _create_project, body=Body((
-           Arg("name", "string", "project name", required=True),
-           Arg("description", "string", "what it is about"),
-           Arg("duration_days", "number", "how long it runs (default: ongoing)", minimum=0),
-           Arg("tags", "strings", "tags"),
-           Arg("priority", "number", "weight of its memories (default 1.0)"),
-       )), status=201, schema=PROJECT),
+       _create_project, body=rq.NewProject, status=201, schema=PROJECT),
     Op("get_project", "GET", "/brains/{brain}/projects/{name}", "A project, its memory count and "
        "newest memories", "read", _project, schema=PROJECT),
     Op("extend_project", "POST", "/brains/{brain}/projects/{name}/extend", "Move a project's end "
-       "later", "write", _extend_project, body=Body((
-           Arg("days", "number", "how many days later", required=True, minimum=0),
-       )), schema=PROJECT),
+       "later", "write", _extend_project, body=rq.ProjectExtension, schema=PROJECT),
     Op("delete_project", "DELETE", "/brains/{brain}/projects/{name}", "Delete a project (its "
        "memories stay)", "write", _delete_project),
     Op("export", "GET", "/brains/{brain}/export", "Export a snapshot, the whole history or the "
-       "graph (streamed), as of now or `at`", "read", _export, query=(
-           Arg("format", "string", "; ".join(f"{n}: {exporters.FORMATS[n].help}"
-                                            for n in exporters.FILE_FORMATS) + " (default json)",
-               enum=exporters.FILE_FORMATS),
-           Arg("exclude_sensitive", "boolean", "snapshots: leave out sensitive memories"), AT,
-       ), returns="the export file's bytes: a snapshot object (json, msgpack), a header and one "
+       "graph (streamed), as of now or `at`; formats: " + "; ".join(
+           f"{n}: {exporters.FORMATS[n].help}" for n in exporters.FILE_FORMATS),
+       "read", _export, query=rq.ExportQuery,
+       returns="the export file's bytes: a snapshot object (json, msgpack), a header and one "
        "record per event (history: JSON lines; history-msgpack), or GraphML",
        media=", ".join(dict.fromkeys(exporters.FORMATS[n].media_type
                                      for n in exporters.FILE_FORMATS))),
     Op("import", "POST", "/brains/{brain}/import", "Import an export (snapshot or history, "
        "JSON, JSONL or msgpack; or the original NeuralMemory's snapshot)", "write", _import,
-       query=(Arg("sensitive", "string", "sensitive-content policy (allow imports anyway)",
-                  enum=POLICIES),),
-       body=Body(raw=True, doc="the export file's bytes")),
+       query=rq.ImportQuery, body=RAW, body_doc="the export file's bytes"),
     Op("events", "GET", "/brains/{brain}/events", "WebSocket: every event with seq > from, then "
-       "each new event as it is committed", "read", None, query=(
-           Arg("from", "integer", "the last seq the client has (default 0: everything)",
-               minimum=0),
-           Arg("token", "string", "the bearer token, for clients that cannot set headers"),
-       ), websocket=True, status=101, tag="events",
+       "each new event as it is committed", "read", None, query=rq.EventsQuery,
+       websocket=True, status=101, tag="events",
        returns="switching to the WebSocket protocol; each message is one event as JSON "
        "({seq, t, cid, v, type, body})"),
 )  # fmt: skip
 
-PATH_DOCS: Final = {
-    "asset": "a file of the dashboard page",
-    "brain": "brain name",
-    "id": "memory id or a unique prefix (4+ characters)",
-    "name": "project name",
-}
 ERRORS: Final = {
     "400": "bad input or malformed JSON",
     "401": "no token or an unknown one",
     "403": "the token lacks this brain or write access",
     "404": "unknown brain, memory or project",
+    "408": "the request body did not arrive in time",
     "413": "request body over the limit",
     "503": "the store cannot serve now",
 }
@@ -796,7 +674,7 @@ SCHEMAS: Final[dict[str, Any]] = {
         "type": "object",
         "properties": {
             "query": _STR, "context": _STR, "confidence": _NUM, "depth": _INT, "intent": _STR,
-            "memories": {"type": "array", "items": {"$ref": _REF + "Memory"}},
+            "memories": {"type": "array", "items": {"$ref": REF + "Memory"}},
             "anchors": {"type": "array", "items": _STR}, "neurons_activated": _INT,
             "latency_ms": _NUM, "at": _STR, "seq": _INT, "brain": _STR,
             "freshness_warnings": {"type": "array", "items": _STR},
@@ -812,51 +690,26 @@ SCHEMAS: Final[dict[str, Any]] = {
 }  # fmt: skip
 
 
-def _arg_schema(arg: Arg) -> dict[str, Any]:
-    base: dict[str, Any]
-    if arg.kind == "strings":
-        items: dict[str, Any] = {"type": "string"}
-        if arg.enum:
-            items["enum"] = list(arg.enum)
-        base = {"type": "array", "items": items}
-    elif arg.kind == "when":
-        base = {"type": ["string", "integer"]}
-    else:
-        base = {"type": arg.kind}
-        if arg.enum:
-            base["enum"] = list(arg.enum)
-    if arg.nullable:
-        base["type"] = [base["type"], "null"]
-    if arg.minimum is not None:
-        base["minimum"] = arg.minimum
-    if arg.maximum is not None:
-        base["maximum"] = arg.maximum
-    return {**base, "description": arg.doc}
-
-
-def _object_schema(fields: Sequence[Arg]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "object",
-        "properties": {a.name: _arg_schema(a) for a in fields},
-        "additionalProperties": False,
-    }
-    required = [a.name for a in fields if a.required]
-    if required:
-        out["required"] = required
-    return out
-
-
-def _operation(op: Op) -> dict[str, Any]:
+def _operation(
+    op: Op, types: Mapping[Any, dict[str, Any]], parts: dict[str, Any]
+) -> dict[str, Any]:
+    """The OpenAPI operation of `op`; `types` maps each request type to its JSON Schema,
+    `parts` the components (query Structs are expanded into parameters from there)."""
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "description": PATH_DOCS[name],
-         "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": types[rq.PATH[name]]}
         for name in re.findall(r"{(\w+)}", op.path)
-    ]  # fmt: skip
-    for arg in op.query:
-        schema = _arg_schema(arg)
-        params.append({"name": arg.name, "in": "query", "required": arg.required,
-                       "description": schema.pop("description"), "schema": schema,
-                       **({"explode": True} if arg.kind == "strings" else {})})  # fmt: skip
+    ]
+    for param in params:
+        param["description"] = param["schema"].get("description", "")
+    if op.query is not None:
+        struct = parts[op.query.__name__]
+        required = set(struct.get("required", ()))
+        for name, schema in struct["properties"].items():
+            param = {"name": name, "in": "query", "required": name in required, "schema": schema,
+                     "description": schema.get("description", "")}  # fmt: skip
+            if schema.get("type") == "array":
+                param["explode"] = True
+            params.append(param)
     content = {media.strip(): {"schema": dict(op.schema)} for media in op.media.split(",")}
     responses: dict[str, Any] = {str(op.status): {"description": op.returns}}
     if not op.websocket:
@@ -880,20 +733,14 @@ def _operation(op: Op) -> dict[str, Any]:
             continue
         responses[code] = {"$ref": f"#/components/responses/E{code}"}
     if op.body is not None:
-        b = op.body
-        media: dict[str, Any]
-        if b.raw:
+        if op.body is RAW:
             raw = {"type": "string", "contentMediaType": "application/octet-stream"}
-            media = {"application/octet-stream": {"schema": raw}}
-        elif b.free:
-            media = {"application/json": {"schema": {"type": "object"}}}
+            media: dict[str, Any] = {"application/octet-stream": {"schema": raw}}
         else:
-            one = _object_schema(b.fields)
-            schema = {"oneOf": [one, {"type": "array", "items": one}]} if b.many else one
-            media = {"application/json": {"schema": schema}}
-        out["requestBody"] = {"required": b.required, "content": media}
-        if b.doc:
-            out["requestBody"]["description"] = b.doc
+            media = {"application/json": {"schema": types[op.body]}}
+        out["requestBody"] = {"required": op.body_required, "content": media}
+        if op.body_doc:
+            out["requestBody"]["description"] = op.body_doc
     return out
 
 
@@ -906,12 +753,23 @@ def route_table() -> tuple[Op, ...]:
 
 
 def openapi_document(version: str = "0.0.0") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the route table: every route, its inputs, outputs and
-    errors."""
+    """The OpenAPI 3.1 document of the route table: every route, its inputs (with the
+    constraints the server enforces: the request types themselves), outputs and errors."""
+    ops = route_table()
+    kinds = list(dict.fromkeys([
+        *rq.PATH.values(),
+        *(op.query for op in ops if op.query is not None),
+        *(op.body for op in ops if op.body is not None and op.body is not RAW),
+    ]))  # fmt: skip
+    schemas, parts = rq.schema_of(kinds)
+    types = dict(zip(kinds, schemas, strict=True))
     paths: dict[str, dict[str, Any]] = {}
-    for op in route_table():
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
-    error = {"application/json": {"schema": {"$ref": _REF + "Error"}}}
+    for op in ops:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, types, parts)
+    for op in ops:  # query Structs live on as parameters, not as components
+        if op.query is not None:
+            parts.pop(op.query.__name__, None)
+    error = {"application/json": {"schema": {"$ref": REF + "Error"}}}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -921,7 +779,7 @@ def openapi_document(version: str = "0.0.0") -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**parts, **SCHEMAS},
             "responses": {
                 f"E{code}": {"description": text, "content": error} for code, text in ERRORS.items()
             },
@@ -970,122 +828,9 @@ def _failure(exc: BaseException) -> HTTPError:
     return HTTPError(500, f"internal error ({type(exc).__name__}); see the server's log")
 
 
-_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
-
-
-def _from_query(arg: Arg, values: list[str]) -> Any:
-    if arg.kind == "strings":
-        return [part.strip() for v in values for part in v.split(",") if part.strip()]
-    raw = values[-1]
-    if arg.kind == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            raise HTTPError(400, f"{arg.name} must be an integer, got {raw[:40]!r}") from None
-    if arg.kind == "number":
-        try:
-            value = float(raw)
-        except ValueError:
-            raise HTTPError(400, f"{arg.name} must be a number, got {raw[:40]!r}") from None
-        return value
-    if arg.kind == "boolean":
-        if raw.lower() in _TRUE:
-            return True
-        if raw.lower() in _FALSE:
-            return False
-        raise HTTPError(400, f"{arg.name} must be true or false, got {raw[:40]!r}")
-    return raw
-
-
-_JSON_KINDS: Final[dict[str, tuple[type, ...]]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "strings": (list,),
-    "when": (str, int),
-    "object": (dict,),
-}
-_KIND_WORDS: Final = {
-    "string": "a string", "integer": "an integer", "number": "a number",
-    "boolean": "true or false", "strings": "a list of strings",
-    "when": "a seq number or a time (string)", "object": "an object",
-}  # fmt: skip
-
-
-def _from_json(arg: Arg, value: Any, where: str) -> Any:
-    if value is None:
-        if arg.nullable or not arg.required:
-            return None
-        raise HTTPError(400, f"{where}{arg.name} is required")
-    is_bool = isinstance(value, bool)
-    ok = isinstance(value, _JSON_KINDS[arg.kind]) and (is_bool == (arg.kind == "boolean"))
-    if arg.kind == "strings" and ok:
-        ok = all(isinstance(v, str) for v in value)
-    if not ok:
-        got = type(value).__name__ if not isinstance(value, str | int | float) else repr(value)
-        raise HTTPError(400, f"{where}{arg.name} must be {_KIND_WORDS[arg.kind]}, got {got[:40]}")
-    return value
-
-
-def _checked(arg: Arg, value: Any, where: str = "") -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise HTTPError(400, f"{where}{arg.name} must be a finite number")
-    if arg.enum and arg.kind != "strings" and value not in arg.enum:
-        raise HTTPError(400, f"{where}{arg.name} must be one of: {', '.join(arg.enum)}")
-    if arg.enum and arg.kind == "strings":
-        bad = [v for v in value if v not in arg.enum]
-        if bad:
-            raise HTTPError(
-                400, f"{where}{arg.name}: unknown {bad[0]!r}; expected: {', '.join(arg.enum)}"
-            )
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if arg.minimum is not None and value < arg.minimum:
-            raise HTTPError(400, f"{where}{arg.name} must be at least {arg.minimum:g}")
-        if arg.maximum is not None and value > arg.maximum:
-            raise HTTPError(400, f"{where}{arg.name} must be at most {arg.maximum:g}")
-    return value
-
-
-def parse_query(op: Op, query: QueryParams) -> dict[str, Any]:
-    known = {a.name: a for a in op.query}
-    unknown = sorted(set(query.keys()) - set(known))
-    if unknown:
-        hint = f"; known: {', '.join(known)}" if known else ""
-        raise HTTPError(400, f"unknown query parameter {unknown[0]!r}{hint}")
-    out: dict[str, Any] = {}
-    for name, arg in known.items():
-        values = query.getlist(name)
-        if values:
-            out[name] = _checked(arg, _from_query(arg, values))
-        elif arg.required:
-            raise HTTPError(400, f"query parameter {name!r} is required")
-    return out
-
-
-def _fields(fields: Sequence[Arg], data: Any, where: str = "") -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise HTTPError(400, f"{where or 'the body '}must be a JSON object")
-    known = {a.name: a for a in fields}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise HTTPError(
-            400, f"{where}unknown field {unknown[0]!r}; known: {', '.join(known) or 'none'}"
-        )
-    out: dict[str, Any] = {}
-    for name, arg in known.items():
-        if name in data:
-            out[name] = _checked(arg, _from_json(arg, data[name], where), where)
-        elif arg.required:
-            raise HTTPError(400, f"{where}{name} is required")
-    return out
-
-
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, timeout: float = BODY_TIMEOUT) -> bytes:
     """The request body, refused (413) once it is over `limit` bytes: by its Content-Length,
-    or while it streams in."""
+    or while it streams in; and (408) when it has not all come within `timeout` seconds."""
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -1096,11 +841,15 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    with anyio.move_on_after(timeout) as waited:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    if waited.cancelled_caught:
+        raise HTTPError(408, f"the request body did not arrive within {timeout:g} s",
+                        {"Connection": "close"})  # fmt: skip
     return b"".join(chunks)
 
 
@@ -1112,28 +861,27 @@ def _too_large(limit: int) -> HTTPError:
     )
 
 
-def parse_body(body: Body, raw: bytes) -> tuple[Any, dict[str, Any]]:
-    """(the body as the route's `run` sees it, its fields as arguments)."""
-    if body.raw:
+def parse_body(op: Op, raw: bytes) -> Any:
+    """The body as the route's `run` sees it: the bytes (`RAW`), or the JSON decoded into
+    the op's type as plain data."""
+    if op.body is RAW:
         if not raw.strip():
             raise HTTPError(400, "the request body is empty: send the export file")
-        return raw, {}
+        return raw
     if not raw.strip():
-        if body.required:
+        if op.body_required:
             raise HTTPError(400, "a JSON body is required")
-        return {}, {}
-    try:
-        data = msgspec.json.decode(raw)
-    except msgspec.DecodeError as exc:
-        raise HTTPError(400, f"malformed JSON: {exc}") from None
-    if body.free:
-        if not isinstance(data, dict):
-            raise HTTPError(400, "the body must be a JSON object")
-        return data, {}
-    if body.many and isinstance(data, list):
-        return [_fields(body.fields, item, f"item {i}: ") for i, item in enumerate(data)], {}
-    args = _fields(body.fields, data)
-    return args, args
+        raw = b"{}"
+    return rq.decode_body(op.body, raw)
+
+
+def parse_query(op: Op, query: QueryParams) -> dict[str, Any]:
+    if op.query is None:
+        if query:
+            raise HTTPError(400, f"unknown query parameter {next(iter(query))!r}: this route "
+                            "takes none")  # fmt: skip
+        return {}
+    return rq.decode_query(op.query, {name: query.getlist(name) for name in query})
 
 
 def _bearer(headers: Headers) -> str | None:
@@ -1151,7 +899,11 @@ class Server:
     """The app's state: the store, the token list, the worker-thread limiter, the write signal."""
 
     def __init__(
-        self, store_path: str | Path | None, tokens: list[Token] | None, max_body: int
+        self,
+        store_path: str | Path | None,
+        tokens: list[Token] | None,
+        max_body: int,
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         from importlib.metadata import PackageNotFoundError, version
 
@@ -1166,6 +918,7 @@ class Server:
             raise errors.InputError(f"the body limit must be positive, got {max_body}")
         self.tokens = tokens
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self.openapi = openapi_document(self.version)
         self.metrics = Metrics()
         self.store = Store(store_path)
@@ -1234,8 +987,11 @@ class Server:
 
     # -- endpoints
 
-    def endpoint(self, op: Op) -> Callable[[Request], Any]:
+    def endpoint(self, ops: Mapping[str, Op]) -> Callable[[Request], Any]:
+        """The endpoint of one path: each method's op (HEAD answers as GET does)."""
+
         async def handle(request: Request) -> Response:
+            op = ops[request.method if request.method in ops else "GET"]
             try:
                 return await self._handle(op, request)
             except ClientDisconnect:
@@ -1244,20 +1000,20 @@ class Server:
                 failure = _failure(exc)
                 return error_reply(failure.status, failure.message, failure.headers)
 
-        handle.__name__ = op.id
         return handle
 
     async def _handle(self, op: Op, request: Request) -> Response:
-        path = {k: str(v) for k, v in request.path_params.items()}
         grant = None
         if op.access != "public":
             grant = request.scope[GRANT_KEY] = self.authenticate(_bearer(request.headers))
-            self.authorize(grant, op, path.get("brain"))
+            self.authorize(grant, op, request.path_params.get("brain"))
+        path = rq.decode_path(request.path_params)
         args = parse_query(op, request.query_params)
         body: Any = None
         if op.body is not None:
-            body, fields = parse_body(op.body, await read_body(request, self.max_body))
-            args.update(fields)
+            body = parse_body(op, await read_body(request, self.max_body, self.body_timeout))
+            if isinstance(body, dict):
+                args.update(body)
         elif (length := request.headers.get("content-length", "0").strip()) != "0" and (
             not length.isdigit() or int(length) > self.max_body
         ):
@@ -1299,7 +1055,7 @@ class Server:
                 brain = str(websocket.path_params["brain"])
                 self.authorize(grant, op, brain)
                 args = parse_query(op, websocket.query_params)
-                after = args.get("from", 0)
+                after = args["from"]
                 source = await self.run(lambda: self.store.brain(brain, create=False))
             except Exception as exc:
                 failure = _failure(exc)
@@ -1379,6 +1135,7 @@ def create_app(
     *,
     tokens: str | Path | Sequence[Mapping[str, Any]] | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    body_timeout: float = BODY_TIMEOUT,
     request_log: TextIO | None = None,
 ) -> Starlette:
     """The ASGI app over the store at `store_path` (default $NMEM_HOME or ~/.neuralmemory).
@@ -1387,13 +1144,17 @@ def create_app(
     store opens now (so a bad path fails here) and closes when the app shuts down.
     `request_log`: where each request's JSON line goes (adapters/request_log.py); None: nowhere.
     """
-    server = Server(store_path, None if tokens is None else load_tokens(tokens), max_body_bytes)
+    grants = None if tokens is None else load_tokens(tokens)
+    server = Server(store_path, grants, max_body_bytes, body_timeout)
     routes: list[BaseRoute] = []
+    methods: dict[str, dict[str, Op]] = {}  # one route per path, so a 405 lists every method
     for op in route_table():
         if op.websocket:
             routes.append(WebSocketRoute(op.path, server.events_endpoint(op), name=op.id))
         else:
-            routes.append(Route(op.path, server.endpoint(op), methods=[op.method], name=op.id))
+            methods.setdefault(op.path, {})[op.method] = op
+    for path, ops in methods.items():
+        routes.append(Route(path, server.endpoint(ops), methods=list(ops)))
     app = Starlette(
         routes=routes,
         exception_handlers={404: _not_found, 405: _not_allowed, Exception: _internal},
@@ -1412,12 +1173,15 @@ def serve(
     port: int = DEFAULT_PORT,
     tokens: str | Path | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY,
+    limits: Limits | None = None,
     request_log: TextIO | None = None,
     ready: Callable[[str, str], None] | None = None,
 ) -> None:
-    """Serve until interrupted (Ctrl-C, SIGTERM). Without `tokens`, only a loopback `host`."""
+    """Serve until interrupted (Ctrl-C, SIGTERM). Without `tokens`, only a loopback `host`
+    ("::1" or "[::1]" for IPv6). `limits`: the slow-client deadlines and connection limit."""
     import uvicorn
 
+    host = host.strip().removeprefix("[").removesuffix("]")
     if tokens is None and not is_loopback(host):
         raise errors.InputError(
             f"refusing to serve on {host} without --tokens: anyone who can reach it could read "
@@ -1425,12 +1189,15 @@ def serve(
         )
     if not 0 <= port <= 65535:
         raise errors.InputError(f"port must be 0-65535, got {port}")
+    limits = limits or Limits()
     app = create_app(store_path, tokens=tokens, max_body_bytes=max_body_bytes,
-                     request_log=request_log)  # fmt: skip
+                     body_timeout=limits.body, request_log=request_log)  # fmt: skip
+    sock = _listen(host, port)
     config = uvicorn.Config(
         app,
-        host=host,
-        port=port,
+        http=protocol(limits),
+        limit_concurrency=limits.connections,
+        h11_max_incomplete_event_size=rq.MAX_HEAD,
         log_level="warning",
         ws_max_size=1 << 16,  # clients send nothing on the event stream
         timeout_graceful_shutdown=5,
@@ -1438,8 +1205,20 @@ def serve(
     logging.getLogger("uvicorn.error").addFilter(_quiet_denials)
     if ready is not None:
         shown = f"[{host}]" if ":" in host else host
-        ready(f"http://{shown}:{port}", app.state.nmem.store.location)
-    uvicorn.Server(config).run()
+        ready(f"http://{shown}:{sock.getsockname()[1]}", app.state.nmem.store.location)
+    with sock:
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`:`port` (so a bad address or a port in use is one line)."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise errors.InputError(
+            f"cannot listen on {host} port {port}: {exc.strerror or exc}"
+        ) from None
 
 
 def _quiet_denials(record: logging.LogRecord) -> bool:

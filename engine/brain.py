@@ -650,25 +650,12 @@ class Brain(BrainView):
     # -- configuration -----------------------------------------------------------------------------
 
     def configure(self, **changes: Any) -> ev.BrainConfig:
-        """Change configuration values (the names of `BrainConfig`)."""
-        fields = set(ev.BrainConfig.__struct_fields__)
-        unknown = set(changes) - fields
-        if unknown:
-            raise InputError(
-                f"unknown setting(s) {', '.join(sorted(unknown))}; "
-                f"known: {', '.join(sorted(fields))}"
-            )
-        if "sensitive_policy" in changes:
-            screening.check_policy(changes["sensitive_policy"])
+        """Change configuration values (the names of `BrainConfig`, each within its range)."""
+        ev.settings(changes)  # refuse a bad value before waiting for the write lock
         self._settle()
 
         def run(w: Writer, p: Projection) -> ev.BrainConfig:
-            try:
-                config = msgspec.convert(
-                    {**msgspec.structs.asdict(p.config), **changes}, ev.BrainConfig
-                )
-            except msgspec.ValidationError as exc:
-                raise InputError(f"invalid setting: {exc}") from exc
+            config = ev.settings({**msgspec.structs.asdict(p.config), **changes})
             if config != p.config:
                 self._append(w, p, ev.BrainConfigured(config))
             return config

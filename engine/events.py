@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from .errors import DataError
+from .errors import DataError, InputError
 
 SCHEMA_VERSION = 1
 
@@ -25,19 +25,68 @@ ModelId = Annotated[str, msgspec.Meta(pattern=r"^([a-z0-9][a-z0-9.-]{0,63})?$")]
 Dims = Annotated[int, msgspec.Meta(ge=0, le=4096)]
 
 
-class BrainConfig(msgspec.Struct, frozen=True, gc=False):
-    """Per-brain knobs; every field has a default so old logs decode with new fields."""
+Share = Annotated[float, msgspec.Meta(ge=0, lt=1)]  # a fraction: 0 included, 1 not
+DAY_S = 86_400
 
-    activation_threshold: float = 0.02
-    max_context_tokens: int = 1500
-    hop_decay: float = 0.5
-    temporal_link_window_s: int = 6 * 3600
-    temporal_links: int = 2
-    checkpoint_every: int = 8192
-    sensitive_policy: str = "block"  # block | redact | allow
-    reinforce_delta: float = 0.05
-    prune_retention: float = 0.05  # a link kept below this share of its weight is pruned
-    decay_interval_s: int = 86_400  # an open brain sweeps decay when the last sweep is older
+
+class BrainConfig(msgspec.Struct, frozen=True, gc=False):
+    """Per-brain knobs; every field has a default so old logs decode with new fields.
+
+    Each has a range (its `Meta`): msgspec checks it wherever a configuration is decoded (the
+    log, a history import, `settings`), so no path can store one that breaks recall."""
+
+    activation_threshold: Share = 0.02
+    max_context_tokens: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1500
+    hop_decay: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.5
+    temporal_link_window_s: Annotated[int, msgspec.Meta(ge=0, le=365 * DAY_S)] = 6 * 3600
+    temporal_links: Annotated[int, msgspec.Meta(ge=0, le=100)] = 2
+    checkpoint_every: Annotated[int, msgspec.Meta(ge=1, le=1 << 30)] = 8192
+    sensitive_policy: typing.Literal["block", "redact", "allow"] = "block"
+    reinforce_delta: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.05
+    prune_retention: Share = 0.05  # a link kept below this share of its weight is pruned
+    # an open brain sweeps decay when the last sweep is older
+    decay_interval_s: Annotated[int, msgspec.Meta(ge=0, le=3650 * DAY_S)] = DAY_S
+
+
+def settings(values: typing.Mapping[str, Any]) -> BrainConfig:
+    """A configuration from setting values (names of `BrainConfig`, missing ones default),
+    each checked against its range; an InputError names the setting and its range."""
+    unknown = set(values) - set(BrainConfig.__struct_fields__)
+    if unknown:
+        raise InputError(
+            f"unknown setting(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(BrainConfig.__struct_fields__)}"
+        )
+    try:
+        return msgspec.convert(dict(values), BrainConfig)
+    except msgspec.ValidationError as exc:
+        name = str(exc).rpartition("$.")[2].rstrip("`")
+        if name not in values:
+            raise InputError(f"invalid setting: {exc}") from None
+        raise InputError(
+            f"setting {name} must be {setting_range(name)}, got {values[name]!r}"
+        ) from None
+
+
+def setting_range(name: str) -> str:
+    """'an integer from 1 to 1000000', 'a number at least 0 and below 1', 'one of ...'."""
+    info = msgspec.inspect.type_info(BrainConfig)
+    assert isinstance(info, msgspec.inspect.StructType)
+    kind = next(f.type for f in info.fields if f.name == name)
+    if isinstance(kind, msgspec.inspect.LiteralType):
+        return "one of " + ", ".join(map(str, kind.values))
+    assert isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType)
+    integer = isinstance(kind, msgspec.inspect.IntType)
+    what = "an integer" if integer else "a number"
+
+    def shown(x: float) -> str:
+        return str(int(x)) if integer else f"{x:g}"
+
+    if kind.ge is not None and kind.le is not None:
+        return f"{what} from {shown(kind.ge)} to {shown(kind.le)}"
+    low = f"at least {shown(kind.ge)}" if kind.ge is not None else f"above {shown(kind.gt or 0)}"
+    high = f"at most {shown(kind.le)}" if kind.le is not None else f"below {shown(kind.lt or 0)}"
+    return f"{what} {low} and {high}"
 
 
 class NeuronSpec(msgspec.Struct, array_like=True, frozen=True, gc=False):

@@ -157,6 +157,13 @@ _MSGPACK_ARRAYS = frozenset([*range(0x90, 0xA0), 0xDC, 0xDD])
 
 def load_export(data: bytes) -> Export:
     """Recognise and decode an export file: JSON snapshot, JSONL history, or msgpack."""
+    try:
+        return _load_export(data)
+    except RecursionError:  # msgspec decodes nesting recursively: 100,000 '[' end here
+        raise InputError("not a NeuralMemory export: its values are nested too deeply") from None
+
+
+def _load_export(data: bytes) -> Export:
     body = data.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if not body:
         raise InputError("the file is empty")

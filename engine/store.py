@@ -14,7 +14,9 @@ import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+
+import msgspec
 
 from . import checkpoint, screening
 from . import events as ev
@@ -24,7 +26,8 @@ from .errors import InputError, NotFoundError
 from .logstore import LogStore, Writer, is_url, open_log
 
 DEFAULT_BRAIN = "default"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"  # brain names
+_NAME = re.compile(NAME_PATTERN)
 
 
 def default_home() -> Path:
@@ -40,7 +43,7 @@ def default_location() -> Path | str:
 
 
 def check_brain_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InputError(
             f"invalid brain name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
@@ -157,8 +160,9 @@ class Store:
         self.log.write(lambda w: w.put_meta(None, "current_brain", name.encode()))
 
     def create_brain(self, name: str, config: ev.BrainConfig | None = None) -> Brain:
-        config = config or ev.BrainConfig()
-        screening.name(check_brain_name(name), config.sensitive_policy, "brain name")
+        check_brain_name(name)
+        config = ev.settings(msgspec.structs.asdict(config)) if config else ev.BrainConfig()
+        screening.name(name, config.sensitive_policy, "brain name")
         brain_id = uuid.uuid4().hex
         self.log.write(lambda w: self.register(w, name, brain_id, config))
         return self.brain(name)

@@ -16,6 +16,7 @@ from websockets import exceptions as ws_errors
 from websockets.sync import client as ws_client
 
 from engine import InputError
+from engine.brain import REINFORCE_EVERY
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1 << 20
@@ -354,11 +355,19 @@ def test_tokens(tmp_path: Path) -> None:
             == 201
         )
         assert api.get("/brains/work/stats", headers=auth(ALL_READ)).json()["memories"] == 1
-        r = api.post(
-            "/brains/work/recall", json={"query": "when are deploys?"}, headers=auth(ALL_READ)
-        )
-        assert r.status_code == 200
-        assert r.json()["memories"]
+
+        def head() -> int:
+            brains = api.get("/brains", headers=auth(ALL_READ)).json()["brains"]
+            return next(b["seq"] for b in brains if b["name"] == "work")
+
+        before = head()
+        for _ in range(REINFORCE_EVERY + 8):  # past the count at which reinforcement is written
+            r = api.post(
+                "/brains/work/recall", json={"query": "when are deploys?"}, headers=auth(ALL_READ)
+            )
+            assert r.status_code == 200
+            assert r.json()["memories"]
+        assert head() == before  # a read token wrote nothing, not even reinforcement
         names = [b["name"] for b in api.get("/brains", headers=auth(OTHER_WRITE)).json()["brains"]]
         assert names == ["other"]
         names = [b["name"] for b in api.get("/brains", headers=auth(ALL_READ)).json()["brains"]]
@@ -377,7 +386,19 @@ def test_tokens(tmp_path: Path) -> None:
 
     from engine import Store
 
-    with Store(tmp_path / "store") as store:  # shut down: the recall's reinforcement was kept
+    with Store(tmp_path / "store") as store:  # shut down: nothing was left pending either
+        brain = store.brain("work")
+        brain.flush()
+        assert brain.seq == before
+    with (
+        serving(tmp_path / "store", "--tokens", str(tokens)) as url,
+        httpx.Client(base_url=url, timeout=20) as api,
+    ):
+        r = api.post(
+            "/brains/work/recall", json={"query": "when are deploys?"}, headers=auth(WORK_WRITE)
+        )
+        assert r.status_code == 200
+    with Store(tmp_path / "store") as store:  # a write token's recall reinforces, kept at exit
         brain = store.brain("work")
         brain.flush()
         kinds = [e.type for e in brain.history()]

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from adapters.http_limits import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS
+
 from . import fatal
 from .base import EXIT_OK, Commands, UsageError
 
@@ -68,6 +70,27 @@ def register(command: Commands) -> None:
         help="one JSON line per request (request id, method, route, status, duration_ms, "
         "brain, token name; never bodies or secrets): '-' standard error (default), a file "
         "(appended) or 'off'",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        default=HEADER_TIMEOUT,
+        metavar="S",
+        help=f"seconds a request's headers may take to arrive (default: {HEADER_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        default=BODY_TIMEOUT,
+        metavar="S",
+        help=f"seconds a request's body may take to arrive (default: {BODY_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help=f"connections served at once; more get 503 (default: {MAX_CONNECTIONS})",
     )
 
     p = command(
@@ -196,10 +219,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "Ctrl-C to stop\n"
         )
 
+    from adapters.http_limits import Limits
+
+    limits = Limits(args.header_timeout, args.body_timeout, args.max_connections)
     with _request_log(args.request_log) as request_log:
         try:
             serve(args.store, host=args.host, port=args.port, tokens=args.tokens,
-                  max_body_bytes=args.max_body, request_log=request_log,
+                  max_body_bytes=args.max_body, limits=limits, request_log=request_log,
                   ready=ready)  # fmt: skip
         except KeyboardInterrupt:  # Ctrl-C: uvicorn has shut down cleanly and closed the store
             sys.stderr.write("nmem serve: stopped\n")

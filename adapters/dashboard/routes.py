@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.resources import files
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
+from msgspec import UNSET, Meta, UnsetType
 from starlette.responses import Response
 
-from adapters.http_server import AT, Arg, Call, Op
+from adapters.http_schemas import At, Depth, MemoryId, QueryText, Strict
+from adapters.http_server import Call, Op
 from engine import errors
 from engine.explore import MAX_DAYS, MAX_NODES
 
@@ -75,7 +77,7 @@ def _overview(c: Call) -> Any:
     view = c.view()
     return {
         **view.stats(),
-        **view.activity(days=c.args.get("days", 90)),
+        **view.activity(days=c.args["days"]),
         "head": _head(c),
         "store_bytes": c.store.log.size(),
     }
@@ -84,20 +86,38 @@ def _overview(c: Call) -> Any:
 def _graph(c: Call) -> Any:
     a = c.args
     found = c.view().neighbourhood(
-        a.get("memory"), query=a.get("query"), depth=a.get("depth"), limit=a.get("limit", 60)
+        a.get("memory"), query=a.get("query"), depth=a.get("depth"), limit=a["limit"]
     )
     return {**found, "head": _head(c)}
 
 
 def _explain(c: Call) -> Any:
     a = c.args
-    found = c.view().explain(
-        a["query"], depth=a.get("depth"), limit=a.get("limit", 10), paths=a.get("paths", 3)
-    )
+    found = c.view().explain(a["query"], depth=a.get("depth"), limit=a["limit"], paths=a["paths"])
     return {**found, "brain": c.path["brain"], "head": _head(c)}
 
 
-DEPTH = Arg("depth", "integer", "how far activation spreads, 0-3", minimum=0, maximum=3)
+class OverviewQuery(Strict):
+    days: Annotated[int, Meta(ge=1, le=MAX_DAYS, description="days of activity to list")] = 90
+    at: At | UnsetType = UNSET
+
+
+class GraphQuery(Strict):
+    memory: MemoryId | UnsetType = UNSET  # the memory at the centre
+    query: QueryText | UnsetType = UNSET  # or a question: the graph of what it sets alight
+    depth: Depth | UnsetType = UNSET
+    limit: Annotated[int, Meta(ge=1, le=MAX_NODES, description="nodes at most")] = 60
+    at: At | UnsetType = UNSET
+
+
+class ExplainQuery(Strict):
+    query: QueryText
+    depth: Depth | UnsetType = UNSET
+    limit: Annotated[int, Meta(ge=1, le=100, description="memories to return")] = 10
+    paths: Annotated[int, Meta(ge=1, le=10, description="paths per memory")] = 3
+    at: At | UnsetType = UNSET
+
+
 _STEP = {"type": "object", "description": "a memory or a neuron, with its activation"}
 HEAD = {"type": "object", "description": "the brain's last event now: seq and time"}
 
@@ -113,27 +133,16 @@ OPS: tuple[Op, ...] = (
        "write) and the brains it covers"),
     Op("overview", "GET", "/brains/{brain}/overview", "Counts by type, priority and freshness, "
        "events and new memories per day, the last decay sweeps, the store's size", "read",
-       _overview, query=(
-           Arg("days", "integer", f"days of activity to list (default 90, max {MAX_DAYS})",
-               minimum=1, maximum=MAX_DAYS), AT,
-       ), tag="dashboard", schema={"type": "object", "properties": {"head": HEAD}}),
+       _overview, query=OverviewQuery, tag="dashboard",
+       schema={"type": "object", "properties": {"head": HEAD}}),
     Op("graph", "GET", "/brains/{brain}/graph", "The neighbourhood of a memory or of a query: "
        "the most activated memories and neurons with their activation, and the live links "
-       "among them", "read", _graph, query=(
-           Arg("memory", "string", "the memory at the centre (id or unique prefix)"),
-           Arg("query", "string", "or a question: the graph of what it sets alight"),
-           DEPTH,
-           Arg("limit", "integer", f"nodes at most (default 60, max {MAX_NODES})", minimum=1,
-               maximum=MAX_NODES), AT,
-       ), tag="dashboard", schema={"type": "object", "properties": {
+       "among them", "read", _graph, query=GraphQuery, tag="dashboard",
+       schema={"type": "object", "properties": {
            "nodes": {"type": "array", "items": _STEP},
            "edges": {"type": "array", "items": {"type": "object"}}, "head": HEAD}}),
     Op("explain", "GET", "/brains/{brain}/explain", "Recall without reinforcing, with the "
-       "activation paths from the question's anchors to each memory", "read", _explain, query=(
-           Arg("query", "string", "a question or keywords", required=True),
-           DEPTH,
-           Arg("limit", "integer", "memories to return (default 10)", minimum=1, maximum=100),
-           Arg("paths", "integer", "paths per memory (default 3)", minimum=1, maximum=10), AT,
-       ), tag="dashboard", schema={"type": "object", "properties": {
+       "activation paths from the question's anchors to each memory", "read", _explain,
+       query=ExplainQuery, tag="dashboard", schema={"type": "object", "properties": {
            "memories": {"type": "array", "items": {"type": "object"}}, "head": HEAD}}),
 )  # fmt: skip
