@@ -26,7 +26,7 @@ POLICIES: Final = ("block", "redact", "allow")
 # Fields whose strings identify something: refused (never redacted) when they hold a secret.
 NAMES: Final = frozenset(
     {"cid", "fiber_id", "fiber_ids", "project_id", "id", "key", "project", "name",
-     "memory_type", "model", "sensitive_policy"}
+     "memory_type", "model"}
 )  # fmt: skip
 
 _HOW: Final = "the 'allow' policy stores it anyway, 'redact' stores it with the secret replaced"

@@ -80,6 +80,8 @@ def _build(t: msgspec.inspect.Type, at: Path_, target: Path_, secret: str) -> An
         return {key: _build(t.value_type, (*at, "<value>"), target, secret)}
     if isinstance(t, msgspec.inspect.StructType):
         return t.cls(**{f.name: _build(f.type, (*at, f.name), target, secret) for f in t.fields})
+    if isinstance(t, msgspec.inspect.LiteralType):  # one of fixed values: no secret fits
+        return t.values[0]
     simple: dict[type, Any] = {
         msgspec.inspect.IntType: 1,
         msgspec.inspect.FloatType: 0.5,
