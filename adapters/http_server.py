@@ -536,7 +536,7 @@ def _import(c: Call) -> Any:
     from engine.importing import load_export
 
     export = load_export(c.body)
-    brain = c.brain()
+    brain = c.store.brain_to_fill(c.path["brain"])  # a refused import creates no brain
     sensitive = c.args.get("sensitive")
     if export.kind == "history":
         assert export.history is not None

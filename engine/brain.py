@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 
-from . import checkpoint, importing, lifecycle
+from . import checkpoint, importing, lifecycle, screening
 from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
-from .clock import DAY_US, from_us
+from .clock import days_us, from_us
 from .encoder import Batch, Prepared, decide_encode, prepare
-from .errors import InputError, IntegrityError, NotFoundError
+from .errors import InputError, IntegrityError, NotFoundError, SensitiveContentError
 from .fold import apply_all
 from .logstore import Reader, Writer
 from .model import MemoryType
@@ -49,11 +49,12 @@ BACKFILL_CHUNK = 1024  # memories embedded per `memories_embedded` event
 class Brain(BrainView):
     """The live brain: reads as of now, plus the write API."""
 
-    def __init__(self, store: Store, brain_id: str, name: str) -> None:
+    def __init__(self, store: Store, brain_id: str, name: str, *, registered: bool = True) -> None:
         super().__init__(self, 0, 0)
         self.store = store
         self.id = brain_id
         self._name = name
+        self._registered = registered  # False: registered by the first write that commits
         self._lock = threading.RLock()
         self._p: Projection | None = None
         self._ckpt_seq = 0
@@ -90,7 +91,7 @@ class Brain(BrainView):
 
     def _view(self) -> View:
         p = self._refreshed()
-        return p.view(p.seq, self.store.now())
+        return p.view(p.seq, _now(p, self.store.now()))
 
     def _feed_end(self) -> int | None:
         return None  # the live brain's feed runs to the last committed event
@@ -172,6 +173,8 @@ class Brain(BrainView):
                 if attempts > 1 or self._p is None:
                     self._p = self._load(w)
                 p = self._p
+                if not self._registered:
+                    self.store.register(w, self.name, self.id, p.config)
                 apply_all(p, w.events(self.id, after=p.seq))
                 return decide(w, p)
 
@@ -180,13 +183,16 @@ class Brain(BrainView):
             except BaseException:
                 self._p = None
                 raise
+            self._registered = True
             self._maybe_checkpoint()
             return out
 
     def _append(
-        self, w: Writer, p: Projection, body: ev.Body, cid: str | None = None
-    ) -> ev.Envelope:
-        env, fresh = w.append(self.id, body, cid=cid, refs=ev.touched(body), t_us=self.store.now())
+        self, w: Writer, p: Projection, body: ev.Body, cid: str | None = None,
+        policy: str | None = None,
+    ) -> ev.Envelope:  # fmt: skip
+        env, fresh = w.append(self.id, body, cid=cid, refs=ev.touched(body), t_us=self.store.now(),
+                              policy=policy or p.config.sensitive_policy)  # fmt: skip
         if fresh:
             apply_all(p, (env,))
         return env
@@ -240,7 +246,8 @@ class Brain(BrainView):
                 body = msgspec.structs.replace(
                     body, vector=vectors[i][0], vector_scale=vectors[i][1]
                 )
-            env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,), t_us=now)
+            env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,), t_us=now,
+                              policy=item.policy)  # fmt: skip
             written.append(env)
             out.append(_remembered(env, duplicate=False))
         apply_all(p, written)
@@ -348,7 +355,7 @@ class Brain(BrainView):
         def run(w: Writer, p: Projection) -> Changed:
             fiber = resolve(p.view(p.seq, self.store.now()), memory_id, self.name)
             body = lifecycle.decide_erase(p, fiber, by)
-            self._redact(w, body)
+            self._redact(w, p, body)
             env = self._append(w, p, body)
             w.put_meta(self.id, "checkpoint_floor", str(env.seq).encode())
             return Changed(body.fiber_id, env.seq, "memory_erased")
@@ -358,14 +365,22 @@ class Brain(BrainView):
         self._ckpt_seq = 0
         return done
 
-    def _redact(self, w: Writer, erased: ev.MemoryErased) -> None:
-        """Take an erased memory's content out of its earlier records in the log."""
+    def _redact(self, w: Writer, p: Projection, erased: ev.MemoryErased) -> None:
+        """Take an erased memory's content out of its earlier records in the log, and its
+        last words out of the records of the (erased) memories that created them."""
         blank = set(erased.neurons)
-        for seq in w.refs(self.id, erased.fiber_id):
-            old = w.event(self.id, seq)
-            new = None if old is None else lifecycle.redacted(old.body, blank, erased.fiber_id)
-            if old is not None and new is not None and new != old.body:
-                w.replace(self.id, msgspec.structs.replace(old, body=new))
+        for fiber_id in {erased.fiber_id, *lifecycle.linked_memories(p, erased.neurons)}:
+            for seq in w.refs(self.id, fiber_id):
+                old = w.event(self.id, seq)
+                if old is None:
+                    continue
+                new = (
+                    lifecycle.redacted(old.body, blank, fiber_id)
+                    if fiber_id == erased.fiber_id
+                    else lifecycle.without_neurons(old.body, blank)
+                )
+                if new is not None and new != old.body:
+                    w.replace(self.id, msgspec.structs.replace(old, body=new))
 
     # -- recall and its reinforcement --------------------------------------------------------------
 
@@ -610,9 +625,7 @@ class Brain(BrainView):
             project = _project(p, name)
             if project.end is None:
                 raise InputError(f"project {project.name!r} is ongoing: it has no end to extend")
-            if days <= 0:
-                raise InputError(f"extend by a positive number of days, got {days}")
-            changed = msgspec.structs.replace(project, end=project.end + int(days * DAY_US))
+            changed = msgspec.structs.replace(project, end=project.end + days_us(days, "extension"))
             self._append(w, p, ev.ProjectChanged(changed))
             return changed
 
@@ -672,16 +685,20 @@ class Brain(BrainView):
         refused import writes nothing. Texts pass the sensitive-content check (`sensitive`
         or the brain's policy; 'redact' cannot apply to a history)."""
         history = importing.parse_history(records, progress)
+        policy = screening.check_policy(sensitive or self.config.sensitive_policy)
         self._swept = True  # no decay sweep first: it would be an event the source lacks
-        importing.screen_history(history, sensitive or self.config.sensitive_policy)
         self._settle()
-        out = self._write(lambda w, p: self._import_events(w, p, history), room=history.size_hint())
+        out = self._write(
+            lambda w, p: self._import_events(w, p, history, policy), room=history.size_hint()
+        )
         if out.pop("rewrote", False):
             checkpoint.drop_below(self.store.log.checkpoints, self.id, out["seq"])
             self._ckpt_seq = 0
         return out
 
-    def _import_events(self, w: Writer, p: Projection, h: importing.History) -> dict[str, Any]:
+    def _import_events(
+        self, w: Writer, p: Projection, h: importing.History, policy: str
+    ) -> dict[str, Any]:
         def cid(seq: int) -> str:
             return f"import:{h.source_id}:{seq}"
 
@@ -723,9 +740,13 @@ class Brain(BrainView):
         incoming = events[start - h.first :]
         for env in incoming:
             body = env.body
-            new, fresh = w.append(
-                self.id, body, cid=cid(env.seq), refs=ev.touched(body), t_us=env.t
-            )
+            # redacting a history would part its texts from the words they linked
+            screen = "allow" if policy == "allow" else "block"
+            try:
+                new, fresh = w.append(self.id, body, cid=cid(env.seq), refs=ev.touched(body),
+                                      t_us=env.t, policy=screen)  # fmt: skip
+            except SensitiveContentError as exc:
+                raise importing.refused_secret(env, exc, policy) from None
             if not fresh:
                 raise InputError(f"seq {env.seq} of the history was imported out of order")
             appended.append(new)
@@ -735,7 +756,7 @@ class Brain(BrainView):
             raise InputError(f"the history does not replay: {exc}; nothing was imported") from None
         erased = [e.body for e in appended if isinstance(e.body, ev.MemoryErased)]
         for body in erased:
-            self._redact(w, body)  # what an earlier import brought in, before the erase
+            self._redact(w, target, body)  # and what an earlier import brought in
         if rewrote or erased:
             w.put_meta(self.id, "checkpoint_floor", str(target.seq).encode())
         self._p = target
@@ -771,11 +792,9 @@ class Brain(BrainView):
     ) -> int:
         """The last seq of `h` an earlier import brought in; refuses if what is stored differs
         (a later erase in the source may have redacted records since: that is no conflict)."""
-        erased = {
-            e.body.fiber_id: set(e.body.neurons)
-            for e in h.events
-            if isinstance(e.body, ev.MemoryErased)
-        }
+        erases = [e.body for e in h.events if isinstance(e.body, ev.MemoryErased)]
+        blank = {n for body in erases for n in body.neurons}  # a word may go with another's erase
+        erased = {body.fiber_id for body in erases}
         done = max(h.first - 1, 1)
         for env in h.events[1 if h.first == 1 else 0 :]:
             seq = w.seq_for_cid(self.id, cid(env.seq))
@@ -784,10 +803,10 @@ class Brain(BrainView):
             stored = w.event(self.id, seq)
             body = None if stored is None else stored.body
             touched = ev.touched(body) if body is not None else []
-            blank = erased.get(touched[0]) if len(touched) == 1 else None
             same = body == env.body or (
                 body is not None
-                and blank is not None
+                and len(touched) == 1
+                and touched[0] in erased
                 and lifecycle.redacted(body, blank, touched[0]) == env.body
             )
             if seq != env.seq + offset or not same:
@@ -825,7 +844,15 @@ class Brain(BrainView):
                 progress(i + 1, len(plan.memories))
         self._settle()
         room = sum(len(i.text) for i in prepared) * 8 + 4096 * len(prepared)
-        out = self._write(lambda w, p: self._import_memories(w, p, plan, prepared), room=room)
+        try:
+            out = self._write(
+                lambda w, p: self._import_memories(w, p, plan, prepared, policy), room=room
+            )
+        except SensitiveContentError as exc:  # a tag, project, meta ... of the snapshot
+            raise InputError(
+                f"snapshot {exc.field}: {exc.found}; nothing was imported (the 'allow' policy "
+                "imports it anyway; nmem: --force)"
+            ) from None
         if progress is not None:
             progress(len(plan.memories), len(plan.memories))
         out["redacted"] = sum(
@@ -835,7 +862,12 @@ class Brain(BrainView):
         return out
 
     def _import_memories(
-        self, w: Writer, p: Projection, plan: importing.SnapshotPlan, prepared: list[Prepared]
+        self,
+        w: Writer,
+        p: Projection,
+        plan: importing.SnapshotPlan,
+        prepared: list[Prepared],
+        policy: str,
     ) -> dict[str, Any]:
         projects: dict[str, str] = {}  # lower-case name -> id in this brain
         created = 0
@@ -849,7 +881,8 @@ class Brain(BrainView):
                 pid = found.id
             else:
                 pid = project.id if project.id not in p.projects else uuid.uuid4().hex
-                self._append(w, p, ev.ProjectCreated(msgspec.structs.replace(project, id=pid)), key)
+                created_body = ev.ProjectCreated(msgspec.structs.replace(project, id=pid))
+                self._append(w, p, created_body, key, policy)
                 created += 1
             projects[project.name.lower()] = pid
         batch = [
@@ -889,7 +922,7 @@ class Brain(BrainView):
         """The brain as it was at `when`: a seq number, a datetime, ISO text or "3 days ago"."""
         with self._lock:
             p = self._refreshed()
-            now = self.store.now()
+            now = _now(p, self.store.now())
             if isinstance(when, bool):
                 raise InputError(f"cannot read {when!r} as a time")
             if isinstance(when, str) and when.strip().isdigit():
@@ -904,6 +937,13 @@ class Brain(BrainView):
             if moment > now:
                 raise InputError(f"{from_us(moment).isoformat()} is in the future")
             return BrainView(self, p.seq_at(moment), moment)
+
+
+def _now(p: Projection, clock: int) -> int:
+    """The time of a view of the whole brain: the clock, or the recorded time of the last
+    event if that is later (a batch's events are recorded a microsecond apart, so they can
+    run ahead of the clock), so that the view at that time is this view again."""
+    return max(clock, p.time_of(p.seq))
 
 
 def _require(p: Projection, fiber: int, *, not_erased: bool) -> None:

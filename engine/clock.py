@@ -30,3 +30,14 @@ def from_us(us: int) -> datetime:
 
 
 DAY_US = 86_400 * 1_000_000
+MAX_DAYS = 36_500  # a span of days longer than a century is a typo (and would overflow µs)
+
+
+def days_us(days: object, what: str) -> int:
+    """A positive number of days below `MAX_DAYS`, in µs; anything else (0, negative, NaN,
+    infinite, huge, not a number) is refused naming `what`."""
+    from .errors import InputError
+
+    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days < MAX_DAYS:
+        raise InputError(f"{what} must be a positive number of days below {MAX_DAYS}, got {days!r}")
+    return int(days * DAY_US)

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from . import events as ev
+from . import screening
 from .api import MemoryInput
-from .clock import DAY_US, aware, from_us, to_us
-from .errors import InputError, SensitiveContentError
+from .clock import DAY_US, aware, days_us, from_us, to_us
+from .errors import InputError
 from .extraction import tokens
 from .extraction.classify import TYPE_LABELS, detect_memory_type
 from .extraction.entities import extract_entities, normalize_name
@@ -119,31 +120,13 @@ class Prepared:
     project: str | None
     id: str | None = None  # a memory id chosen by the caller (checked unused when decided)
     expires_at: int | None = None  # absolute expiry (µs); overrides `expires_days`
-
-
-POLICIES = ("block", "redact", "allow")
+    policy: str = "block"  # the sensitive-content policy its event is appended under
 
 
 def screen(text: str, policy: str) -> str:
-    """Apply the sensitive-content policy: block (refuse, naming what was found, never the
-    secret itself), redact (replace it) or allow."""
-    if policy not in POLICIES:
-        raise InputError(f"sensitive-content policy must be one of {', '.join(POLICIES)}")
-    if policy == "allow":
-        return text
-    from . import sensitive  # only writes need it: keeps read-only start-up fast
-
-    findings = sensitive.scan(text, sensitive.Severity.MEDIUM)
-    if not findings:
-        return text
-    if policy == "redact":
-        return sensitive.redact(text)[0]
-    found = sensitive.describe(findings)
-    raise SensitiveContentError(
-        f"{found}; nothing was stored (the 'allow' policy stores it anyway, 'redact' stores it "
-        "with the secret replaced)",
-        found=found,
-    )
+    """The memory text under the sensitive-content policy, before extraction: so a redacted
+    secret never reaches a neuron. Every other field is screened at the log's boundary."""
+    return screening.text(text, policy)
 
 
 def prepare(inp: MemoryInput, policy: str = "block", project: str | None = None) -> Prepared:
@@ -151,7 +134,8 @@ def prepare(inp: MemoryInput, policy: str = "block", project: str | None = None)
 
     `project` is the id the brain resolved `inp.project` to.
     """
-    text = screen(validate_text(inp.text), inp.sensitive or policy)
+    policy = screening.check_policy(inp.sensitive or policy)
+    text = screen(validate_text(inp.text), policy)
     kind = memory_type(inp.memory_type) if inp.memory_type else detect_memory_type(text)
     if inp.event_time is not None and not isinstance(inp.event_time, datetime):
         raise InputError(f"event_time must be a datetime, got {type(inp.event_time).__name__}")
@@ -175,6 +159,7 @@ def prepare(inp: MemoryInput, policy: str = "block", project: str | None = None)
         project=project,
         id=inp.id,
         expires_at=expires_at,
+        policy=policy,
     )
 
 
@@ -337,6 +322,5 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
 def _expiry_days(days: float | None, kind: MemoryType) -> float | None:
     if days is None:
         return DEFAULT_EXPIRY_DAYS[kind]
-    if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days < 36_500:
-        raise InputError(f"expiry must be a positive number of days, got {days!r}")
-    return float(days)
+    days_us(days, "expiry")
+    return float(days)  # checked by days_us

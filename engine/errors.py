@@ -45,9 +45,10 @@ class SensitiveContentError(InputError):
     what was found (never the secret); each surface says how to go on there (the CLI's
     --redact/--force, an agent's "remove the secret")."""
 
-    def __init__(self, message: str, found: str = "") -> None:
+    def __init__(self, message: str, found: str = "", field: str = "") -> None:
         super().__init__(message)
         self.found = found or message
+        self.field = field  # which field held it ("" for a memory's text)
 
 
 class NotFoundError(Error, LookupError):

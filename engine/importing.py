@@ -56,8 +56,8 @@ import msgspec
 from . import events as ev
 from .api import MemoryInput
 from .clock import from_us, to_us
-from .encoder import MAX_TEXT_CHARS, MEMORY_ID, POLICIES
-from .errors import DataError, InputError
+from .encoder import MAX_TEXT_CHARS, MEMORY_ID
+from .errors import DataError, InputError, SensitiveContentError
 from .snapshot import VERSION as SNAPSHOT_VERSION
 
 HISTORY_FORMAT: Final = "neuralmemory-history"
@@ -336,37 +336,22 @@ def _envelope(record: Any, where: str) -> ev.Envelope:
         raise InputError(f"{where}: not a valid event: {exc}") from None
 
 
-def screen_history(history: History, policy: str) -> None:
-    """The sensitive-content check on every text of a history (the policy's threshold:
-    medium severity). `block` refuses naming what was found; `redact` cannot apply: the
-    events also record the words that were linked, secrets included."""
-    if policy not in POLICIES:
-        raise InputError(f"sensitive-content policy must be one of {', '.join(POLICIES)}")
-    if policy == "allow":
-        return
-    from . import sensitive
-
-    found: list[tuple[int, str, str]] = []
-    for env in history.events:
-        body = env.body
-        if isinstance(body, ev.MemoryEncoded | ev.MemoryEdited) and not body.erased:
-            findings = sensitive.scan(body.text, sensitive.Severity.MEDIUM)
-            if findings:
-                found.append((env.seq, body.fiber_id, sensitive.describe(findings)))
-    if not found:
-        return
-    seq, fiber_id, what = found[0]
-    more = f" (and {len(found) - 1} more texts)" if len(found) > 1 else ""
+def refused_secret(env: ev.Envelope, exc: SensitiveContentError, policy: str) -> InputError:
+    """The error for an event of a history holding a secret (refused by the log's boundary):
+    it names the seq, memory and field, never the secret."""
+    memory = ev.touched(env.body)
+    where = f"seq {env.seq}" + (f" (memory {memory[0]})" if len(memory) == 1 else "")
+    where += f", {exc.field}" if exc.field else ""
     if policy == "redact":
-        raise InputError(
-            f"memory {fiber_id} (seq {seq}): {what}{more}; a history cannot be imported "
-            "redacted (its events record the linked words, secrets included): import it with "
-            "the 'allow' policy (nmem import --force), or move a snapshot instead "
-            "(nmem export --exclude-sensitive, or nmem import --redact of a snapshot)"
+        return InputError(
+            f"{where}: {exc.found}; a history cannot be imported redacted (its events record "
+            "the linked words, secrets included): import it with the 'allow' policy (nmem "
+            "import --force), or move a snapshot instead (nmem export --exclude-sensitive, or "
+            "nmem import --redact of a snapshot); nothing was imported"
         )
-    raise InputError(
-        f"memory {fiber_id} (seq {seq}): {what}{more}; nothing was imported (the 'allow' "
-        "policy imports it anyway; nmem: --force)"
+    return InputError(
+        f"{where}: {exc.found}; nothing was imported (the 'allow' policy imports it anyway; "
+        "nmem: --force)"
     )
 
 

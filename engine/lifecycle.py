@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
-from .clock import DAY_US, from_us
+from .clock import days_us, from_us
 from .decay import retention
 from .encoder import Batch, link_terms, screen, validate_tags, validate_text
 from .errors import InputError
@@ -89,10 +89,8 @@ def decide_retype(
     new_tags = view.tags(fiber) if tags is None else validate_tags(tags)
     if expires_in_days is None:
         expires = None if current_expiry == NO_EXPIRY else current_expiry
-    elif expires_in_days <= 0:
-        raise InputError(f"expiry must be a positive number of days, got {expires_in_days}")
     else:
-        expires = now + int(expires_in_days * DAY_US)
+        expires = now + days_us(expires_in_days, "expiry")
     project_id: str | None
     if project is False or project is True:
         project_id = None if current_project < 0 else p.project_ids[current_project]
@@ -117,7 +115,10 @@ def decide_retype(
 
 
 def decide_erase(p: Projection, fiber: int, by: str) -> ev.MemoryErased:
-    """Erase a memory: every link touching it, and the neurons no other memory uses."""
+    """Erase a memory: every link touching it, and the neurons no other memory still holds.
+
+    A memory erased earlier holds none: a word that only erased memories shared goes with
+    whichever of them is erased last (`linked_memories` finds the records that hold it)."""
     if p.f_flags[fiber] & ERASED:
         raise InputError(f"memory {p.f_id[fiber]} is already erased")
     syn, other = links_of(p, fiber)
@@ -127,11 +128,47 @@ def decide_erase(p: Projection, fiber: int, by: str) -> ev.MemoryErased:
     unique: list[int] = []
     if len(words):
         owner, _, w_syn = p.graph.gather(words, p.s_src.values, p.s_dst.values, p.synapse_count)
-        shared = np.bincount(owner[p.s_src.values[w_syn] != anchor], minlength=len(words)) > 0
+        src = p.s_src.values[w_syn]
+        by_fiber = fiber_of[src]
+        gone = (by_fiber >= 0) & (p.f_flags.values[np.maximum(by_fiber, 0)] & ERASED != 0)
+        shared = np.bincount(owner[(src != anchor) & ~gone], minlength=len(words)) > 0
         unique = sorted(int(n) for n in words[~shared])
     return ev.MemoryErased(
         fiber_id=p.f_id[fiber], by=by, neurons=unique, synapses=sorted(int(s) for s in syn)
     )
+
+
+def linked_memories(p: Projection, neurons: list[int]) -> list[str]:
+    """Ids of the memories whose anchors link to `neurons` (dead links too): the ones whose
+    records may have created them."""
+    if not neurons:
+        return []
+    nodes = np.asarray(neurons, dtype=np.int64)
+    _, other, _ = p.graph.gather(nodes, p.s_src.values, p.s_dst.values, p.synapse_count)
+    fibers = np.unique(p.n_fiber.values[other])
+    return [p.f_id[int(f)] for f in fibers if f >= 0]
+
+
+def without_neurons(body: ev.Body, neurons: set[int]) -> ev.Body | None:
+    """A record that created some of `neurons` with their text blanked (an erase of another
+    memory took the last holder of a word it created), or None if it created none."""
+    match body:
+        case ev.MemoryEncoded():
+            first = body.first_neuron + 1
+        case ev.MemoryEdited():
+            first = body.first_neuron
+        case _:
+            return None
+    if not any(first + i in neurons for i in range(len(body.neurons))):
+        return None
+    return msgspec.structs.replace(body, neurons=_blank(first, body.neurons, neurons))
+
+
+def _blank(first: int, specs: list[ev.NeuronSpec], neurons: set[int]) -> list[ev.NeuronSpec]:
+    return [
+        ev.NeuronSpec(s.type, "", "", s.start, s.end) if first + i in neurons else s
+        for i, s in enumerate(specs)
+    ]
 
 
 def redacted(body: ev.Body, neurons: set[int], fiber_id: str = "") -> ev.Body | None:
@@ -140,23 +177,17 @@ def redacted(body: ev.Body, neurons: set[int], fiber_id: str = "") -> ev.Body | 
     Neuron slots are kept (later events refer to them by index) but lose their text; a vector
     keeps its length (the fold keeps the row, dead) and loses every byte."""
 
-    def blank(first: int, specs: list[ev.NeuronSpec]) -> list[ev.NeuronSpec]:
-        return [
-            ev.NeuronSpec(s.type, "", "", s.start, s.end) if first + i in neurons else s
-            for i, s in enumerate(specs)
-        ]
-
     match body:
         case ev.MemoryEncoded():
             return msgspec.structs.replace(
                 body, text="", tags=[], meta={}, erased=True,
-                neurons=blank(body.first_neuron + 1, body.neurons),
+                neurons=_blank(body.first_neuron + 1, body.neurons, neurons),
                 vector=bytes(len(body.vector)), vector_scale=0.0,
             )  # fmt: skip
         case ev.MemoryEdited():
             return msgspec.structs.replace(
-                body, text="", erased=True, neurons=blank(body.first_neuron, body.neurons),
-                vector=bytes(len(body.vector)), vector_scale=0.0,
+                body, text="", erased=True, vector=bytes(len(body.vector)), vector_scale=0.0,
+                neurons=_blank(body.first_neuron, body.neurons, neurons),
             )  # fmt: skip
         case ev.MemoriesEmbedded() if fiber_id in body.fiber_ids:
             i = body.fiber_ids.index(fiber_id)
@@ -288,15 +319,18 @@ def new_project(
     clean = name.strip()
     if not clean or len(clean) > 100:
         raise InputError("a project name has 1-100 characters")
-    if duration_days is not None and duration_days <= 0:
-        raise InputError(f"duration must be a positive number of days, got {duration_days}")
+    duration = None if duration_days is None else days_us(duration_days, "duration")
+    if isinstance(priority_, bool) or not isinstance(priority_, int | float):
+        raise InputError(f"a project's priority must be a number, got {priority_!r}")
+    if not 0 <= priority_ <= 1e6:  # NaN too
+        raise InputError(f"a project's priority must be 0 or more, got {priority_!r}")
     start_us = int(start.timestamp() * 1_000_000)
     return ev.Project(
         id=project_id,
         name=clean,
         description=description,
         start=start_us,
-        end=None if duration_days is None else start_us + int(duration_days * DAY_US),
+        end=None if duration is None else start_us + duration,
         tags=validate_tags(tags),
         priority=float(priority_),
     )

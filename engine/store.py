@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import msgspec
 
-from . import checkpoint
+from . import checkpoint, screening
 from . import events as ev
 from .brain import Brain
 from .clock import now_us
@@ -49,6 +49,10 @@ def check_brain_name(name: str) -> str:
             "starting with a letter or digit"
         )
     return name
+
+
+class BrainExistsError(InputError):
+    """A brain of that name exists already."""
 
 
 class Store:
@@ -107,6 +111,7 @@ class Store:
                           for bid in r.brains().values()}  # fmt: skip
             dropped = 0
             ckpts = self.log.checkpoints
+            ckpts.remove_leftovers(exclusive=True)
             for brain_id in ckpts.brains():
                 floor = floors.get(brain_id)
                 if floor is None:  # a deleted brain's checkpoints
@@ -157,17 +162,29 @@ class Store:
     def create_brain(self, name: str, config: ev.BrainConfig | None = None) -> Brain:
         check_brain_name(name)
         config = ev.settings(msgspec.structs.asdict(config)) if config else ev.BrainConfig()
+        screening.name(name, config.sensitive_policy, "brain name")
         brain_id = uuid.uuid4().hex
-
-        def register(w: Writer) -> None:
-            if name in w.brains():
-                raise InputError(f"brain {name!r} already exists")
-            w.register_brain(name, brain_id)
-            body = ev.BrainCreated(name=name, config=config)
-            w.append(brain_id, body, t_us=self.now())
-
-        self.log.write(register)
+        self.log.write(lambda w: self.register(w, name, brain_id, config))
         return self.brain(name)
+
+    def register(self, w: Writer, name: str, brain_id: str, config: ev.BrainConfig) -> None:
+        """Register a brain and append its creation, in the write `w`."""
+        if name in w.brains():
+            raise BrainExistsError(f"brain {name!r} already exists")
+        w.register_brain(name, brain_id)
+        body = ev.BrainCreated(name=name, config=config)
+        w.append(brain_id, body, t_us=self.now(), policy=config.sensitive_policy)
+
+    def brain_to_fill(self, name: str | None = None) -> Brain:
+        """A brain to import into: the one of that name, or a new one that exists only once its
+        first write commits, so a refused import leaves no empty brain behind."""
+        name = check_brain_name(name or self.current)
+        if name in self._brains or name in self.brain_names() or not self.create:
+            return self.brain(name)
+        screening.name(name, ev.BrainConfig().sensitive_policy, "brain name")
+        brain = Brain(self, uuid.uuid4().hex, name, registered=False)
+        self._brains[name] = brain
+        return brain
 
     def brain(self, name: str | None = None, *, create: bool = True) -> Brain:
         """A brain by name (default: the current one), created on first use if `create` (and
@@ -182,7 +199,7 @@ class Store:
                 raise NotFoundError(f"no brain named {name!r}")
             try:
                 return self.create_brain(name)
-            except InputError:  # created by another process meanwhile
+            except BrainExistsError:  # created by another process meanwhile
                 brain_id = self.brain_names()[name]
         brain = Brain(self, brain_id, name)
         self._brains[name] = brain

@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from helpers import Clock
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -26,8 +28,10 @@ from hypothesis.stateful import (
     rule,
 )
 
-from engine import InputError, Store
+from engine import InputError, MemoryInput, Store
+from engine.brain import REINFORCE_EVERY
 from engine.fold import apply
+from engine.graph import TAIL_LIMIT
 from engine.projection import Projection, state_bytes
 
 WORDS = (
@@ -35,6 +39,8 @@ WORDS = (
     "tuesday webhook retries migration roadmap vault ledger"
 ).split()
 QUERIES = ["alice payments", "redis crash", "lisbon office", "release roadmap", "vault ledger"]
+BULK = 700  # memories: past the graph's TAIL_LIMIT synapses
+CHECKPOINT_EVERY = 48
 texts = st.lists(st.sampled_from([*WORDS, "Alice", "Bob", "Lisbon"]), min_size=2, max_size=7).map(
     " ".join
 )
@@ -50,6 +56,8 @@ class BrainLifecycle(RuleBasedStateMachine):
         self.store = Store(Path(self.tmp.name) / "s", clock=self.clock)
         self.brain = self.store.brain("m")
         self.answers: list[tuple[datetime, str, list[tuple[str, float]]]] = []
+        self.pinned: set[str] = set()  # the model: what the rules pinned and did not unpin
+        self.hidden: set[str] = set()  # forgotten or erased, by the rules
 
     def teardown(self) -> None:
         self.store.close()
@@ -95,6 +103,10 @@ class BrainLifecycle(RuleBasedStateMachine):
         if self._status(memory) == "erased":
             return
         getattr(self.brain, action)(memory)
+        if action in ("pin", "unpin"):
+            (self.pinned.add if action == "pin" else self.pinned.discard)(memory)
+        else:
+            (self.hidden.add if action == "forget" else self.hidden.discard)(memory)
 
     @rule(memory=memories)
     def erase(self, memory: str) -> None:
@@ -102,6 +114,8 @@ class BrainLifecycle(RuleBasedStateMachine):
             return
         self.brain.erase(memory)
         self.answers.clear()  # a hard erase rewrites the past on purpose
+        self.pinned.discard(memory)
+        self.hidden.add(memory)
 
     @rule(days=st.floats(min_value=0.1, max_value=60))
     def time_passes(self, days: float) -> None:
@@ -117,6 +131,7 @@ class BrainLifecycle(RuleBasedStateMachine):
     @rule()
     def cleanup(self) -> None:
         for memory_id in self.brain.cleanup():
+            assert memory_id not in self.pinned, "a pinned memory was swept as expired"
             assert self._status(memory_id) == "expired"
 
     @rule()
@@ -125,8 +140,11 @@ class BrainLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def pinned_never_expire(self) -> None:
-        for memory in self.brain.memories(status="pinned", limit=1000):
-            assert memory.status == "pinned"
+        """Against the rules' own record of what was pinned, not the brain's pinned filter."""
+        for memory_id in self.pinned - self.hidden:
+            assert self._status(memory_id) == "pinned", memory_id
+        expired = {m.id for m in self.brain.memories(status="expired", limit=1000)}
+        assert not expired & self.pinned, "a pinned memory is listed as expired"
 
     @precondition(lambda self: bool(self.answers))
     @invariant()
@@ -152,3 +170,52 @@ BrainLifecycle.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestBrainLifecycle = BrainLifecycle.TestCase
+
+
+class BigBrainLifecycle(BrainLifecycle):
+    """The same rules and invariants on a brain big enough to cross every threshold the small
+    ones never reach: more synapses than the graph's tail holds (a CSR merge), a checkpoint
+    every few events (reads load it and fold the rest), and recalls enough to make the
+    reinforcement flush by itself. A fresh store's load must equal the live projection."""
+
+    @initialize(target=BrainLifecycle.memories, seed=st.integers(0, 2**16))
+    def first_memory(self, seed: int) -> str:  # type: ignore[override]
+        rng = random.Random(seed)
+        self.brain.configure(checkpoint_every=CHECKPOINT_EVERY)
+        items = [
+            MemoryInput(" ".join(rng.choices([*WORDS, "Alice", "Bob", "Lisbon"], k=8)) + f" n{i}")
+            for i in range(BULK)
+        ]
+        ids = [r.id for r in self.brain.remember_many(items)]
+        assert self.brain._refreshed().synapse_count > TAIL_LIMIT
+        before = len(self.brain.history(types=["synapses_reinforced"]))
+        for i in range(REINFORCE_EVERY):
+            self.brain.recall(QUERIES[i % len(QUERIES)], limit=5)
+        flushed = self.brain.history(types=["synapses_reinforced"])
+        assert len(flushed) == before + 1, "the reinforcement did not flush by itself"
+        return ids[rng.randrange(len(ids))]
+
+    @rule(seed=st.integers(0, 2**16))
+    def many_at_once(self, seed: int) -> None:
+        rng = random.Random(seed)
+        self.brain.remember_many(
+            MemoryInput(" ".join(rng.choices(WORDS, k=6))) for _ in range(CHECKPOINT_EVERY)
+        )
+
+    @invariant()
+    def a_fresh_load_equals_live(self) -> None:
+        """What a new process loads (the newest usable checkpoint, then the log's tail) is the
+        live projection."""
+        live = state_bytes(self.brain._refreshed())
+        assert self.store.log.checkpoints.seqs(self.brain.id), "no checkpoint was written"
+        with Store(Path(self.tmp.name) / "s", clock=self.clock) as again:
+            assert state_bytes(again.brain("m")._refreshed()) == live
+
+
+BigBrainLifecycle.TestCase.settings = settings(
+    max_examples=int(os.environ.get("NMEM_STATEFUL_BIG_EXAMPLES", "4")),
+    stateful_step_count=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestBigBrainLifecycle = pytest.mark.slow(BigBrainLifecycle.TestCase)

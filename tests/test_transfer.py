@@ -857,8 +857,9 @@ def test_cli_blocks_secrets_and_excludes_them(tmp_path: Path) -> None:
     assert blocked.returncode == 2
     assert "password" in blocked.stderr
     assert "hunter2" not in blocked.stderr
-    stats = json.loads(nmem(dst, "stats", "--brain", "x", "--json").stdout)
-    assert stats["memories"] == 0
+    missing = nmem(dst, "stats", "--brain", "x", "--json")  # a refused import made no brain
+    assert missing.returncode == 1
+    assert "unknown brain 'x'" in missing.stderr
     assert (
         json.loads(nmem(dst, "import", str(safe), "--brain", "y", "--json").stdout)["memories"] == 1
     )

@@ -137,12 +137,17 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
             "reads and writes of memories, projects, config, the semantic layer, stats, diff "
             "and export)"
         )
+    from engine.logstore import is_url
+
+    early = str(args.store or default_location())
+    if not is_url(early):  # opening a mapped LMDB file reads its pages too
+        fatal.install(early)
     try:
         store = Store(args.store, create=create)
     except NotFoundError:
         where = args.store or default_location()
         raise unknown_brain(args.brain or "default", [], str(where)) from None
-    fatal.install(store.location)
+    fatal.install(store.location)  # a URL's location names no password
     bar = Progress("replaying the log")
     if bar.tty:
 

@@ -19,7 +19,6 @@ from .base import (
     UsageError,
     add_at,
     brain_session,
-    open_brain,
     open_store,
     view_of,
 )
@@ -194,7 +193,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     export = load_export(data)
     with open_store(args, create=True) as store:
-        brain = open_brain(store, args)
+        brain = store.brain_to_fill(args.brain)  # a refused import creates no brain
         with Progress("importing") as bar:
             if export.kind == "history":
                 assert export.history is not None

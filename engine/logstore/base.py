@@ -36,6 +36,7 @@ from contextlib import AbstractContextManager
 from typing import Final, TypeVar
 
 from .. import events as ev
+from .. import screening
 from ..clock import now_us
 from ..errors import DataError, InputError, IntegrityError
 
@@ -137,8 +138,12 @@ class Writer(Reader):
         cid: str | None = None,
         refs: Sequence[str] = (),
         t_us: int | None = None,
+        policy: str = "block",
     ) -> tuple[ev.Envelope, bool]:
-        """Append one event: (envelope, True), or (the stored one, False) for a retried cid."""
+        """Append one event: (envelope, True), or (the stored one, False) for a retried cid.
+        Every string of `body` and `cid` passes the sensitive-content `policy` first
+        (engine/screening.py): this is the one place every stored string goes through."""
+        body, cid = screening.event(body, cid, policy)
         if cid is not None:
             existing = self.seq_for_cid(brain_id, cid)
             if existing is not None:
@@ -175,6 +180,7 @@ class Writer(Reader):
         if self.seq_for_cid(brain_id, env.cid) not in (None, 1):
             raise IntegrityError(f"client id {env.cid!r} is taken by another event")
         check_time(env.t)
+        screening.event(env.body, env.cid, "block")
         self._recreate(brain_id, old, env)
         self._heads.pop(brain_id, None)
 
@@ -240,6 +246,11 @@ class CheckpointStore(ABC):
     @abstractmethod
     def name(self, brain_id: str, seq: int) -> str:
         """How to name one checkpoint in a message."""
+
+    def remove_leftovers(self, *, exclusive: bool) -> int:
+        """Remove what writers killed mid-checkpoint left behind (it may hold erased text);
+        `exclusive`: no other process has the store open. Returns how many were removed."""
+        return 0  # a backend that writes checkpoints in transactions leaves nothing
 
 
 class LogStore(ABC):

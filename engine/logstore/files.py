@@ -77,9 +77,43 @@ class FileCheckpoints(CheckpointStore):
     def name(self, brain_id: str, seq: int) -> str:
         return str(self._path(brain_id, seq))
 
+    def remove_leftovers(self, *, exclusive: bool) -> int:
+        """Temporary files (`<seq>.tmp<pid>`) of writers that died before their rename: all of
+        them when `exclusive`, else those whose process is gone."""
+        removed = 0
+        for brain_id in self.brains():
+            try:
+                files = list(self.folder(brain_id).iterdir())
+            except FileNotFoundError:  # the brain was deleted meanwhile
+                continue
+            for f in files:
+                pid = _writer_of(f)
+                if pid is not None and (exclusive or not _alive(pid)):
+                    f.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
 
 def _seq_of(path: Path) -> int | None:
     try:
         return int(path.stem) if path.suffix == ".ckpt" else None
     except ValueError:
         return None
+
+
+def _writer_of(path: Path) -> int | None:
+    """The pid in a temporary checkpoint's name, or None for any other file."""
+    tail = path.suffix[4:]
+    return int(tail) if path.suffix.startswith(".tmp") and tail.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True

@@ -152,6 +152,8 @@ class LmdbLogStore(LogStore):
         self._attach(create=create)
         self.checkpoints.writable = not self.read_only
         self._lock_fd = self._open_lock()
+        if not self.read_only:
+            self.checkpoints.remove_leftovers(exclusive=False)
 
     # -- opening ------------------------------------------------------------------------------
 
