@@ -7,7 +7,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engine import Store
 from engine.clock import DAY_US, to_us
+from engine.fold import apply
+from engine.projection import Projection
 
 
 def _installed_nmem() -> str:
@@ -32,3 +35,13 @@ class Clock:
 
     def advance(self, days: float) -> None:
         self.t += int(days * DAY_US)
+
+
+def replayed(store: Store, brain_id: str, upto: int | None = None) -> Projection:
+    """A fresh projection folded event by event from the log (up to seq `upto`): the oracle
+    that live state and past views are compared with."""
+    p = Projection(brain_id)
+    with store.log.reader() as r:
+        for env in r.events(brain_id, 0, upto):
+            apply(p, env)
+    return p

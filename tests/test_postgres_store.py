@@ -16,13 +16,12 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from helpers import NMEM, Clock
+from helpers import NMEM, Clock, replayed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import MemoryInput, NotFoundError, Store
-from engine.fold import apply
-from engine.projection import Projection, state_bytes
+from engine.projection import state_bytes
 from engine.retrieval import recall
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,14 +46,6 @@ def url(postgres: Any) -> str:
     return str(postgres.new_store())
 
 
-def replay(store: Store, brain_id: str, upto: int | None = None) -> Projection:
-    p = Projection(brain_id)
-    with store.log.reader() as r:
-        for env in r.events(brain_id, 0, upto):
-            apply(p, env)
-    return p
-
-
 @SETTINGS
 @given(history=batches, data=st.data())
 def test_replay_and_past_views_on_postgres(
@@ -65,10 +56,10 @@ def test_replay_and_past_views_on_postgres(
         for batch in history:
             brain.remember_many(batch)
         brain.remember_many(history[0])  # retried: stored once
-        assert state_bytes(replay(store, brain.id)) == state_bytes(brain._refreshed())
+        assert state_bytes(replayed(store, brain.id)) == state_bytes(brain._refreshed())
         seq = data.draw(st.integers(min_value=0, max_value=brain.seq), label="seq")
         past = brain.at(seq)
-        partial = replay(store, brain.id, upto=seq)
+        partial = replayed(store, brain.id, upto=seq)
         alone = partial.view(partial.seq, int(past.time.timestamp() * 1_000_000))
         for query in QUERIES:
             got, want = past.recall(query, limit=20), recall(alone, query, limit=20)
@@ -180,7 +171,7 @@ def test_processes_writing_one_postgres_brain_at_once_lose_nothing(url: str) -> 
     with Store(url) as s:
         brain = s.brain("shared")
         assert brain.stats()["memories"] == 3 * 6 * 20
-        assert state_bytes(replay(s, brain.id)) == state_bytes(brain._refreshed())
+        assert state_bytes(replayed(s, brain.id)) == state_bytes(brain._refreshed())
 
 
 def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -11,12 +11,12 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from helpers import replayed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import Brain, MemoryInput, Store
-from engine.fold import apply
-from engine.projection import Projection, state_bytes
+from engine.projection import state_bytes
 
 WORDS = [
     "alice",
@@ -73,14 +73,6 @@ def _fresh_store() -> tuple[tempfile.TemporaryDirectory[str], Store]:
     return tmp, Store(Path(tmp.name) / "store")
 
 
-def _replay(store: Store, brain_id: str, upto: int | None = None) -> Projection:
-    p = Projection(brain_id)
-    with store.log.reader() as r:
-        for env in r.events(brain_id, 0, upto):
-            apply(p, env)
-    return p
-
-
 @SETTINGS
 @given(batches)
 def test_replay_of_the_log_equals_the_live_projection(history: list[list[MemoryInput]]) -> None:
@@ -90,8 +82,8 @@ def test_replay_of_the_log_equals_the_live_projection(history: list[list[MemoryI
         for batch in history:
             brain.remember_many(batch)
         live = brain._refreshed()
-        replayed = _replay(store, brain.id)
-        assert state_bytes(replayed) == state_bytes(live)
+        folded = replayed(store, brain.id)
+        assert state_bytes(folded) == state_bytes(live)
 
 
 # later changes to earlier memories: what past views must undo

@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fake_embedder import FakeEmbedder, fake_model
+from helpers import replayed
 
 from engine import Brain, MemoryInput, Store
 from engine import events as ev
 from engine.errors import InputError, IntegrityError, OperationalError
 from engine.fold import apply
-from engine.projection import Projection, state_bytes
+from engine.projection import state_bytes
 from engine.retrieval import recall
 from engine.semantic import hybrid, registry, vectors
 from engine.semantic.base import quantize
@@ -36,14 +37,6 @@ def fake() -> Iterator[FakeEmbedder]:
 
 def texts(result: object) -> list[str]:
     return [m.memory.text for m in result.memories]  # type: ignore[attr-defined]
-
-
-def replayed(store: Store, brain_id: str) -> Projection:
-    p = Projection(brain_id)
-    with store.log.reader() as r:
-        for env in r.events(brain_id, 0, None):
-            apply(p, env)
-    return p
 
 
 def test_neighbours_in_meaning_close_a_vocabulary_gap(store: Store, fake: FakeEmbedder) -> None:
