@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import tempfile
 
+from helpers import replayed
 from hypothesis import given
 from hypothesis import strategies as st
-from test_properties import QUERIES, SETTINGS, _fresh_store, _replay, batches
+from test_properties import QUERIES, SETTINGS, _fresh_store, batches
 
 from engine import Brain, MemoryInput, Store
 from engine.projection import state_bytes
@@ -51,7 +52,7 @@ def test_replay_equals_live_with_the_layer(
     with fake_model(), fake_model("fake-16", 16):
         tmp, store, brain = _build(history, steps)
         with tmp, store:
-            assert state_bytes(_replay(store, brain.id)) == state_bytes(brain._refreshed())
+            assert state_bytes(replayed(store, brain.id)) == state_bytes(brain._refreshed())
 
 
 @SETTINGS
@@ -64,7 +65,7 @@ def test_view_at_seq_equals_a_brain_that_only_saw_events_up_to_it_with_the_layer
         with tmp, store:
             seq = data.draw(st.integers(min_value=0, max_value=brain.seq), label="seq")
             past = brain.at(seq)
-            partial = _replay(store, brain.id, upto=seq)
+            partial = replayed(store, brain.id, upto=seq)
             alone = partial.view(partial.seq, int(past.time.timestamp() * 1_000_000))
             for query in [*QUERIES, "marriage ceremony", "dogs wearing costumes"]:
                 got = past.recall(query, limit=20)
