@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ParamSpec
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +32,7 @@ from .semantic import hybrid
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+P = ParamSpec("P")
 
 MAX_QUERY_CHARS = 10_000
 MAX_LIMIT = 1000
@@ -264,24 +267,6 @@ def memories_at(view: View, fibers: list[int]) -> list[Memory]:
     return out
 
 
-def recall(
-    view: View,
-    query: str,
-    *,
-    depth: int | None = None,
-    limit: int = 10,
-    max_tokens: int | None = None,
-    filters: Filters = Filters(),
-    probe: hybrid.Probe | None = None,
-) -> RecallResult:
-    """`probe`: the question's vector when the brain has the semantic layer (its nearest
-    memories become anchors too); None is the lexical recall."""
-    return traced_recall(
-        view, query, depth=depth, limit=limit, max_tokens=max_tokens, filters=filters,
-        probe=probe,
-    )[0]  # fmt: skip
-
-
 @dataclass(frozen=True, slots=True)
 class Spread:
     """What a question set alight: its anchors, the memories its cues picked out directly
@@ -361,7 +346,9 @@ def traced_recall(
     filters: Filters = Filters(),
     probe: hybrid.Probe | None = None,
 ) -> tuple[RecallResult, Spread]:
-    """`recall`, and the spread behind it (for explaining an answer)."""
+    """`recall`, and the spread behind it (for explaining an answer). `probe`: the question's
+    vector when the brain has the semantic layer (its nearest memories become anchors too);
+    None is the lexical recall."""
     started = time.perf_counter()
     check_query(query)
     if depth is not None and depth not in (0, 1, 2, 3):
@@ -407,6 +394,18 @@ def traced_recall(
         until=_bound(filters.happened, 1),
     )
     return result, sp
+
+
+def _untraced(traced: Callable[P, tuple[RecallResult, Spread]]) -> Callable[P, RecallResult]:
+    def recall(*args: P.args, **kwargs: P.kwargs) -> RecallResult:
+        """Memories that answer `query`, ranked, with a Markdown context: `traced_recall`
+        without the spread (its arguments, typed as there: one keyword list for both)."""
+        return traced(*args, **kwargs)[0]
+
+    return recall
+
+
+recall = _untraced(traced_recall)
 
 
 def _bound(window: Window | None, side: int) -> datetime | None:

@@ -43,6 +43,9 @@ Priority = Annotated[
 OptionalPriority = Annotated[
     int | None, Field(ge=0, le=10, description="Importance 0-10: 0 trivial, 5 normal, 10 critical.")
 ]
+MinPriority = Annotated[
+    int, Field(ge=0, le=10, description="Only memories of this priority or higher.")
+]
 MemoryId = Annotated[
     str,
     Field(

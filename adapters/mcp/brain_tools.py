@@ -10,7 +10,7 @@ from .args import AsOf, When
 from .server import READ, Answer, Engine, Spec, read_view
 
 if TYPE_CHECKING:
-    from engine import Brain
+    from engine import Brain, BrainView
 
 Moment = Annotated[
     str | int,
@@ -68,18 +68,17 @@ def specs(engine: Engine) -> list[Spec]:
         at: When = None,
         as_of: AsOf = None,
     ) -> Answer:
-        def work(brain: "Brain") -> Answer:
-            v = read_view(brain, at, as_of)
+        def work(v: "BrainView") -> Answer:
             entries = v.history(memory_id, types=types, limit=limit)
             return {
-                "brain": brain.name,
+                "brain": v.name,
                 "memory_id": memory_id,
                 "seq": v.seq,
                 "count": len(entries),
                 "events": [e.to_dict() for e in entries],
             }
 
-        return await engine.run(work)
+        return await engine.read(at, as_of, work)
 
     async def nmem_diff(
         start: Annotated[
@@ -114,7 +113,7 @@ def specs(engine: Engine) -> list[Spec]:
         return await engine.run(work)
 
     async def nmem_export(at: When = None, as_of: AsOf = None) -> Answer:
-        return await engine.run(lambda brain: read_view(brain, at, as_of).snapshot())
+        return await engine.read(at, as_of, lambda v: v.snapshot())
 
     return [
         Spec(

@@ -19,6 +19,7 @@ from .args import (
     FiberIds,
     MemoryId,
     MemoryTypeName,
+    MinPriority,
     OptionalPriority,
     Priority,
     Project,
@@ -30,10 +31,10 @@ from .args import (
     When,
 )
 from .compat import NOT_SERVED_IN_BATCH_ITEMS
-from .server import DESTRUCTIVE, READ, SOURCE, WRITE, Answer, Engine, Spec, read_view, when_of
+from .server import DESTRUCTIVE, READ, SOURCE, WRITE, Answer, Engine, Spec, moment, when_of
 
 if TYPE_CHECKING:
-    from engine import Brain, Memory, MemoryInput, RecalledMemory, Remembered
+    from engine import Brain, BrainView, Memory, MemoryInput, RecalledMemory, Remembered
 
 BATCH_MAX = 20
 
@@ -128,7 +129,7 @@ def memory_input(
     brain: "Brain",
     content: str,
     *,
-    kind: str | None,
+    type: str | None,
     priority: int,
     tags: list[str] | None,
     expires_days: float | None,
@@ -137,6 +138,8 @@ def memory_input(
     valid_until: str | None = None,
     project: str | None = None,
 ) -> "MemoryInput":
+    """The engine's input for a remember; its arguments are a `BatchItem`'s fields (a batch
+    item is passed as `**item.model_dump()`) and nmem_remember's own."""
     from engine import InputError, MemoryInput
 
     if expires_days is not None and valid_until is not None:
@@ -146,7 +149,7 @@ def memory_input(
     return MemoryInput(
         text=content,
         event_time=when_of(event_at, brain),
-        memory_type=kind,
+        memory_type=type,
         priority=priority,
         tags=tags or (),
         expires_in_days=expires_days,
@@ -205,7 +208,7 @@ def specs(engine: Engine) -> list[Spec]:
             item = memory_input(
                 brain,
                 text,
-                kind=type,
+                type=type,
                 priority=priority,
                 tags=tags,
                 expires_days=expires_days,
@@ -253,7 +256,7 @@ def specs(engine: Engine) -> list[Spec]:
             inputs: list[tuple[int, MemoryInput]] = []
             for i, item in valid:
                 try:
-                    inputs.append((i, _batch_input(brain, item)))
+                    inputs.append((i, memory_input(brain, **item.model_dump())))
                 except EngineError as exc:
                     results[i] = _failed(i, str(exc))
             try:  # all in one transaction; if one is refused, each on its own
@@ -344,9 +347,7 @@ def specs(engine: Engine) -> list[Spec]:
         tag_mode: TagMode = "and",
         types: Types = None,
         project: Project = None,
-        min_priority: Annotated[
-            int, Field(ge=0, le=10, description="Only memories of this priority or higher.")
-        ] = 0,
+        min_priority: MinPriority = 0,
         mode: Annotated[
             Literal["associative", "exact"],
             Field(
@@ -427,10 +428,9 @@ def specs(engine: Engine) -> list[Spec]:
         statuses = _statuses(include_status)
         budget = recall_token_budget or max_tokens
 
-        def work(brain: "Brain") -> Answer:
+        def work(v: "BrainView") -> Answer:
             from engine.retrieval import assemble_context, count_tokens
 
-            v = read_view(brain, at, as_of)
             result = v.recall(
                 query,
                 depth=depth,
@@ -456,7 +456,7 @@ def specs(engine: Engine) -> list[Spec]:
                 "depth_used": result.depth,
                 "tokens_used": count_tokens(answer),
                 "memories": [{**memory_item(m.memory), "score": round(m.score, 4)} for m in found],
-                "brain": brain.name,
+                "brain": v.name,
                 "at": result.at.isoformat(),
                 "seq": result.seq,
                 "freshness_warnings": result.freshness_warnings,
@@ -485,7 +485,7 @@ def specs(engine: Engine) -> list[Spec]:
                 )
             return out
 
-        return await engine.run(work)
+        return await engine.read(at, as_of, work)
 
     async def nmem_context(
         limit: Annotated[
@@ -516,8 +516,7 @@ def specs(engine: Engine) -> list[Spec]:
     ) -> Answer:
         from engine.retrieval import count_tokens
 
-        def work(brain: "Brain") -> Answer:
-            v = read_view(brain, at, as_of)
+        def work(v: "BrainView") -> Answer:
             memories = v.context(limit=limit, fresh_only=fresh_only)
             lines = "\n".join(f"- {m.text}" for m in memories)
             out: Answer = {
@@ -525,20 +524,18 @@ def specs(engine: Engine) -> list[Spec]:
                 "count": len(memories),
                 "tokens_used": count_tokens(lines),
                 "memories": [memory_item(m) for m in memories],
-                "brain": brain.name,
-                "seq": v.seq,
-                "at": v.time.isoformat(),
+                **moment(v),
             }
             warnings = expiry_warnings(memories, warn_expiry_days, v.time)
             if warnings:
                 out["expiry_warnings"] = warnings
             return out
 
-        return await engine.run(work)
+        return await engine.read(at, as_of, work)
 
     async def nmem_show(memory_id: MemoryId, at: When = None, as_of: AsOf = None) -> Answer:
-        def work(brain: "Brain") -> Answer:
-            m = read_view(brain, at, as_of).get(memory_id)
+        def work(v: "BrainView") -> Answer:
+            m = v.get(memory_id)
             return {
                 "memory_id": m.id,
                 "content": m.text,
@@ -551,7 +548,7 @@ def specs(engine: Engine) -> list[Spec]:
                 **m.to_dict(),
             }
 
-        return await engine.run(work)
+        return await engine.read(at, as_of, work)
 
     async def nmem_list(
         types: Types = None,
@@ -560,9 +557,7 @@ def specs(engine: Engine) -> list[Spec]:
             Field(description="Which memories (default: the visible ones)."),
         ] = "visible",
         project: Project = None,
-        min_priority: Annotated[
-            int, Field(ge=0, le=10, description="Only memories of this priority or higher.")
-        ] = 0,
+        min_priority: MinPriority = 0,
         tags: Tags = None,
         tag_mode: TagMode = "and",
         limit: Annotated[int, Field(ge=1, le=1000, description="How many at most.")] = 20,
@@ -571,8 +566,7 @@ def specs(engine: Engine) -> list[Spec]:
         at: When = None,
         as_of: AsOf = None,
     ) -> Answer:
-        def work(brain: "Brain") -> Answer:
-            v = read_view(brain, at, as_of)
+        def work(v: "BrainView") -> Answer:
             found = v.memories(
                 types=list(types or ()) or None,
                 project=project,
@@ -587,12 +581,10 @@ def specs(engine: Engine) -> list[Spec]:
             return {
                 "memories": [memory_item(m) for m in found],
                 "count": len(found),
-                "brain": brain.name,
-                "seq": v.seq,
-                "at": v.time.isoformat(),
+                **moment(v),
             }
 
-        return await engine.run(work)
+        return await engine.read(at, as_of, work)
 
     # -- changing -------------------------------------------------------------------------------
 
@@ -851,19 +843,6 @@ def _agent_error(exc: Exception) -> str:
     if isinstance(exc, SensitiveContentError):
         return f"{exc.found}; not stored: remove the secret"
     return str(exc)
-
-
-def _batch_input(brain: "Brain", item: BatchItem) -> "MemoryInput":
-    return memory_input(
-        brain,
-        item.content,
-        kind=item.type,
-        priority=item.priority,
-        tags=item.tags,
-        expires_days=item.expires_days,
-        event_at=item.event_at,
-        ephemeral=item.ephemeral,
-    )
 
 
 def _batch_schema(schema: dict[str, Any]) -> dict[str, Any]:

@@ -133,6 +133,12 @@ class Engine:
         except OSError as exc:
             raise ToolError(one_line(f"cannot use the store: {exc}")) from exc
 
+    async def read(
+        self, at: str | int | None, as_of: str | None, work: Callable[[BrainView], T]
+    ) -> T:
+        """`run` for a read: `work` gets the view the call answers from (see `read_view`)."""
+        return await self.run(lambda brain: work(read_view(brain, at, as_of)))
+
     def close(self) -> None:
         """Write what recall reinforced but has not written yet, checkpoint, release the store
         (a remote brain: stop following, close the replica)."""
@@ -151,6 +157,11 @@ def read_view(brain: Brain, at: str | int | None, as_of: str | None = None) -> B
         raise InputError("give at or as_of, not both (they mean the same)")
     when = at if at is not None else as_of
     return brain if when is None else brain.at(when)
+
+
+def moment(view: BrainView) -> Answer:
+    """The brain and moment a read answered from, as every read's answer names them."""
+    return {"brain": view.name, "seq": view.seq, "at": view.time.isoformat()}
 
 
 def when_of(text: str | None, brain: Brain) -> Any:

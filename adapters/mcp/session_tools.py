@@ -16,7 +16,7 @@ from pydantic import Field
 
 from ..describe import preview
 from .args import AsOf, When
-from .server import READ, SOURCE, WRITE, Answer, Engine, Spec, read_view
+from .server import READ, SOURCE, WRITE, Answer, Engine, Spec, moment
 
 if TYPE_CHECKING:
     from engine import Brain, BrainView, Memory
@@ -122,8 +122,7 @@ def specs(engine: Engine) -> list[Spec]:
     ) -> Answer:
         from engine.retrieval import count_tokens
 
-        def work(brain: "Brain") -> Answer:
-            v = read_view(brain, at, as_of)
+        def work(v: "BrainView") -> Answer:
             lines = recap_lines(v, 1 if topic else level)
             out: Answer = {"level": 1 if topic else level}
             if topic:
@@ -140,17 +139,15 @@ def specs(engine: Engine) -> list[Spec]:
                 "context": context,
                 **out,
                 "tokens_used": count_tokens(context),
-                "brain": brain.name,
-                "seq": v.seq,
-                "at": v.time.isoformat(),
+                **moment(v),
             }
             out.setdefault("message", f"Level {level} recap loaded.")
             return out
 
-        return await engine.run(work)
+        return await engine.read(at, as_of, work)
 
     async def nmem_situation(at: When = None, as_of: AsOf = None) -> Answer:
-        return await engine.run(lambda brain: situation(read_view(brain, at, as_of)))
+        return await engine.read(at, as_of, situation)
 
     async def nmem_auto(
         action: Annotated[
