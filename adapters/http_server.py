@@ -977,6 +977,7 @@ class Server:
         self.store = Store(store_path)
         self._limiter: anyio.CapacityLimiter | None = None
         self._written: anyio.Event | None = None
+        self.commits = 0  # how many times `written` was called: a stream's "seen up to"
         self._closed = False
 
     # -- engine calls
@@ -989,11 +990,17 @@ class Server:
 
     def written(self) -> None:
         """Wake the event streams: something was committed through this server."""
+        self.commits += 1
         if self._written is not None:
             self._written.set()
             self._written = None
 
-    async def wait_for_write(self, timeout: float) -> None:
+    async def wait_for_write(self, timeout: float, seen: int) -> None:
+        """Until a commit after the `seen`-th (`commits` when the caller last read the log):
+        at once if one came meanwhile, so a commit between that read and this wait is not
+        missed (the stream would hear of it only at its next look, POLL_SECONDS later)."""
+        if self.commits != seen:
+            return
         if self._written is None:
             self._written = anyio.Event()
         with anyio.move_on_after(timeout):
@@ -1159,12 +1166,13 @@ class Server:
             code, reason = 1000, ""
             try:
                 while True:
+                    seen = self.commits
                     batch = await self.run(partial(self._events_after, brain, after))
                     for seq, text in batch:
                         await websocket.send_text(text)
                         after = seq
                     if len(batch) < EVENT_BATCH:
-                        await self.wait_for_write(POLL_SECONDS)
+                        await self.wait_for_write(POLL_SECONDS, seen)
             except (WebSocketDisconnect, OSError):
                 tg.cancel_scope.cancel()
                 return

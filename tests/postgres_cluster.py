@@ -13,12 +13,15 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from services import free_port, need
 
 DATABASE = "nmem_test"
+READY_SECONDS = 60  # a loaded machine starts a server slowly; a broken one never answers
 
 
 def _binary(name: str) -> str | None:
@@ -52,19 +55,56 @@ class Cluster:
         self.data = Path(tempfile.mkdtemp(prefix="nmem-pg-"))
         if self.as_pg:
             shutil.chown(self.data, "postgres", "postgres")
-        self.port = free_port()
         self._run([initdb, "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                    "--no-sync", "--no-instructions"])  # fmt: skip
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} "
-                   f"-c fsync={'on' if fsync else 'off'} -c max_connections=200")  # fmt: skip
-        self._run([pg_ctl, "-D", str(self.data), "-l", str(self.data / "server.log"), "-w",
-                   "-t", "60", "-o", options, "start"])  # fmt: skip
+        self.port = self._start(fsync)
         self.server = f"postgresql://postgres@127.0.0.1:{self.port}"
-        import psycopg
-
-        with psycopg.connect(f"{self.server}/postgres", autocommit=True) as conn:
+        with self._connect(f"{self.server}/postgres", wait=READY_SECONDS) as conn:
             conn.execute(f"CREATE DATABASE {DATABASE}")
         self.url = f"{self.server}/{DATABASE}"
+
+    def _start(self, fsync: bool) -> int:
+        """Start the server on a free port and return the port: picked just before the server
+        binds it (not before initdb, seconds earlier), and again if another process took it
+        meanwhile (the machine is shared: other test runs start servers on free ports too)."""
+        for _ in range(5):
+            (self.data / "server.log").unlink(missing_ok=True)  # this try's errors only
+            port = free_port()
+            options = (f"-p {port} -c listen_addresses=127.0.0.1 -k {self.data} "
+                       f"-c fsync={'on' if fsync else 'off'} -c max_connections=200")  # fmt: skip
+            try:
+                self._run([self.pg_ctl, "-D", str(self.data), "-l", str(self.data / "server.log"),
+                           "-w", "-t", str(READY_SECONDS), "-o", options, "start"])  # fmt: skip
+            except RuntimeError as exc:
+                if "Address already in use" not in str(exc):
+                    raise
+                continue
+            return port
+        raise RuntimeError("PostgreSQL found no free port in 5 tries")
+
+    def _connect(self, url: str, wait: float = 0) -> Any:
+        """A connection, waiting up to `wait` seconds for the server to take one (pg_ctl's
+        "ready" is the server's word; a connection is the client's). A refusal after that
+        says whether the server still runs, with the end of its log."""
+        import psycopg
+
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return psycopg.connect(url, autocommit=True)
+            except psycopg.OperationalError as exc:
+                if time.monotonic() >= deadline:
+                    raise RuntimeError(f"PostgreSQL refused a connection ({exc}); "
+                                       f"{self._state()}") from exc  # fmt: skip
+                time.sleep(0.1)
+
+    def _state(self) -> str:
+        status = subprocess.run([*self.as_pg, self.pg_ctl, "-D", str(self.data), "status"],
+                                capture_output=True, text=True, check=False,
+                                timeout=60)  # fmt: skip
+        log = self.data / "server.log"
+        tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+        return f"pg_ctl status: {status.stdout.strip() or status.stderr.strip()}; log: {tail}"
 
     def _run(self, command: list[str]) -> None:
         done = subprocess.run([*self.as_pg, *command], capture_output=True, text=True,
@@ -76,10 +116,8 @@ class Cluster:
 
     def new_store(self) -> str:
         """The URL of a fresh, empty store (a new schema)."""
-        import psycopg
-
         schema = f"s_{uuid.uuid4().hex[:16]}"
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with self._connect(self.url) as conn:
             conn.execute(f"CREATE SCHEMA {schema}")
         return f"{self.url}?options=-csearch_path%3D{schema}"
 

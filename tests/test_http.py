@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from services import nmem, serving
@@ -459,6 +460,25 @@ def test_event_stream_sends_the_past_then_new_events(url: str, api: Any, store: 
     with pytest.raises(ws_errors.InvalidStatus) as refused:
         ws_client.connect(url.replace("http://", "ws://") + "/brains/nobody/events")
     assert refused.value.response.status_code == 404
+
+
+@pytest.mark.anyio
+async def test_a_commit_between_a_streams_read_and_its_wait_wakes_it(tmp_path: Path) -> None:
+    """A stream reads the log, then waits for news of a commit; one whose news comes in
+    between (the log's NOTIFY folded meanwhile) wakes it at once, not at its fallback look
+    POLL_SECONDS later (the multi-server stream test saw that once in a while under load)."""
+    from adapters.http_server import DEFAULT_MAX_BODY, POLL_SECONDS, Server
+
+    server = Server(tmp_path / "store", None, DEFAULT_MAX_BODY)
+    try:
+        seen = server.commits  # the stream's read of the log
+        server.written()  # news of a commit, before the stream waits
+        with anyio.fail_after(POLL_SECONDS / 2):
+            await server.wait_for_write(POLL_SECONDS, seen)
+        with pytest.raises(TimeoutError), anyio.fail_after(0.2):  # nothing new: it waits
+            await server.wait_for_write(POLL_SECONDS, server.commits)
+    finally:
+        server.close()
 
 
 # -- the follower ---------------------------------------------------------------------------------

@@ -1,11 +1,14 @@
 """Several `nmem serve` processes on one PostgreSQL log, each holding its own projection,
 behind a real nginx load balancer on loopback (tests/nginx_lb.py), clients going through it.
 
-The laws: a write through any server is recalled through every other within a second (each
-server folds the log's news as it is committed, LISTEN/NOTIFY); as-of recall answers the same
-on every server; SIGKILL of one server loses no acknowledged write and the others keep serving;
-a server started later catches up from its checkpoint and the log; a token scoped to one brain
-never reads another, on any server.
+The laws: a write through any server is recalled by the next read through every other (each
+server catches up from the log before it answers), and its event reaches every server's stream
+before the stream's own look at the log could have found it (each server folds the log's news
+as it is committed, LISTEN/NOTIFY); as-of recall answers the same on every server; SIGKILL of
+one server loses no acknowledged write and the others keep serving; a server started later
+catches up from its checkpoint and the log; a token scoped to one brain never reads another,
+on any server. The only bounds are the server's own (a stream's POLL_SECONDS) or generous
+(NEWS_WAIT), never a fixed second: a loaded machine is slow, not wrong.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from nginx_lb import balancing
 from services import Served
 from websockets.sync import client as ws_client
 
+from adapters.http_server import POLL_SECONDS
+
 SERVERS = 3
 ALPHA_W, ALPHA_R, BETA_W = "alpha-write-token", "alpha-read-token", "beta-write-token"
 SCRATCH_W = "scratch-write-token"
@@ -37,6 +42,7 @@ TOKENS = {
     ]
 }
 ANIMALS = ("kestrel", "marmot", "ocelot", "pangolin", "quetzal", "tapir")
+NEWS_WAIT = 30.0  # s: how long news of a commit may take on a loaded machine (ms when quiet)
 
 
 def auth(token: str) -> dict[str, str]:
@@ -89,12 +95,12 @@ def recall(client: httpx.Client, brain: str, query: str, **extra: Any) -> httpx.
     return client.post(f"/brains/{brain}/recall", json={"query": query, **extra})
 
 
-def test_a_write_through_any_server_is_recalled_through_every_other_within_a_second(
+def test_a_write_through_any_server_is_recalled_by_the_next_read_through_every_other(
     fleet: Fleet,
 ) -> None:
     lb = httpx.Client(base_url=fleet.lb, headers=auth(ALPHA_W), timeout=30)
     direct = [httpx.Client(base_url=u, headers=auth(ALPHA_W), timeout=30) for u in fleet.servers]
-    taken_by, waits = set(), []
+    taken_by = set()
     try:
         for i, animal in enumerate(ANIMALS):
             written = lb.post(
@@ -104,42 +110,37 @@ def test_a_write_through_any_server_is_recalled_through_every_other_within_a_sec
             assert written.status_code == 201, written.text
             taken_by.add(written.headers["x-upstream"])
             memory = written.json()["id"]
-            for client in direct:
-                start = time.monotonic()
-                while memory not in ids(recall(client, "alpha", f"which port does {animal} use")):
-                    assert time.monotonic() - start < 1.0, f"{client.base_url} never saw it"
-                    time.sleep(0.02)
-                waits.append(time.monotonic() - start)
+            for client in direct:  # acknowledged is committed: no server answers without it
+                found = ids(recall(client, "alpha", f"which port does {animal} use"))
+                assert memory in found, f"{client.base_url} answered without it"
             assert memory in ids(recall(lb, "alpha", f"{animal} port"))
     finally:
         lb.close()
         for client in direct:
             client.close()
     assert len(taken_by) == SERVERS, f"the balancer used only {taken_by}"
-    assert max(waits) < 1.0
 
 
 def test_every_server_streams_the_events_written_through_another(fleet: Fleet) -> None:
     with httpx.Client(base_url=fleet.lb, headers=auth(ALPHA_W), timeout=30) as lb:
         head = lb.post("/brains/alpha/memories", json={"text": "stream marker one"}).json()["seq"]
         with ExitStack() as opened:
-            streams = [
-                opened.enter_context(
-                    ws_client.connect(
-                        f"{ws_url(url)}/brains/alpha/events?from={head}&token={ALPHA_R}",
-                        open_timeout=10,
-                    )
-                )
-                for url in [*fleet.servers, fleet.lb]
-            ]
+            streams = []
+            for url in [*fleet.servers, fleet.lb]:
+                # a stream looks at the log by itself POLL_SECONDS after it last did, at the
+                # earliest after this: an event it sends before then came of the log's news
+                opening = time.monotonic()
+                streams.append((opening, opened.enter_context(ws_client.connect(
+                    f"{ws_url(url)}/brains/alpha/events?from={head}&token={ALPHA_R}",
+                    open_timeout=10,
+                ))))  # fmt: skip
             written = lb.post("/brains/alpha/memories", json={"text": "the stream marker two"})
             seq = written.json()["seq"]
-            start = time.monotonic()
-            for ws in streams:
-                event = json.loads(ws.recv(timeout=1.0))
+            for opening, ws in streams:
+                left = opening + POLL_SECONDS - time.monotonic()
+                event = json.loads(ws.recv(timeout=max(left, 0.0)))
                 assert event["seq"] == seq
                 assert event["body"]["text"] == "the stream marker two"
-            assert time.monotonic() - start < 1.0
 
 
 def test_as_of_recall_is_the_same_on_every_server(fleet: Fleet) -> None:
@@ -225,10 +226,10 @@ def test_a_brain_deleted_through_one_server_is_gone_from_every_server(fleet: Fle
         for _url, c in fleet.clients(SCRATCH_W):  # every server now holds it open
             assert old.json()["id"] in ids(recall(c, "scratch1", "old scratch plan"))
         assert lb.delete("/brains/scratch1").status_code == 200
-        for url, c in fleet.clients(SCRATCH_W):
+        for url, c in fleet.clients(SCRATCH_W):  # a server lets go of it on the log's news
             start = time.monotonic()
             while c.get("/brains/scratch1/memories").status_code != 404:
-                assert time.monotonic() - start < 1.0, f"{url} still serves the deleted brain"
+                assert time.monotonic() - start < NEWS_WAIT, f"{url} still serves the deleted brain"
                 time.sleep(0.02)
         new = lb.post("/brains/scratch1/memories", json={"text": "a new scratch plan"})
         assert new.status_code == 201, new.text
