@@ -17,12 +17,14 @@ to the replica, and sending each recall to the server would make reads remote.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Concatenate, Final, NoReturn, ParamSpec, TypeVar
 from urllib.parse import quote, urlsplit
 
 from adapters.http_follow import Follower, RemoteError, client, refusal
@@ -31,7 +33,6 @@ from engine.api import Changed, MemoryInput, RecallResult, Remembered
 from engine.errors import InputError, NotFoundError
 from engine.logstore import is_url
 from engine.model import MemoryType
-from engine.semantic.registry import DEFAULT_MODEL
 from engine.store import DEFAULT_BRAIN, default_location
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
 __all__ = ["RemoteBrain", "connect", "replica_home"]
 
 TOKEN_ENV: Final = "NMEM_TOKEN"
+# Brain.edit's arguments that the HTTP API names otherwise (PATCH /brains/{b}/memories/{id})
+EDIT_FIELDS: Final = {"memory_type": "type", "expires_in_days": "expires_days"}
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def replica_home(url: str) -> Path:
@@ -96,6 +101,29 @@ def _current(url: str, token: str | None) -> str:
     if not brains:  # a new server: its first write creates its current brain
         return DEFAULT_BRAIN
     raise NotFoundError(f"{url} has no current brain this token may use: give --brain")
+
+
+def _sent_as(
+    base: Callable[Concatenate[Brain, P], R],
+) -> Callable[
+    [Callable[[RemoteBrain, dict[str, Any]], R]], Callable[Concatenate[RemoteBrain, P], R]
+]:
+    """A RemoteBrain override of `base` with `base`'s own signature (not restated here): the
+    decorated function gets the call's arguments by name, `base`'s defaults filled in."""
+    signature = inspect.signature(base)
+
+    def override(
+        send: Callable[[RemoteBrain, dict[str, Any]], R],
+    ) -> Callable[Concatenate[RemoteBrain, P], R]:
+        def method(self: RemoteBrain, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            return send(self, dict(list(bound.arguments.items())[1:]))  # all but self
+
+        functools.update_wrapper(method, base)  # its name, docstring and signature
+        return method
+
+    return override
 
 
 class RemoteBrain(Brain):
@@ -182,26 +210,12 @@ class RemoteBrain(Brain):
             out["expires_at"] = at if isinstance(at, str) else at.isoformat()
         return {k: v for k, v in out.items() if v is not None}
 
-    def edit(
-        self,
-        memory_id: str,
-        text: str | None = None,
-        *,
-        memory_type: str | None = None,
-        priority: int | None = None,
-        tags: list[str] | None = None,
-        expires_in_days: float | None = None,
-        project: str | bool | None = False,
-        cid: str | None = None,
-    ) -> Changed:
-        if cid is not None:
+    @_sent_as(Brain.edit)
+    def edit(self, args: dict[str, Any]) -> Changed:
+        memory_id, project = args.pop("memory_id"), args.pop("project")
+        if args.pop("cid") is not None:
             raise InputError("an idempotency key on an edit cannot be sent to a server")
-        body: dict[str, Any] = {
-            k: v
-            for k, v in (("text", text), ("type", memory_type), ("priority", priority),
-                         ("tags", tags), ("expires_days", expires_in_days))
-            if v is not None
-        }  # fmt: skip
+        body = {EDIT_FIELDS.get(k, k): v for k, v in args.items() if v is not None}
         if project is not False:
             body["project"] = project or None
         return _changed(self._call("PATCH", _memory(memory_id), body))
@@ -231,19 +245,9 @@ class RemoteBrain(Brain):
         answer = self._call("POST", "cleanup", {"dry_run": dry_run})
         return [str(i) for i in answer["expired"]]
 
-    def create_project(
-        self,
-        name: str,
-        *,
-        description: str = "",
-        duration_days: float | None = None,
-        tags: list[str] | None = None,
-        priority: float = 1.0,
-    ) -> ev.Project:
-        body = {"name": name, "description": description, "tags": tags or [],
-                "priority": priority}  # fmt: skip
-        if duration_days is not None:
-            body["duration_days"] = duration_days
+    @_sent_as(Brain.create_project)
+    def create_project(self, args: dict[str, Any]) -> ev.Project:
+        body = {k: v for k, v in args.items() if v is not None}  # named as the API names them
         return self._project(self._call("POST", "projects", body)["id"])
 
     def extend_project(self, name: str, days: float) -> ev.Project:
@@ -266,10 +270,9 @@ class RemoteBrain(Brain):
         assert found is not None, "the replica holds the server's write"
         return found
 
-    def semantic_enable(
-        self, model: str = DEFAULT_MODEL, *, progress: Progress | None = None
-    ) -> dict[str, Any]:
-        done: dict[str, Any] = self._call("POST", "semantic/enable", {"model": model})
+    @_sent_as(Brain.semantic_enable)
+    def semantic_enable(self, args: dict[str, Any]) -> dict[str, Any]:
+        done: dict[str, Any] = self._call("POST", "semantic/enable", {"model": args["model"]})
         return done
 
     def semantic_rebuild(self, *, progress: Progress | None = None) -> dict[str, Any]:

@@ -65,6 +65,38 @@ def server_head(api: httpx.Client, brain: str) -> int:
     return int(heads[brain])
 
 
+def test_remote_brain_takes_brains_arguments_and_sends_them_by_the_apis_names(
+    url: str, api: httpx.Client, tmp_path: Path
+) -> None:
+    """RemoteBrain's writes have Brain's own signatures (not restated): every argument of
+    Brain.edit and Brain.create_project reaches the server, under the HTTP API's names."""
+    import inspect
+
+    from adapters.remote import RemoteBrain, connect
+    from engine import Brain, InputError
+
+    for name in ("edit", "create_project", "semantic_enable"):
+        ours, theirs = getattr(RemoteBrain, name), getattr(Brain, name)
+        assert inspect.signature(ours) == inspect.signature(theirs), name
+    with connect(url, WRITER, "edits", tmp_path / "replica", source="api") as brain:
+        made = brain.create_project("Ledger", duration_days=10, tags=["q4"], priority=2.0)
+        done = brain.remember("Bob owns the ledger export")
+        brain.edit(done.id, "Bob owns the ledger export and its alerts", memory_type="decision",
+                   priority=9, tags=["ledger"], expires_in_days=3, project="Ledger")  # fmt: skip
+        there = api.get(f"/brains/edits/memories/{done.id}").json()
+        assert (there["text"], there["type"], there["priority"], there["tags"]) == (
+            "Bob owns the ledger export and its alerts", "decision", 9, ["ledger"],
+        )  # fmt: skip
+        assert there["expires_at"] is not None
+        assert there["project"] == made.name == "Ledger"
+        brain.edit(done.id, project=None)  # None clears, the default (False) keeps
+        assert api.get(f"/brains/edits/memories/{done.id}").json()["project"] is None
+        with pytest.raises(InputError, match="idempotency key on an edit"):
+            brain.edit(done.id, priority=1, cid="k1")
+        with pytest.raises(TypeError):
+            brain.edit(done.id, prio=1)  # type: ignore[call-arg]
+
+
 def test_cli_writes_on_the_server_and_reads_its_own_writes_locally(
     url: str, api: httpx.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
