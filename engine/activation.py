@@ -30,6 +30,7 @@ class SpreadParams:
     hop_decay: float = 0.5
     threshold: float = 0.02  # neurons below this share of the hop's best are not expanded
     edge_budget: int = 40_000  # edges gathered per hop beyond the first
+    first_cap: int = 8192  # newest links a hub anchor sends along on the first hop (see below)
     max_frontier: int = 4096  # neurons expanded per hop beyond the first
     episodic_cost: int = 4  # edges a memory sends on the last hop (its neighbours in time)
     fanout_exponent: float = 1.0
@@ -88,8 +89,9 @@ def spread(
     if not len(anchors) and seeds is None:
         return Activation(empty, np.empty(0), empty, empty)
 
-    owner, nbr, _, weight = live_edges(view, anchors, include_expired=params.include_expired)
-    anchor_degree = np.bincount(owner, minlength=len(anchors))
+    owner, nbr, weight, anchor_degree = _first_hop(
+        view, anchors, params, None if seeds is None else seeds[0]
+    )
     level = initial(anchor_degree)
     total = np.zeros(n, dtype=np.float64)
     total[anchors] += level
@@ -122,6 +124,72 @@ def spread(
 
     active = np.flatnonzero(total > 0)
     return Activation(active, total[active], hits[active], anchor_degree)
+
+
+def _first_hop(
+    view: View, anchors: I64, params: SpreadParams, seeded: I64 | None
+) -> tuple[I64, I32, npt.NDArray[np.float32], I64]:
+    """The anchors' live edges (position in `anchors`, neighbour, weight) and their degrees.
+
+    An anchor with more than `params.first_cap` links (a word in a large share of the
+    brain) sends along its `first_cap` newest links and those to memories that a rarer
+    anchor or a cue's seeds reached. What it adds to the memories other cues found stays
+    exact; what it would pass to memories nothing else names, little to each (its IDF is
+    low), goes to its newest ones only. That bounds the first hop as the edge budget bounds
+    the later ones, whatever the size of the brain. Such an anchor's degree is its links in
+    the view, live or not (counting the live ones would mean weighing every link).
+    """
+    p = view.p
+    src, dst = p.s_src.values, p.s_dst.values
+    links = p.graph.degree(anchors, src, dst, view.synapses)
+    cap, expired = params.first_cap, params.include_expired
+    if not len(anchors) or int(links.max()) <= cap:
+        owner, nbr, _, weight = live_edges(view, anchors, include_expired=expired)
+        return owner, nbr, weight, np.bincount(owner, minlength=len(anchors))
+    reached = _take_marks(view.neurons)
+    parts: list[tuple[I64, I32, npt.NDArray[np.float32]]] = []
+    try:
+        if seeded is not None:
+            reached[seeded] = True
+        for i in np.argsort(links, kind="stable").tolist():  # rarest first
+            nbr, syn = p.graph.row(int(anchors[i]), src, dst, view.synapses)
+            if len(nbr) > cap:
+                keep = reached[nbr]
+                keep[-cap:] = True
+                pick = np.flatnonzero(keep)
+                nbr, syn = nbr[pick], syn[pick]
+            weight = view.link_weights(syn, include_expired=expired)
+            live = np.flatnonzero(weight > 0)
+            nbr, weight = nbr[live], weight[live]
+            parts.append((np.full(len(nbr), i, dtype=np.int64), nbr, weight))
+            reached[nbr] = True
+    finally:
+        for _, nbr, _ in parts:
+            reached[nbr] = False
+        if seeded is not None:
+            reached[seeded] = False
+        _MARKS.append(reached)
+    owner = np.concatenate([part[0] for part in parts])
+    degree = np.where(links > cap, links, np.bincount(owner, minlength=len(anchors)))
+    return (
+        owner,
+        np.concatenate([part[1] for part in parts]),
+        np.concatenate([part[2] for part in parts]),
+        degree,
+    )
+
+
+_MARKS: list[npt.NDArray[np.bool_]] = []  # scratch marks, all False, reused across recalls
+
+
+def _take_marks(n: int) -> npt.NDArray[np.bool_]:
+    """A scratch array of at least `n` False marks (the caller clears what it set and puts
+    it back in `_MARKS`): a fresh one per recall would fault in its pages every time."""
+    while _MARKS:
+        marks = _MARKS.pop()
+        if len(marks) >= n:
+            return marks
+    return np.zeros(n + n // 4 + 64, dtype=bool)
 
 
 def _hop(

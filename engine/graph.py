@@ -124,6 +124,28 @@ class Adjacency:
             counts = counts + np.bincount(owner, minlength=len(nodes))
         return counts
 
+    def row(
+        self, node: int, src: I32, dst: I32, limit: int, select: Select = None
+    ) -> tuple[I32, I32]:
+        """Edges of one node among synapses below `limit`, in synapse order (oldest first):
+        (neighbour, synapse). The CSR part is a view of the row, not a copy, so a node with
+        hundreds of thousands of links costs no gather."""
+        nodes = np.asarray([node], dtype=np.int64)
+        if node < self.nodes:
+            lo, hi = int(self.indptr[node]), int(self.indptr[node + 1])
+            if limit < self.synapses:
+                hi = lo + int(np.searchsorted(self.syn[lo:hi], limit))
+            nbr, syn = self.nbr[lo:hi], self.syn[lo:hi]
+        else:
+            nbr, syn = _EMPTY_I32, _EMPTY_I32
+        tail = self._tail(nodes, src, dst, limit, select)
+        if not tail:
+            return nbr, syn
+        t_nbr = np.concatenate([t[1] for t in tail])
+        t_syn = np.concatenate([t[2] for t in tail])
+        order = np.argsort(t_syn, kind="stable")
+        return np.concatenate((nbr, t_nbr[order])), np.concatenate((syn, t_syn[order]))
+
     def gather(
         self, nodes: I64, src: I32, dst: I32, limit: int, select: Select = None
     ) -> tuple[I64, I32, I32]:

@@ -570,7 +570,7 @@ def _confidence(
     for c, value in zip(anchors.cues, seed_cue.tolist(), strict=True):
         strength, hit = groups.get(c.label, (0.0, False))
         floored = max(value, CUE_EVIDENCE) if value > 0 else 0.0
-        groups[c.label] = max(strength, floored), hit or bool(np.isin(top, c.fibers))
+        groups[c.label] = max(strength, floored), hit or bool((c.fibers == top).any())
     picked = np.asarray([v for v, _ in groups.values()], dtype=np.float64)
     covered = np.asarray([h for _, h in groups.values()], dtype=bool)
     strengths = np.concatenate((cue, picked))
