@@ -328,8 +328,10 @@ def _next_frontier(
     order = np.arange(len(nodes))
     if len(order) > params.max_frontier:  # keep the best, found in linear time
         order = np.argpartition(-per_edge, params.max_frontier - 1)[: params.max_frontier]
-    order = order[np.argsort(-per_edge[order], kind="stable")]
-    within = np.cumsum(cost[order]) <= params.edge_budget
-    within[:1] = True
-    chosen = np.sort(order[within])
+    if int(cost[order].sum()) > params.edge_budget:  # best first, while the budget lasts
+        order = order[np.argsort(-per_edge[order], kind="stable")]
+        within = np.cumsum(cost[order]) <= params.edge_budget
+        within[:1] = True
+        order = order[within]
+    chosen = np.sort(order)
     return nodes[chosen], levels[chosen]

@@ -19,6 +19,7 @@ I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
 TAIL_LIMIT = 4096
+FEW_ROWS = 16  # gathers of at most this many rows copy slices, not index arrays
 _EMPTY_I64: I64 = np.empty(0, dtype=np.int64)
 _EMPTY_I32: I32 = np.empty(0, dtype=np.int32)
 
@@ -157,9 +158,15 @@ class Adjacency:
         total = int(lens.sum())
         parts = self._tail(nodes, src, dst, limit, select)
         if total:
-            pos = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
             owner = np.repeat(np.arange(len(nodes), dtype=np.int64), lens)
-            parts.insert(0, (owner, self.nbr[pos], self.syn[pos]))
+            if len(nodes) <= FEW_ROWS:  # a few rows (a question's anchors): copied as slices
+                cut = [slice(a, a + n) for a, n in zip(starts.tolist(), lens.tolist(), strict=True)]
+                nbr, syn = self.nbr, self.syn
+                parts.insert(0, (owner, np.concatenate([nbr[c] for c in cut]),
+                                 np.concatenate([syn[c] for c in cut])))  # fmt: skip
+            else:
+                pos = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+                parts.insert(0, (owner, self.nbr[pos], self.syn[pos]))
         if not parts:
             return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32
         if len(parts) == 1:
