@@ -11,6 +11,7 @@ later hops' choices (`_hop`, `_next_frontier`) are shared: they are not what is 
 from __future__ import annotations
 
 import numpy as np
+from helpers import fold_memory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -41,37 +42,8 @@ def build(history: list[tuple[list[int], list[int], bool, bool]]) -> Projection:
     p = Projection("s")
     apply(p, ev.Envelope(1, 1, "c", ev.BrainCreated("s")))
     anchors: list[int] = []
-    for i, (words, back, _, sync) in enumerate(history):
-        first = p.neuron_count
-        neurons: list[ev.NeuronSpec] = []
-        targets: list[int] = []
-        for w in words:
-            idx = p.keys.get(f"k:w{w}")
-            if idx is None:
-                idx = first + 1 + len(neurons)
-                neurons.append(ev.NeuronSpec(CONCEPT, f"k:w{w}", f"w{w}"))
-            targets.append(idx)
-        types = [RELATED] * len(targets)
-        for k in back:
-            if k <= len(anchors):
-                targets.append(anchors[-k])
-                types.append(AFTER)
-        body = ev.MemoryEncoded(
-            fiber_id=f"m{i}",
-            text=f"m{i}",
-            first_neuron=first,
-            event_start=0,
-            event_end=0,
-            memory_type="fact",
-            priority=5,
-            salience=0.5,
-            neurons=neurons,
-            link_targets=targets,
-            link_types=types,
-            link_weights=[0.5 + 0.05 * (j % 7) for j in range(len(targets))],
-        )
-        apply(p, ev.Envelope(p.seq + 1, 1, "c", body))
-        anchors.append(first)
+    for words, back, _, sync in history:
+        fold_memory(p, anchors, words, back, varied=True)
         if sync:
             p.sync_graph(force=True)
     for i, (_, _, forgotten, _) in enumerate(history):
