@@ -14,9 +14,10 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import msgspec
+import numpy as np
 
 from . import checkpoint, importing, lifecycle, screening
 from . import events as ev
@@ -227,7 +228,7 @@ class Brain(BrainView):
         return self._write(lambda w, p: self._remember_batch(w, p, batch), room=room)
 
     def _remember_batch(self, w: Writer, p: Projection, batch: list[Prepared]) -> list[Remembered]:
-        out: list[Remembered] = []
+        out: list[tuple[ev.Envelope, bool]] = []  # (event, whether its cid was stored before)
         now = self.store.now()
         deciding = Batch(p)
         written: list[ev.Envelope] = []
@@ -239,7 +240,7 @@ class Brain(BrainView):
                     stored = w.event(self.id, seq)
                     if stored is None or not isinstance(stored.body, ev.MemoryEncoded):
                         raise InputError(f"idempotency key {item.cid!r} was used for another write")
-                    out.append(_remembered(stored, duplicate=True))
+                    out.append((stored, True))
                     continue
             body = decide_encode(deciding, item, now)
             if vectors is not None:
@@ -249,9 +250,9 @@ class Brain(BrainView):
             env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,), t_us=now,
                               policy=item.policy)  # fmt: skip
             written.append(env)
-            out.append(_remembered(env, duplicate=False))
+            out.append((env, False))
         apply_all(p, written)
-        return out
+        return _remembered(out)
 
     # -- changing memories -------------------------------------------------------------------------
 
@@ -974,18 +975,37 @@ def _name_of(env: ev.Envelope | None) -> str:
     return "" if env is None else ev.type_name(env.body)
 
 
-def _remembered(env: ev.Envelope, *, duplicate: bool) -> Remembered:
-    b = env.body
-    assert isinstance(b, ev.MemoryEncoded)
-    links = b.link_columns()
-    return Remembered(
-        id=b.fiber_id,
-        seq=env.seq,
-        memory_type=MemoryType(b.memory_type),
-        priority=b.priority,
-        expires_at=None if b.expires_at in (None, NO_EXPIRY) else from_us(b.expires_at),
-        neurons_created=1 + len(b.neurons),
-        neurons_linked=int((links["dst"] < b.first_neuron).sum()),
-        synapses_created=len(links),
-        duplicate=duplicate,
-    )
+def _remembered(stored: list[tuple[ev.Envelope, bool]]) -> list[Remembered]:
+    """What each (event, duplicate) of a batch added; its links are counted in one pass."""
+    bodies: list[ev.MemoryEncoded] = []
+    for env, _ in stored:
+        assert isinstance(env.body, ev.MemoryEncoded)
+        bodies.append(env.body)
+    links = [b.link_columns() for b in bodies]
+    counts = np.fromiter(map(len, links), dtype=np.int64, count=len(links))
+    firsts = np.fromiter((b.first_neuron for b in bodies), dtype=np.int64, count=len(bodies))
+    old = np.zeros(1, dtype=np.int64)  # links to neurons that existed before, cumulated
+    if links:
+        dst = np.concatenate(links)["dst"]
+        old = np.concatenate([old, np.cumsum(dst < np.repeat(firsts, counts))])
+    ends = np.cumsum(counts)
+    linked = (old[ends] - old[ends - counts]).tolist()
+    return [
+        Remembered(
+            id=b.fiber_id,
+            seq=env.seq,
+            memory_type=_MEMORY_TYPES[b.memory_type],
+            priority=b.priority,
+            expires_at=None if b.expires_at in (None, NO_EXPIRY) else from_us(b.expires_at),
+            neurons_created=1 + len(b.neurons),
+            neurons_linked=n_linked,
+            synapses_created=n_links,
+            duplicate=duplicate,
+        )
+        for (env, duplicate), b, n_linked, n_links in zip(
+            stored, bodies, linked, counts.tolist(), strict=True
+        )
+    ]
+
+
+_MEMORY_TYPES: Final = {t.value: t for t in MemoryType}
