@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import msgspec
 import numpy as np
 
-from . import checkpoint, importing, lifecycle, screening
+from . import checkpoint, lifecycle, screening
 from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
 from .clock import days_us, from_us
@@ -35,7 +35,8 @@ from .semantic import decide as semantic
 from .semantic import registry as embedders
 from .when import parse_when
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imports and exports import it when used: reads and CLI start-up do not
+    from . import importing
     from .store import Store
 
 T = TypeVar("T")
@@ -685,6 +686,8 @@ class Brain(BrainView):
         same history again stores nothing. Anything else is refused (InputError), and a
         refused import writes nothing. Texts pass the sensitive-content check (`sensitive`
         or the brain's policy; 'redact' cannot apply to a history)."""
+        from . import importing
+
         history = importing.parse_history(records, progress)
         policy = screening.check_policy(sensitive or self.config.sensitive_policy)
         self._swept = True  # no decay sweep first: it would be an event the source lacks
@@ -747,6 +750,8 @@ class Brain(BrainView):
                 new, fresh = w.append(self.id, body, cid=cid(env.seq), refs=ev.touched(body),
                                       t_us=env.t, policy=screen)  # fmt: skip
             except SensitiveContentError as exc:
+                from . import importing
+
                 raise importing.refused_secret(env, exc, policy) from None
             if not fresh:
                 raise InputError(f"seq {env.seq} of the history was imported out of order")
@@ -830,6 +835,8 @@ class Brain(BrainView):
         are created first (or matched by name). Pinned and forgotten memories of our own
         snapshots stay so. Idempotent (client ids "snapshot:<memory id>"); every text passes
         the sensitive-content check (`sensitive` or the brain's policy). All or nothing."""
+        from . import importing
+
         plan = importing.parse_snapshot(data)
         policy = sensitive or self.config.sensitive_policy
         prepared: list[Prepared] = []

@@ -11,12 +11,15 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from ..columns import Column
+
+if TYPE_CHECKING:  # started by the first large scan: no CLI start-up pays for the import
+    from concurrent.futures import ThreadPoolExecutor
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -113,6 +116,8 @@ def _dots(rows: I8, query: I8, out: npt.NDArray[np.int32]) -> None:
 
 def _pool() -> ThreadPoolExecutor:
     """The scan's threads, started by the first large scan (a small brain starts none)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     with _threads_lock:
         if not _threads:
             _threads.append(ThreadPoolExecutor(WORKERS, thread_name_prefix="nmem-vectors"))
