@@ -93,6 +93,9 @@ class Projection:
         self._live_weights: tuple[int, int, npt.NDArray[np.float32]] | None = None
         self._relinked: list[int] = []  # links whose weight changed since the cache was made
         self._weight_reads = 0  # live reads without a cached weight array
+        # the live view's visible memories: (seq, from, until, mask), valid for times in
+        # [from, until) at that seq (`View.visible`)
+        self._live_visible: tuple[int, int, int, npt.NDArray[np.bool_]] | None = None
 
     # -- sizes and indexes ------------------------------------------------------------------
 
@@ -247,11 +250,21 @@ class View:
         """Memories a read may return: not forgotten, erased or expired at the view's time
         (pinned memories never expire)."""
         got: npt.NDArray[np.bool_] | None = self.cache.get("visible")
-        if got is None:
-            flags = self.col("f_flags")
-            pinned = (flags & PINNED) != 0
-            got = ((flags & HIDDEN) == 0) & (pinned | (self.col("f_expires") > self.time))
-            self.cache["visible"] = got
+        if got is not None:
+            return got
+        cached = self.p._live_visible if self.live else None
+        if cached is not None and cached[0] == self.seq and cached[1] <= self.time < cached[2]:
+            got = cached[3]
+        else:
+            flags, expires = self.col("f_flags"), self.col("f_expires")
+            unexpired = expires > self.time
+            got = ((flags & HIDDEN) == 0) & (((flags & PINNED) != 0) | unexpired)
+            got.flags.writeable = False  # shared by the views that reuse it
+            if self.live:  # the same until the next event or the next expiry
+                later = expires[unexpired]
+                until = int(later.min()) if len(later) else NO_EXPIRY
+                self.p._live_visible = (self.seq, self.time, until, got)
+        self.cache["visible"] = got
         return got
 
     def expired(self) -> npt.NDArray[np.bool_]:
