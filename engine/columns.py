@@ -13,7 +13,6 @@ memories holds no million Python string objects and saves and loads as three buf
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -158,15 +157,22 @@ class TextColumn:
         self._pending.append(value)
 
     def extend(self, values: Iterable[str]) -> None:
+        """Append many strings, into the blob at once: a replay's million texts are never
+        held as Python strings."""
         self._pending.extend(values)
+        self._flush()
 
-    def _grow(self, data: list[bytes]) -> list[int]:
-        """Append encoded strings to the blob; returns their end offsets."""
+    def _grow(self, data: list[bytes]) -> npt.NDArray[np.int64]:
+        """Append encoded strings to the blob; returns their offsets (first start, then each
+        end)."""
         if not isinstance(self._blob, bytearray):
             self._blob = bytearray(self._blob)
-        base = len(self._blob)
+        offsets = np.empty(len(data) + 1, dtype=np.int64)
+        offsets[0] = len(self._blob)
+        np.cumsum(np.fromiter(map(len, data), np.int64, len(data)), out=offsets[1:])
+        offsets[1:] += offsets[0]
         self._blob += b"".join(data)
-        return list(accumulate((len(d) for d in data), initial=base))
+        return offsets
 
     def _flush(self) -> Column:
         """Move pending strings into the blob; returns the start offsets."""
@@ -174,8 +180,8 @@ class TextColumn:
         if not self._pending:
             return starts
         offsets = self._grow([s.encode() for s in self._pending])
-        starts.extend(offsets[:-1])
-        self._ends.extend(offsets[1:])
+        starts.extend_array(offsets[:-1])
+        self._ends.extend_array(offsets[1:])
         self._pending.clear()
         return starts
 
@@ -203,7 +209,7 @@ class TextColumn:
         """Replace one string; the old bytes are zeroed, not left behind in the blob."""
         at = self._flush()
         start, end = at[index], self._ends[index]
-        offsets = self._grow([value.encode()])
+        offsets = self._grow([value.encode()]).tolist()
         self._blob[start:end] = bytes(end - start)  # type: ignore[index]
         at.set(index, offsets[0])
         self._ends.set(index, offsets[1])
