@@ -323,13 +323,8 @@ class VersionedText(TextColumn):
 
     __slots__ = ("journal",)
 
-    def __init__(
-        self,
-        blob: bytes | memoryview = b"",
-        ends: npt.ArrayLike | None = None,
-        check: Check | None = None,
-    ) -> None:
-        super().__init__(blob, ends, check)
+    def __init__(self, *parts: Any) -> None:
+        super().__init__(*parts)
         self.journal: list[tuple[int, int, str]] = []  # (seq, row, old text)
 
     def change(self, row: int, value: str, seq: int) -> None:
