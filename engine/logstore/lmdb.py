@@ -497,26 +497,22 @@ class _Reader(Reader):
             return
         pack, decode = _U64.pack, ev.decode
         span = _Span() if self._spans else None
-        try:
-            for key, value in cur:
-                if key != bkey + pack(expected):  # one comparison checks the brain and the seq
-                    if bytes(key[:16]) != bkey or _u64(key[16:]) > last:
-                        return
-                    raise gap(brain_id, expected)
-                env = decode(value)
-                if env.seq != expected:
-                    decoded(value, expected)  # raises: the record claims another seq
-                if span is not None and not expected % _SAMPLE:
-                    span.see(value)
-                    if not expected % _RELEASE:
-                        span.release()
-                yield env
-                if expected == last:
+        for key, value in cur:
+            if key != bkey + pack(expected):  # one comparison checks the brain and the seq
+                if bytes(key[:16]) != bkey or _u64(key[16:]) > last:
                     return
-                expected += 1
-        finally:
-            if span is not None:
-                span.release()
+                raise gap(brain_id, expected)
+            env = decode(value)
+            if env.seq != expected:
+                decoded(value, expected)  # raises: the record claims another seq
+            if span is not None and not expected % _SAMPLE:
+                span.see(value)
+                if not expected % _RELEASE:  # only here, with the transaction (and map) alive
+                    span.release()
+            yield env
+            if expected == last:
+                return
+            expected += 1
 
     def event(self, brain_id: str, seq: int) -> ev.Envelope | None:
         value = self.txn.get(_seq_key(brain_key(brain_id), seq), db=self._dbs["events"])
