@@ -33,7 +33,8 @@ class Adjacency:
     __slots__ = ("check", "indptr", "nbr", "nodes", "syn", "synapses")
 
     def __init__(self) -> None:
-        self.check: Check | None = None  # a loaded checkpoint's, run before the arrays' first use
+        # a loaded checkpoint's: every method that reads the arrays runs it first (_verify)
+        self.check: Check | None = None
         self.indptr: I64 = np.zeros(1, dtype=np.int64)
         self.nbr: I32 = np.empty(0, dtype=np.int32)
         self.syn: I32 = np.empty(0, dtype=np.int32)
@@ -147,6 +148,7 @@ class Adjacency:
         """Edges of one node among synapses below `limit`, in synapse order (oldest first):
         (neighbour, synapse). The CSR part is a view of the row, not a copy, so a node with
         hundreds of thousands of links costs no gather."""
+        self._verify()
         nodes = np.asarray([node], dtype=np.int64)
         if node < self.nodes:
             lo, hi = int(self.indptr[node]), int(self.indptr[node + 1])
