@@ -9,7 +9,8 @@ reached from several anchors outranks one reached from one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +31,7 @@ class SpreadParams:
     hop_decay: float = 0.5
     threshold: float = 0.02  # neurons below this share of the hop's best are not expanded
     edge_budget: int = 40_000  # edges gathered per hop beyond the first
+    first_cap: int = 8192  # newest links a hub anchor sends along on the first hop (see below)
     max_frontier: int = 4096  # neurons expanded per hop beyond the first
     episodic_cost: int = 4  # edges a memory sends on the last hop (its neighbours in time)
     fanout_exponent: float = 1.0
@@ -87,18 +89,31 @@ def spread(
     empty = np.empty(0, dtype=np.int64)
     if not len(anchors) and seeds is None:
         return Activation(empty, np.empty(0), empty, empty)
+    with _scratch(n) as work:
+        return _spread(view, anchors, initial, params, seeds, work)
 
-    owner, nbr, _, weight = live_edges(view, anchors, include_expired=params.include_expired)
-    anchor_degree = np.bincount(owner, minlength=len(anchors))
+
+def _spread(
+    view: View,
+    anchors: I64,
+    initial: Callable[[I64], F64],
+    params: SpreadParams,
+    seeds: tuple[I64, F64] | None,
+    work: _Scratch,
+) -> Activation:
+    """`spread` on zeroed work arrays: sums land in them by index, each hop reads back the
+    neurons it reached and clears them, so no array the size of the brain is made or
+    passed over more than once a hop."""
+    n = view.neurons
+    total, arrived, hits = work.total[:n], work.arrived[:n], work.hits[:n]
+    owner, nbr, weight, anchor_degree, seeds = _first_hop(view, anchors, params, seeds, work)
     level = initial(anchor_degree)
-    total = np.zeros(n, dtype=np.float64)
     total[anchors] += level
     # words, names and times link to memories only: the first hop is one fan-out channel
     fanout = np.maximum(anchor_degree, 1).astype(np.float64) ** params.fanout_exponent
     flow = (level / fanout)[owner] * weight * params.hop_decay
-    hits: I64 = np.bincount(nbr, minlength=n)
-    if seeds is not None:
-        np.add.at(hits, seeds[0], 1)
+    first: I64 = nbr.astype(np.int64) if seeds is None else np.concatenate((nbr, seeds[0]))
+    np.add.at(hits, first, 1)  # (an int64 count: other types take a slow path)
     frontier = anchors
     for hop in range(params.hops):
         if hop:
@@ -106,22 +121,123 @@ def spread(
             nbr, flow = _hop(view, frontier, level, params, last=last)
         if not len(nbr) and (hop or seeds is None):
             break
-        arrived: F64 = (
-            np.bincount(nbr, weights=flow, minlength=n)  # type: ignore[assignment]
-            if len(nbr)
-            else np.zeros(n)  # (bincount of nothing is an integer array)
-        )
+        np.add.at(arrived, nbr, flow)  # in edge order, as a bincount sums
         if not hop and seeds is not None:
             np.add.at(arrived, seeds[0], seeds[1])
-        total += arrived
+        reached = np.flatnonzero(arrived > 0)
+        levels = arrived[reached]
+        arrived[reached] = 0.0
+        total[reached] += levels
         if hop + 1 == params.hops:
             break
-        frontier, level = _next_frontier(view, arrived, params, last_next=hop + 2 == params.hops)
+        frontier, level = _next_frontier(
+            view, reached, levels, params, last_next=hop + 2 == params.hops
+        )
         if not len(frontier):
             break
-
     active = np.flatnonzero(total > 0)
-    return Activation(active, total[active], hits[active], anchor_degree)
+    out = Activation(active, total[active], hits[active], anchor_degree)
+    total[active] = 0.0
+    hits[first] = 0
+    return out
+
+
+class _Scratch:
+    """Work arrays of one spread, zero (False) between uses, for neurons up to `size`."""
+
+    __slots__ = ("arrived", "hits", "marks", "size", "total")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.total = np.zeros(size, dtype=np.float64)
+        self.arrived = np.zeros(size, dtype=np.float64)
+        self.hits = np.zeros(size, dtype=np.int64)
+        self.marks = np.zeros(size, dtype=bool)
+
+
+_POOL: list[_Scratch] = []  # one per concurrent spread that has run: reused, never shared
+
+
+@contextmanager
+def _scratch(n: int) -> Iterator[_Scratch]:
+    """Zeroed work arrays for `n` neurons. Fresh arrays the size of the brain on every recall
+    would fault in their pages each time (most of a recall's time at a million memories);
+    these are reused. A spread that fails may leave them dirty: they are dropped then."""
+    work = None
+    while _POOL and work is None:
+        work = _POOL.pop()
+        if work.size < n:
+            work = None
+    if work is None:
+        work = _Scratch(n + n // 4 + 64)
+    yield work
+    _POOL.append(work)
+
+
+def _first_hop(
+    view: View, anchors: I64, params: SpreadParams, seeds: tuple[I64, F64] | None, work: _Scratch
+) -> tuple[I64, I32, npt.NDArray[np.float32], I64, tuple[I64, F64] | None]:
+    """The anchors' live edges (position in `anchors`, neighbour, weight), their degrees,
+    and the seeds the first hop gives their level to.
+
+    An anchor with more than `params.first_cap` links (a word in a large share of the
+    brain) sends along its `first_cap` newest links and those to memories that a rarer
+    anchor or the seeds reached; seeds more than `first_cap` (a type that picks a large
+    share of the memories) are cut alike, to their last `first_cap` and those the anchors
+    reached. What a hub adds to the memories other cues found stays exact; what it would
+    pass to memories nothing else names, little to each (its IDF is low), goes to its newest
+    ones only. That bounds the first hop as the edge budget bounds the later ones, whatever
+    the size of the brain. A cut anchor's degree is its links in the view, live or not
+    (counting the live ones would mean weighing every link).
+    """
+    p = view.p
+    src, dst = p.s_src.values, p.s_dst.values
+    links = p.graph.degree(anchors, src, dst, view.synapses)
+    cap, expired = params.first_cap, params.include_expired
+    seeded = 0 if seeds is None else len(seeds[0])
+    if int(links.max(initial=0)) <= cap and seeded <= cap:
+        owner, nbr, _, weight = live_edges(view, anchors, include_expired=expired)
+        return owner, nbr, weight, np.bincount(owner, minlength=len(anchors)), seeds
+    reached = work.marks
+    marked: list[npt.NDArray[np.integer]] = []  # what was marked in `reached`, to clear
+    edges: list[tuple[I64, I32, npt.NDArray[np.float32]]] = []
+    try:
+        for i in np.argsort(np.append(links, seeded), kind="stable").tolist():  # rarest first
+            if i == len(anchors):  # the seeds
+                if seeds is None:
+                    continue
+                pick = _newest_and_reached(seeds[0], reached, cap)
+                seeds = seeds[0][pick], seeds[1][pick]
+                marked.append(seeds[0])
+            else:
+                nbr, syn = p.graph.row(int(anchors[i]), src, dst, view.synapses)
+                pick = _newest_and_reached(nbr, reached, cap)
+                nbr, syn = nbr[pick], syn[pick]
+                weight = view.link_weights(syn, include_expired=expired)
+                live = np.flatnonzero(weight > 0)
+                edges.append((np.full(len(live), i, dtype=np.int64), nbr[live], weight[live]))
+                marked.append(edges[-1][1])
+            reached[marked[-1]] = True
+    finally:
+        for nodes in marked:
+            reached[nodes] = False
+    owner = np.concatenate([e[0] for e in edges]) if edges else np.empty(0, dtype=np.int64)
+    degree = np.where(links > cap, links, np.bincount(owner, minlength=len(anchors)))
+    if not edges:
+        return owner, np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32), degree, seeds
+    nbr = np.concatenate([e[1] for e in edges])
+    return owner, nbr, np.concatenate([e[2] for e in edges]), degree, seeds
+
+
+def _newest_and_reached(
+    nodes: npt.NDArray[np.integer], reached: npt.NDArray[np.bool_], cap: int
+) -> npt.NDArray[np.intp] | slice:
+    """Which of these (oldest first) a hub keeps: the last `cap`, and those reached."""
+    if len(nodes) <= cap:
+        return slice(None)
+    keep = reached[nodes]
+    keep[-cap:] = True
+    return np.flatnonzero(keep)
 
 
 def _hop(
@@ -192,18 +308,17 @@ def _episodic(
 
 
 def _next_frontier(
-    view: View, arrived: F64, params: SpreadParams, *, last_next: bool
+    view: View, nodes: I64, levels: F64, params: SpreadParams, *, last_next: bool
 ) -> tuple[I64, F64]:
-    """Neurons to expand next: strong enough, best activation per edge first, within budget.
+    """Of the neurons a hop reached (`nodes`, sorted, and their `levels`), those to expand
+    next: strong enough, best activation per edge first, within budget.
 
     On the last hop a memory only reaches its few neighbours in time, so it costs a few
     edges whatever its degree; anything else costs its degree.
     """
     p = view.p
-    nodes = np.flatnonzero(arrived > 0)
     if not len(nodes):
-        return nodes, arrived[nodes]
-    levels = arrived[nodes]
+        return nodes, levels
     strong = np.flatnonzero(levels >= params.threshold * levels.max())
     nodes, levels = nodes[strong], levels[strong]
     cost = np.full(len(nodes), params.episodic_cost, dtype=np.int64)
@@ -213,8 +328,10 @@ def _next_frontier(
     order = np.arange(len(nodes))
     if len(order) > params.max_frontier:  # keep the best, found in linear time
         order = np.argpartition(-per_edge, params.max_frontier - 1)[: params.max_frontier]
-    order = order[np.argsort(-per_edge[order], kind="stable")]
-    within = np.cumsum(cost[order]) <= params.edge_budget
-    within[:1] = True
-    chosen = np.sort(order[within])
+    if int(cost[order].sum()) > params.edge_budget:  # best first, while the budget lasts
+        order = order[np.argsort(-per_edge[order], kind="stable")]
+        within = np.cumsum(cost[order]) <= params.edge_budget
+        within[:1] = True
+        order = order[within]
+    chosen = np.sort(order)
     return nodes[chosen], levels[chosen]

@@ -119,7 +119,8 @@ def paths(view: View, sp: Spread, fibers: list[int], per_memory: int) -> list[li
     level = _levels(view, sp.act)
     # where activation starts: the question's words and names, and the memories its cues (a
     # period, a type, a meaning) picked out directly
-    anchor_label = {**sp.starts, **dict(zip(sp.anchors.nodes.tolist(), sp.anchors.labels,
+    starts = sp.starts(view)
+    anchor_label = {**starts, **dict(zip(sp.anchors.nodes.tolist(), sp.anchors.labels,
                                              strict=True))}  # fmt: skip
     src, dst = p.s_src.values, p.s_dst.values
 
@@ -144,9 +145,9 @@ def paths(view: View, sp: Spread, fibers: list[int], per_memory: int) -> list[li
     for fiber in fibers:
         target = int(p.f_anchor[fiber])
         found: list[Any] = []
-        if target in sp.starts:  # picked out by a cue of the question itself
+        if target in starts:  # picked out by a cue of the question itself
             start = {**node(view, target), "activation": round(float(level[target]), 6)}
-            found.append({"nodes": [{**start, "anchor": sp.starts[target]}], "links": [],
+            found.append({"nodes": [{**start, "anchor": starts[target]}], "links": [],
                           "carried": round(float(level[target]), 6)})  # fmt: skip
         for first in senders(target, {target})[: per_memory * 2]:
             steps = [first]

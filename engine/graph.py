@@ -21,6 +21,7 @@ I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
 TAIL_LIMIT = 4096
+FEW_ROWS = 16  # gathers of at most this many rows copy slices, not index arrays
 _EMPTY_I64: I64 = np.empty(0, dtype=np.int64)
 _EMPTY_I32: I32 = np.empty(0, dtype=np.int32)
 
@@ -32,7 +33,8 @@ class Adjacency:
     __slots__ = ("check", "indptr", "nbr", "nodes", "syn", "synapses")
 
     def __init__(self) -> None:
-        self.check: Check | None = None  # a loaded checkpoint's, run before the arrays' first use
+        # a loaded checkpoint's: every method that reads the arrays runs it first (_verify)
+        self.check: Check | None = None
         self.indptr: I64 = np.zeros(1, dtype=np.int64)
         self.nbr: I32 = np.empty(0, dtype=np.int32)
         self.syn: I32 = np.empty(0, dtype=np.int32)
@@ -140,6 +142,29 @@ class Adjacency:
             counts = counts + np.bincount(owner, minlength=len(nodes))
         return counts
 
+    def row(
+        self, node: int, src: I32, dst: I32, limit: int, select: Select = None
+    ) -> tuple[I32, I32]:
+        """Edges of one node among synapses below `limit`, in synapse order (oldest first):
+        (neighbour, synapse). The CSR part is a view of the row, not a copy, so a node with
+        hundreds of thousands of links costs no gather."""
+        self._verify()
+        nodes = np.asarray([node], dtype=np.int64)
+        if node < self.nodes:
+            lo, hi = int(self.indptr[node]), int(self.indptr[node + 1])
+            if limit < self.synapses:
+                hi = lo + int(np.searchsorted(self.syn[lo:hi], limit))
+            nbr, syn = self.nbr[lo:hi], self.syn[lo:hi]
+        else:
+            nbr, syn = _EMPTY_I32, _EMPTY_I32
+        tail = self._tail(nodes, src, dst, limit, select)
+        if not tail:
+            return nbr, syn
+        t_nbr = np.concatenate([t[1] for t in tail])
+        t_syn = np.concatenate([t[2] for t in tail])
+        order = np.argsort(t_syn, kind="stable")
+        return np.concatenate((nbr, t_nbr[order])), np.concatenate((syn, t_syn[order]))
+
     def gather(
         self, nodes: I64, src: I32, dst: I32, limit: int, select: Select = None
     ) -> tuple[I64, I32, I32]:
@@ -151,9 +176,15 @@ class Adjacency:
         total = int(lens.sum())
         parts = self._tail(nodes, src, dst, limit, select)
         if total:
-            pos = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
             owner = np.repeat(np.arange(len(nodes), dtype=np.int64), lens)
-            parts.insert(0, (owner, self.nbr[pos], self.syn[pos]))
+            if len(nodes) <= FEW_ROWS:  # a few rows (a question's anchors): copied as slices
+                cut = [slice(a, a + n) for a, n in zip(starts.tolist(), lens.tolist(), strict=True)]
+                nbr, syn = self.nbr, self.syn
+                parts.insert(0, (owner, np.concatenate([nbr[c] for c in cut]),
+                                 np.concatenate([syn[c] for c in cut])))  # fmt: skip
+            else:
+                pos = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+                parts.insert(0, (owner, self.nbr[pos], self.syn[pos]))
         if not parts:
             return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32
         if len(parts) == 1:

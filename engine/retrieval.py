@@ -284,8 +284,8 @@ def recall(
 
 @dataclass(frozen=True, slots=True)
 class Spread:
-    """What a question set alight: its anchors, the memories its cues picked out directly
-    (`starts`: anchor neuron -> what picked it), and the activation spread from them."""
+    """What a question set alight: its anchors, the memories its cues picked out directly,
+    and the activation spread from them."""
 
     anchors: Anchors
     act: Activation
@@ -294,7 +294,19 @@ class Spread:
     intent: Intent
     seed_cue: F64
     near: hybrid.Seeds | None
-    starts: dict[int, str]
+    reachable: npt.NDArray[np.bool_]
+
+    def starts(self, view: View) -> dict[int, str]:
+        """Anchor neuron -> what picked it, of the memories the cues picked out (built only
+        to explain: a type cue picks a large share of the memories)."""
+        found = {
+            int(n): c.label
+            for c in self.anchors.cues
+            for n in view.p.f_anchor.values[c.fibers[self.reachable[c.fibers]]].tolist()
+        }
+        if self.near is not None:
+            found.update((int(n), "similar in meaning") for n in self.near.nodes.tolist())
+        return found
 
 
 def check_query(query: str) -> None:
@@ -341,14 +353,7 @@ def activate(
         old = seeds or (near.nodes[:0], near.levels[:0])
         seeds = (np.concatenate((old[0], near.nodes)), np.concatenate((old[1], near.levels)))
     act = spread(view, anchors.nodes, initial, params, seeds)
-    starts = {
-        int(n): c.label
-        for c in anchors.cues
-        for n in view.p.f_anchor.values[c.fibers[reachable[c.fibers]]].tolist()
-    }
-    if near is not None:
-        starts.update((int(n), "similar in meaning") for n in near.nodes.tolist())
-    return Spread(anchors, act, documents, use_depth, intent, seed_cue, near, starts)
+    return Spread(anchors, act, documents, use_depth, intent, seed_cue, near, reachable)
 
 
 def traced_recall(
@@ -570,7 +575,7 @@ def _confidence(
     for c, value in zip(anchors.cues, seed_cue.tolist(), strict=True):
         strength, hit = groups.get(c.label, (0.0, False))
         floored = max(value, CUE_EVIDENCE) if value > 0 else 0.0
-        groups[c.label] = max(strength, floored), hit or bool(np.isin(top, c.fibers))
+        groups[c.label] = max(strength, floored), hit or bool((c.fibers == top).any())
     picked = np.asarray([v for v, _ in groups.values()], dtype=np.float64)
     covered = np.asarray([h for _, h in groups.values()], dtype=bool)
     strengths = np.concatenate((cue, picked))

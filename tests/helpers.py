@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from engine import Store
+from engine import events as ev
 from engine.clock import DAY_US, to_us
 from engine.fold import apply
+from engine.model import NEURON_TYPES, SYNAPSE_TYPES, NeuronType, SynapseType
 from engine.projection import Projection
 
 
@@ -45,3 +47,47 @@ def replayed(store: Store, brain_id: str, upto: int | None = None) -> Projection
         for env in r.events(brain_id, 0, upto):
             apply(p, env)
     return p
+
+
+_CONCEPT = NEURON_TYPES.index(NeuronType.CONCEPT)
+_RELATED = SYNAPSE_TYPES.index(SynapseType.RELATED_TO)
+_AFTER = SYNAPSE_TYPES.index(SynapseType.AFTER)
+
+
+def fold_memory(
+    p: Projection, anchors: list[int], words: list[int], back: list[int], *, varied: bool = False
+) -> None:
+    """Fold memory m<i> (i: memories so far) linked to words w<k> (new neurons where the
+    projection has none yet) and, by `after` links, to the memories `back` steps before it;
+    its anchor neuron is appended to `anchors`. Links weigh 1, or (`varied`) 0.5 + 0.05 *
+    (j % 7) for the j-th."""
+    first = p.neuron_count
+    neurons: list[ev.NeuronSpec] = []
+    targets: list[int] = []
+    for w in words:
+        idx = p.keys.get(f"k:w{w}")
+        if idx is None:
+            idx = first + 1 + len(neurons)
+            neurons.append(ev.NeuronSpec(_CONCEPT, f"k:w{w}", f"w{w}"))
+        targets.append(idx)
+    types = [_RELATED] * len(targets)
+    for k in back:
+        if k <= len(anchors):
+            targets.append(anchors[-k])
+            types.append(_AFTER)
+    body = ev.MemoryEncoded(
+        fiber_id=f"m{len(anchors)}",
+        text=f"m{len(anchors)}",
+        first_neuron=first,
+        event_start=0,
+        event_end=0,
+        memory_type="fact",
+        priority=5,
+        salience=0.5,
+        neurons=neurons,
+        link_targets=targets,
+        link_types=types,
+        link_weights=[0.5 + 0.05 * (j % 7) if varied else 1.0 for j in range(len(targets))],
+    )
+    apply(p, ev.Envelope(p.seq + 1, 1, "c", body))
+    anchors.append(first)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from helpers import fold_memory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -198,37 +199,8 @@ def test_projection_views_gather_only_their_own_links(
     p = Projection("g")
     apply(p, ev.Envelope(1, 1, "c", ev.BrainCreated("g")))
     anchors: list[int] = []
-    for i, (words, back, sync) in enumerate(history):
-        first = p.neuron_count
-        neurons: list[ev.NeuronSpec] = []
-        targets: list[int] = []
-        for w in words:
-            idx = p.keys.get(f"k:w{w}")
-            if idx is None:
-                idx = first + 1 + len(neurons)
-                neurons.append(ev.NeuronSpec(CONCEPT, f"k:w{w}", f"w{w}"))
-            targets.append(idx)
-        types = [RELATED] * len(targets)
-        for k in back:
-            if k <= len(anchors):
-                targets.append(anchors[-k])
-                types.append(AFTER)
-        body = ev.MemoryEncoded(
-            fiber_id=f"m{i}",
-            text=f"m{i}",
-            first_neuron=first,
-            event_start=0,
-            event_end=0,
-            memory_type="fact",
-            priority=5,
-            salience=0.5,
-            neurons=neurons,
-            link_targets=targets,
-            link_types=types,
-            link_weights=[1.0] * len(targets),
-        )
-        apply(p, ev.Envelope(p.seq + 1, 1, "c", body))
-        anchors.append(first)
+    for words, back, sync in history:
+        fold_memory(p, anchors, words, back)
         if sync:
             p.sync_graph(force=True)
     p.sync_graph(force=data.draw(st.booleans()))

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import tempfile
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
+import pytest
 from helpers import replayed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import Brain, MemoryInput, Store
+from engine import Brain, MemoryInput, Store, retrieval
+from engine.activation import SpreadParams
 from engine.projection import state_bytes
 
 WORDS = [
@@ -104,16 +107,21 @@ def change(brain: Brain, memory_id: str, what: tuple[str, str | int | None]) -> 
         getattr(brain, action)(memory_id)
 
 
+@pytest.mark.parametrize("first_cap", [None, 2])
 @SETTINGS
-@given(batches, st.data())
+@given(history=batches, data=st.data())
 def test_view_at_seq_equals_a_brain_that_only_saw_events_up_to_it(
-    history: list[list[MemoryInput]], data: st.DataObject
+    first_cap: int | None, history: list[list[MemoryInput]], data: st.DataObject
 ) -> None:
     """The oracle is another brain, in a fresh store, given only events 1..S (a history
     import keeps their seqs, recorded times and ids) and asked at the recorded time of S: it
-    has no later memory events, so its answers need no past view (`Versioned.at`)."""
+    has no later memory events, so its answers need no past view (`Versioned.at`). With a
+    `first_cap` of 2, nearly every anchor is a hub whose first hop is cut (to its newest
+    links and those rarer cues reached): the cut must be the same in both."""
     tmp, store = _fresh_store()
-    with tmp, store:
+    with tmp, store, pytest.MonkeyPatch.context() as mp:
+        if first_cap is not None:
+            mp.setattr(retrieval, "SpreadParams", partial(SpreadParams, first_cap=first_cap))
         brain = store.brain("p")
         ids: list[str] = []
         for batch in history:

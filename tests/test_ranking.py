@@ -383,11 +383,12 @@ def frontier(
 ) -> set[int]:
     """The neurons `_next_frontier` expands when `levels` arrived."""
     view = g.view()
-    arrived = np.zeros(view.neurons)
-    for node, level in levels.items():
-        arrived[node] = level
-    nodes, got = _next_frontier(view, arrived, SpreadParams(hops=3, **params), last_next=last_next)
-    assert got.tolist() == arrived[nodes].tolist()
+    reached = np.asarray(sorted(levels), dtype=np.int64)
+    arrived = np.asarray([levels[n] for n in reached.tolist()])
+    nodes, got = _next_frontier(
+        view, reached, arrived, SpreadParams(hops=3, **params), last_next=last_next
+    )
+    assert got.tolist() == [levels[n] for n in nodes.tolist()]
     return set(nodes.tolist())
 
 
