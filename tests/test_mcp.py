@@ -26,6 +26,7 @@ TOOLS = {
     "nmem_auto", "nmem_session", "nmem_eternal", "nmem_recap", "nmem_situation",
     "nmem_show", "nmem_edit", "nmem_pin", "nmem_forget", "nmem_stats",
     "nmem_unpin", "nmem_restore", "nmem_list", "nmem_history", "nmem_diff", "nmem_export",
+    "nmem_semantic",
 }  # fmt: skip
 READS = {"nmem_recall", "nmem_context", "nmem_recap", "nmem_situation", "nmem_show",
          "nmem_list", "nmem_stats", "nmem_history", "nmem_export"}  # fmt: skip

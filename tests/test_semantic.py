@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 from fake_embedder import FakeEmbedder, fake_model
 from helpers import replayed
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import Brain, MemoryInput, Store
 from engine import events as ev
@@ -259,18 +262,70 @@ def test_a_history_with_vectors_round_trips_through_json(store: Store, fake: Fak
     assert texts(copy.recall("who had a wedding?"))[0] == "My sister got married in June"
 
 
-def test_the_scan_in_parallel_blocks_is_exact(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Blocks scanned on several threads give exactly the one-block int32 dot products."""
-    rng = np.random.default_rng(2)
-    rows, scale = quantize(rng.standard_normal((1001, 32)).astype(np.float32))
-    store = vectors.VectorStore(32)
-    store.add(np.arange(1001), np.arange(1, 1002), rows.tobytes(), scale.tolist(),
-              np.zeros(1001, dtype=bool))  # fmt: skip
-    q, q_scale = quantize(rng.standard_normal((1, 32)).astype(np.float32))
-    exact = (rows.astype(np.int64) @ q[0].astype(np.int64)).astype(np.float32)
-    expected = exact * scale * np.float32(q_scale[0])
-    monkeypatch.setattr(vectors, "WORKERS", 3)
-    monkeypatch.setattr(vectors, "PARALLEL_ROWS", 100)
-    assert np.array_equal(vectors.similarities(store, 1001, q[0], float(q_scale[0])), expected)
-    monkeypatch.setattr(vectors, "WORKERS", 1)
-    assert np.array_equal(vectors.similarities(store, 1001, q[0], float(q_scale[0])), expected)
+def _store(rows: np.ndarray, scale: np.ndarray) -> vectors.VectorStore:
+    store = vectors.VectorStore(rows.shape[1])
+    n = len(rows)
+    store.add(np.arange(n), np.arange(1, n + 1), rows.tobytes(), scale.tolist(),
+              np.zeros(n, dtype=bool))  # fmt: skip
+    return store
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 300),
+    dims=st.sampled_from([8, 32, 96]),
+    prefix=st.sampled_from([4, 16, 64]),
+    k=st.integers(1, 25),
+    wanted=st.integers(1, 320),
+)
+def test_the_coarse_search_misses_only_rows_its_prefix_ranks_below_the_candidates(
+    seed: int, n: int, dims: int, prefix: int, k: int, wanted: int
+) -> None:
+    """The fast search returns exact cosines of allowed rows, the exact top-k when its
+    candidates cover every allowed row, and otherwise misses an exact top-k row only if that
+    row's prefix cosine (recomputed in int64) is below the last candidate's."""
+    rng = np.random.default_rng(seed)
+    decay = np.exp(-np.arange(dims) / 12).astype(np.float32)  # leading dimensions carry most
+    unit = rng.standard_normal((n + 1, dims)).astype(np.float32) * decay
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    rows, scale = quantize(unit[:n])
+    q, q_scale = quantize(unit[n:])
+    ok = rng.random(n) < 0.8
+    with patch.multiple(vectors, PREFIX=prefix, CANDIDATES=wanted, FAST_FROM=0):
+        store = _store(rows, scale)
+        got, sims = vectors.nearest(store, n, ok, q[0], float(q_scale[0]), k)
+        wanted = vectors.candidates(n)
+    exact = vectors.similarities(store, n, q[0], float(q_scale[0]))
+    allowed = np.flatnonzero(ok)
+    assert np.all(ok[got])
+    assert len(set(got.tolist())) == len(got) == min(k, len(allowed))
+    assert np.array_equal(sims, exact[got])
+    best = allowed[np.argsort(-exact[allowed], kind="stable")][:k]
+    if wanted >= len(allowed) or wanted <= k:
+        assert np.array_equal(np.sort(sims), np.sort(exact[best]))
+        return
+    width = min(prefix, dims)
+    head = (rows[:, :width].astype(np.int64) @ q[0, :width].astype(np.int64)) * scale
+    last = np.sort(head[allowed])[::-1][wanted - 1]
+    kth = np.sort(sims)[0]
+    for row in best:
+        if row not in got and exact[row] > kth:
+            assert head[row] < last
+
+
+def test_the_coarse_search_is_exact_integers_and_erase_zeroes_its_copy() -> None:
+    """The float32 prefix holds the int8 values themselves, grows with the rows, and an erase
+    zeroes the erased memory's rows in it as in the rows."""
+    rng = np.random.default_rng(3)
+    rows, scale = quantize(rng.standard_normal((500, 256)).astype(np.float32))
+    store = _store(rows[:300], scale[:300])
+    assert np.array_equal(store.prefix(300), rows[:300, : vectors.PREFIX].astype(np.float32))
+    store.add(np.arange(300, 500), np.arange(301, 501), rows[300:].tobytes(),
+              scale[300:].tolist(), np.zeros(200, dtype=bool))  # fmt: skip
+    store.erase(7)
+    store.erase(400)
+    want = rows[:, : vectors.PREFIX].astype(np.float32)
+    want[[7, 400]] = 0
+    assert np.array_equal(store.prefix(500), want)
+    assert not store.matrix(500)[400].any()

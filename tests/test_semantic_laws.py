@@ -1,11 +1,17 @@
 """The core laws with the semantic layer on (hypothesis): replay equals the live projection,
 and a view at seq S answers like a brain that saw only events 1..S, across model switches,
-backfills, edits and erasures."""
+backfills, edits and erasures; also with the coarse-to-fine search forced on these small
+brains (2 anchors from 3 candidates chosen on a 4-dimension prefix), whose choice must be
+a function of the rows a view sees."""
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from unittest.mock import patch
 
+import pytest
 from helpers import replayed
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,7 +20,7 @@ from test_properties import QUERIES, SETTINGS, _fresh_store, batches
 from engine import Brain, MemoryInput, Store
 from engine.projection import state_bytes
 from engine.retrieval import recall
-from engine.semantic import hybrid
+from engine.semantic import hybrid, vectors
 
 from fake_embedder import fake_model  # isort: skip
 
@@ -55,12 +61,22 @@ def test_replay_equals_live_with_the_layer(
             assert state_bytes(replayed(store, brain.id)) == state_bytes(brain._refreshed())
 
 
+@contextmanager
+def _coarse() -> Iterator[None]:
+    with (
+        patch.multiple(vectors, PREFIX=4, CANDIDATES=3, FAST_FROM=0),
+        patch.object(hybrid, "NEIGHBOURS", 2),
+    ):
+        yield
+
+
+@pytest.mark.parametrize("coarse", [False, True], ids=["exact", "coarse"])
 @SETTINGS
 @given(batches, STEPS, st.data())
 def test_view_at_seq_equals_a_brain_that_only_saw_events_up_to_it_with_the_layer(
-    history: list[list[MemoryInput]], steps: list[str], data: st.DataObject
+    coarse: bool, history: list[list[MemoryInput]], steps: list[str], data: st.DataObject
 ) -> None:
-    with fake_model(), fake_model("fake-16", 16):
+    with fake_model(), fake_model("fake-16", 16), _coarse() if coarse else nullcontext():
         tmp, store, brain = _build(history, steps)
         with tmp, store:
             seq = data.draw(st.integers(min_value=0, max_value=brain.seq), label="seq")

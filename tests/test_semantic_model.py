@@ -152,3 +152,49 @@ def test_http_remote_and_mcp_turn_the_layer_on_and_recall_by_meaning(tmp_path: P
             assert TURNS[2] in json.dumps(got["memories"][0])
 
     anyio.run(over_mcp, backend="asyncio")
+
+
+def test_mcp_switches_the_layer_and_reports_it(tmp_path: Path) -> None:
+    """nmem_semantic through the SDK client against a real `nmem mcp`: status, enable (the
+    backfill), recall by meaning, status as of before the switch, rebuild, disable; wrong
+    combinations and unknown models are one-line errors that name the fix."""
+    import anyio
+    from mcp_client import fails, ok, server
+
+    async def session_of() -> None:
+        async with server(tmp_path / "store") as session:
+            for turn in TURNS:
+                await ok(session, "nmem_remember", content=turn)
+            off = await ok(session, "nmem_semantic")
+            assert (off["model"], off["memories"]) == (None, 4)
+            assert "action 'enable'" in off["message"]
+            assert registry.DEFAULT_MODEL in off["models_known"]
+            assert "unknown embedding model" in await fails(
+                session, "nmem_semantic", action="enable", model="no-such-model"
+            )
+            assert "action 'enable' turns it on" in await fails(
+                session, "nmem_semantic", action="rebuild"
+            )
+            on = await ok(session, "nmem_semantic", action="enable")
+            assert (on["model"], on["dims"], on["embedded"]) == (registry.DEFAULT_MODEL, 256, 4)
+            assert (on["switched"], on["available"]) == (True, True)
+            assert on["message"] == "Semantic layer enabled: embedded 4 memories"
+            again = await ok(session, "nmem_semantic", action="enable")
+            assert again["message"] == "Semantic layer already enabled"
+            got = await ok(session, "nmem_recall", query="who had a wedding?")
+            assert TURNS[2] in json.dumps(got["memories"][0])
+            before = await ok(session, "nmem_semantic", at=4)
+            assert (before["model"], before["seq"]) == (None, 4)
+            assert (await ok(session, "nmem_semantic", action="rebuild"))["embedded_now"] == 4
+            assert "model goes with action 'enable'" in await fails(
+                session, "nmem_semantic", action="status", model=registry.DEFAULT_MODEL
+            )
+            assert "go with action 'status'" in await fails(
+                session, "nmem_semantic", action="disable", at=4
+            )
+            done = await ok(session, "nmem_semantic", action="disable")
+            assert (done["model"], done["message"]) == (None, "Semantic layer disabled")
+            history = await ok(session, "nmem_history", types=["semantic_model_set"])
+            assert history["count"] == 2  # both switches are events
+
+    anyio.run(session_of, backend="asyncio")

@@ -1,13 +1,15 @@
-"""Tools on the whole brain: stats (the original's counts and ours), history, diff, export."""
+"""Tools on the whole brain: stats (the original's counts and ours), history, diff, export,
+and the optional semantic layer (status, enable, rebuild, disable)."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from ..describe import diff_memories
 from ..recent import local_midnight, recorded_since
 from .args import AsOf, When
-from .server import READ, Answer, Engine, Spec, read_view
+from .server import READ, WRITE, Answer, Engine, Spec, read_view
 
 if TYPE_CHECKING:
     from engine import Brain
@@ -116,6 +118,34 @@ def specs(engine: Engine) -> list[Spec]:
     async def nmem_export(at: When = None, as_of: AsOf = None) -> Answer:
         return await engine.run(lambda brain: read_view(brain, at, as_of).snapshot())
 
+    async def nmem_semantic(
+        action: Annotated[
+            Literal["status", "enable", "rebuild", "disable"],
+            Field(
+                description="status: the layer's model and how many memories have a vector; "
+                "enable: turn it on (embeds every memory; recorded, so past reads keep what "
+                "they had); rebuild: embed every memory again; disable: recall by words only "
+                "from now on."
+            ),
+        ] = "status",
+        model: Annotated[
+            str | None,
+            Field(
+                min_length=1,
+                max_length=64,
+                description="enable: the embedding model (default: the shipped one); "
+                "status lists the known ones.",
+            ),
+        ] = None,
+        at: When = None,
+        as_of: AsOf = None,
+    ) -> Answer:
+        if model is not None and action != "enable":
+            raise ToolError(f"nmem_semantic: model goes with action 'enable', not {action}")
+        if action != "status" and (at, as_of) != (None, None):
+            raise ToolError(f"nmem_semantic: at and as_of go with action 'status', not {action}")
+        return await engine.run(lambda brain: semantic(brain, action, model, at, as_of))
+
     return [
         Spec(
             nmem_stats,
@@ -146,4 +176,38 @@ def specs(engine: Engine) -> list[Spec]:
             "Large: for backups and inspection; use nmem_recall to answer questions.",
             READ,
         ),
+        Spec(
+            nmem_semantic,
+            "The optional semantic layer: with it on, nmem_recall also finds memories by "
+            "meaning ('who had a wedding?' finds 'my sister got married'), with a local model "
+            "(no network, no key). status, enable, rebuild or disable it for the brain.",
+            WRITE,
+        ),
     ]
+
+
+def semantic(
+    brain: "Brain", action: str, model: str | None, at: str | int | None, as_of: str | None
+) -> Answer:
+    """One nmem_semantic action: the layer's status after it, and what it did in words."""
+    from engine.semantic.registry import DEFAULT_MODEL
+
+    if action == "status":
+        status = read_view(brain, at, as_of).semantic()
+        done = "on" if status["model"] else "off (nmem_semantic action 'enable' turns it on)"
+    elif action == "enable":
+        status = brain.semantic_enable(model or DEFAULT_MODEL)
+        done = "enabled" if status["switched"] else "already enabled"
+    elif action == "rebuild":
+        if not brain.semantic()["model"]:
+            raise ToolError("nmem_semantic: the layer is off; action 'enable' turns it on")
+        status = brain.semantic_rebuild()
+        done = "rebuilt"
+    else:
+        status = brain.semantic_disable()
+        done = "disabled" if status["switched"] else "already off"
+    if status.get("embedded_now"):
+        done += f": embedded {status['embedded_now']} memories"
+    if status["model"] and not status["available"]:
+        done += "; this server cannot load the model, so its recall is by words only"
+    return {**status, "message": f"Semantic layer {done}"}

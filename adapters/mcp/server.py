@@ -4,7 +4,8 @@ It serves the original NeuralMemory's default tool tier under its names and argu
 (nmem_remember, nmem_remember_batch, nmem_recall, nmem_context, nmem_todo, nmem_auto,
 nmem_session, nmem_eternal, nmem_recap, nmem_situation), its lifecycle tools (nmem_show,
 nmem_edit, nmem_pin, nmem_forget, nmem_stats) and ours (nmem_unpin, nmem_restore, nmem_list,
-nmem_history, nmem_diff, nmem_export); every read takes `at` (the original's `as_of`).
+nmem_history, nmem_diff, nmem_export, nmem_semantic); every read takes `at` (the original's
+`as_of`).
 
 Arguments are strict: an unknown one is an error listing the valid ones, and an argument of the
 original that has no meaning here is refused with the reason, so an agent never believes a

@@ -1,10 +1,10 @@
 """Semantic neighbours as anchors of recall.
 
-The question's vector finds the memories nearest in meaning (exact top-k over the int8 rows
-of the view's model); they enter spreading activation as memories already reached on the
-first hop, so activation spreads on from them (to their neighbours in time, to the words
-they share with others) and a memory found both by its words and by its meaning gets the
-intersection bonus like one reached from two anchors. This closes vocabulary gaps
+The question's vector finds the memories nearest in meaning (top-k over the int8 rows of
+the view's model, see vectors.py); they enter spreading activation as memories already
+reached on the first hop, so activation spreads on from them (to their neighbours in time,
+to the words they share with others) and a memory found both by its words and by its
+meaning gets the intersection bonus like one reached from two anchors. This closes vocabulary gaps
 ("wedding" / "got married") that no shared word can.
 """
 
@@ -16,9 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..projection import View
-from . import registry
+from . import registry, vectors
 from .base import quantize
-from .vectors import similarities
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -57,22 +56,16 @@ def probe(view: View, query: str) -> Probe | None:
 
 
 def nearest(view: View, pr: Probe, allowed: npt.NDArray[np.bool_], k: int) -> tuple[I64, F64]:
-    """The `k` memories nearest the probe among `allowed` ones, best first (exact)."""
+    """The `k` memories nearest the probe among `allowed` ones, best first."""
     store = view.p.vectors[pr.model]
     ok = store.live(view.seq)
     n = len(ok)
     fibers = store.fiber.values[:n]
     ok &= fibers < view.fibers
     ok[ok] = allowed[fibers[ok]]
-    rows = np.flatnonzero(ok)
-    if not len(rows):
-        return np.empty(0, dtype=np.int64), np.empty(0)
-    sims = similarities(store, n, pr.vector, pr.scale)
-    if len(rows) > k:  # the k best rows among the live ones; ties broken by memory below
-        sims[~ok] = -np.inf
-        rows = np.argpartition(-sims, k - 1)[:k]
-    found, near = fibers[rows].astype(np.int64), sims[rows].astype(np.float64)
-    order = np.lexsort((found, -near))
+    rows, sims = vectors.nearest(store, n, ok, pr.vector, pr.scale, k)
+    found, near = fibers[rows].astype(np.int64), sims.astype(np.float64)
+    order = np.lexsort((found, -near))  # ties broken by memory
     return found[order], near[order]
 
 
