@@ -9,9 +9,11 @@ route took none, or answered already) by then.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:  # the CLI reads the defaults below: asyncio alone is tens of ms to import
+    import asyncio
 
 __all__ = ["BODY_TIMEOUT", "HEADER_TIMEOUT", "MAX_CONNECTIONS", "Limits", "protocol"]
 

@@ -14,11 +14,12 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import msgspec
+import numpy as np
 
-from . import checkpoint, importing, lifecycle, screening
+from . import checkpoint, lifecycle, screening
 from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
 from .clock import days_us, from_us
@@ -34,7 +35,8 @@ from .semantic import decide as semantic
 from .semantic import registry as embedders
 from .when import parse_when
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imports and exports import it when used: reads and CLI start-up do not
+    from . import importing
     from .store import Store
 
 T = TypeVar("T")
@@ -129,9 +131,15 @@ class Brain(BrainView):
                 return self._load(reader)
         head = r.head(self.id)
         floor = int(r.meta(self.id, "checkpoint_floor") or b"0")
-        p = checkpoint.load_best(self.store.log.checkpoints, self.id, head, floor)
+        p = checkpoint.load_best(self.store.log.checkpoints, self.id, head, floor, self._replayed)
         self._ckpt_seq = 0 if p is None else p.seq
         return p or Projection(self.id)
+
+    def _replayed(self, seq: int) -> Projection:
+        """The log folded from nothing up to `seq`: what a damaged checkpoint column is rebuilt
+        from."""
+        with self.store.log.reader() as r:
+            return apply_all(Projection(self.id), r.events(self.id, upto=seq))
 
     def _maybe_checkpoint(self) -> None:
         """Checkpoint every `checkpoint_every` events, or every sixteenth of the log once that
@@ -227,7 +235,7 @@ class Brain(BrainView):
         return self._write(lambda w, p: self._remember_batch(w, p, batch), room=room)
 
     def _remember_batch(self, w: Writer, p: Projection, batch: list[Prepared]) -> list[Remembered]:
-        out: list[Remembered] = []
+        out: list[tuple[ev.Envelope, bool]] = []  # (event, whether its cid was stored before)
         now = self.store.now()
         deciding = Batch(p)
         written: list[ev.Envelope] = []
@@ -239,7 +247,7 @@ class Brain(BrainView):
                     stored = w.event(self.id, seq)
                     if stored is None or not isinstance(stored.body, ev.MemoryEncoded):
                         raise InputError(f"idempotency key {item.cid!r} was used for another write")
-                    out.append(_remembered(stored, duplicate=True))
+                    out.append((stored, True))
                     continue
             body = decide_encode(deciding, item, now)
             if vectors is not None:
@@ -249,9 +257,9 @@ class Brain(BrainView):
             env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,), t_us=now,
                               policy=item.policy)  # fmt: skip
             written.append(env)
-            out.append(_remembered(env, duplicate=False))
+            out.append((env, False))
         apply_all(p, written)
-        return out
+        return _remembered(out)
 
     # -- changing memories -------------------------------------------------------------------------
 
@@ -684,6 +692,8 @@ class Brain(BrainView):
         same history again stores nothing. Anything else is refused (InputError), and a
         refused import writes nothing. Texts pass the sensitive-content check (`sensitive`
         or the brain's policy; 'redact' cannot apply to a history)."""
+        from . import importing
+
         history = importing.parse_history(records, progress)
         policy = screening.check_policy(sensitive or self.config.sensitive_policy)
         self._swept = True  # no decay sweep first: it would be an event the source lacks
@@ -746,6 +756,8 @@ class Brain(BrainView):
                 new, fresh = w.append(self.id, body, cid=cid(env.seq), refs=ev.touched(body),
                                       t_us=env.t, policy=screen)  # fmt: skip
             except SensitiveContentError as exc:
+                from . import importing
+
                 raise importing.refused_secret(env, exc, policy) from None
             if not fresh:
                 raise InputError(f"seq {env.seq} of the history was imported out of order")
@@ -829,6 +841,8 @@ class Brain(BrainView):
         are created first (or matched by name). Pinned and forgotten memories of our own
         snapshots stay so. Idempotent (client ids "snapshot:<memory id>"); every text passes
         the sensitive-content check (`sensitive` or the brain's policy). All or nothing."""
+        from . import importing
+
         plan = importing.parse_snapshot(data)
         policy = sensitive or self.config.sensitive_policy
         prepared: list[Prepared] = []
@@ -974,18 +988,37 @@ def _name_of(env: ev.Envelope | None) -> str:
     return "" if env is None else ev.type_name(env.body)
 
 
-def _remembered(env: ev.Envelope, *, duplicate: bool) -> Remembered:
-    b = env.body
-    assert isinstance(b, ev.MemoryEncoded)
-    links = b.link_columns()
-    return Remembered(
-        id=b.fiber_id,
-        seq=env.seq,
-        memory_type=MemoryType(b.memory_type),
-        priority=b.priority,
-        expires_at=None if b.expires_at in (None, NO_EXPIRY) else from_us(b.expires_at),
-        neurons_created=1 + len(b.neurons),
-        neurons_linked=int((links["dst"] < b.first_neuron).sum()),
-        synapses_created=len(links),
-        duplicate=duplicate,
-    )
+def _remembered(stored: list[tuple[ev.Envelope, bool]]) -> list[Remembered]:
+    """What each (event, duplicate) of a batch added; its links are counted in one pass."""
+    bodies: list[ev.MemoryEncoded] = []
+    for env, _ in stored:
+        assert isinstance(env.body, ev.MemoryEncoded)
+        bodies.append(env.body)
+    links = [b.link_columns() for b in bodies]
+    counts = np.fromiter(map(len, links), dtype=np.int64, count=len(links))
+    firsts = np.fromiter((b.first_neuron for b in bodies), dtype=np.int64, count=len(bodies))
+    old = np.zeros(1, dtype=np.int64)  # links to neurons that existed before, cumulated
+    if links:
+        dst = np.concatenate(links)["dst"]
+        old = np.concatenate([old, np.cumsum(dst < np.repeat(firsts, counts))])
+    ends = np.cumsum(counts)
+    linked = (old[ends] - old[ends - counts]).tolist()
+    return [
+        Remembered(
+            id=b.fiber_id,
+            seq=env.seq,
+            memory_type=_MEMORY_TYPES[b.memory_type],
+            priority=b.priority,
+            expires_at=None if b.expires_at in (None, NO_EXPIRY) else from_us(b.expires_at),
+            neurons_created=1 + len(b.neurons),
+            neurons_linked=n_linked,
+            synapses_created=n_links,
+            duplicate=duplicate,
+        )
+        for (env, duplicate), b, n_linked, n_links in zip(
+            stored, bodies, linked, counts.tolist(), strict=True
+        )
+    ]
+
+
+_MEMORY_TYPES: Final = {t.value: t for t in MemoryType}

@@ -198,7 +198,7 @@ class Batch:
 
     def neighbours(self, limit: int) -> list[tuple[int, int]]:
         """(event time, anchor) of the newest memories, newest first."""
-        out = self.recent[::-1][:limit]
+        out = self.recent[: -limit - 1 : -1] if limit else []
         if len(out) < limit:
             n = self.p.fiber_count
             lo = max(0, n - (limit - len(out)))
@@ -235,10 +235,10 @@ def link_terms(batch: Batch, text: str, when: datetime, first_new: int) -> Links
     if speaker and speaker.group(1).lower() not in TYPE_LABELS:  # "Insight: ..." is no one
         name = speaker.group(1)
         wanted.append(("s:" + normalize_name(name), name, _T_ENTITY, _S_INVOLVES, W_ENTITY, 0, 0))
-    wanted.extend(
+    wanted += [
         ("k:" + key, surface, _T_CONCEPT, _S_RELATED, W_KEYWORD, 0, 0)
         for key, surface in tokens.keywords(text)
-    )
+    ]
     for hint in extract_time_hints(text, when):
         label = f"t:{hint.granularity}:{hint.start.isoformat(timespec='minutes')}"
         wanted.append((label, hint.text, _T_TIME, _S_HAPPENED_AT, W_TIME_PHRASE,
@@ -247,22 +247,25 @@ def link_terms(batch: Batch, text: str, when: datetime, first_new: int) -> Links
     wanted.append((key, key[6:], _T_TIME, _S_HAPPENED_AT, W_DAY, d_start, d_end))
 
     known, pending = batch.p.keys, batch.keys
-    links = Links([], [], [], [], len(entities))
+    neurons: list[ev.NeuronSpec] = []
+    targets: list[int] = []
+    types: list[int] = []
+    weights: list[float] = []
     linked: set[int] = set()
     for key, content, ntype, stype, weight, start, end in wanted:
         idx = known.get(key)
         if idx is None:
             idx = pending.get(key)
         if idx is None:
-            idx = pending[key] = first_new + len(links.neurons)
-            links.neurons.append(ev.NeuronSpec(ntype, key, content, start, end))
+            idx = pending[key] = first_new + len(neurons)
+            neurons.append(ev.NeuronSpec(ntype, key, content, start, end))
         elif idx in linked:
             continue
         linked.add(idx)
-        links.targets.append(idx)
-        links.types.append(stype)
-        links.weights.append(weight)
-    return links
+        targets.append(idx)
+        types.append(stype)
+        weights.append(weight)
+    return Links(neurons, targets, types, weights, len(entities))
 
 
 def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
-from . import explore, freshness, importing
+from . import explore, freshness
 from .api import Folded, HistoryEntry, Memory, RecallResult
 from .clock import DAY_US, from_us, to_us
 from .errors import InputError, IntegrityError, NotFoundError
@@ -34,7 +34,6 @@ from .retrieval import (
     traced_recall,
 )
 from .semantic import hybrid
-from .snapshot import snapshot, to_networkx
 from .when import parse_span
 
 if TYPE_CHECKING:
@@ -455,6 +454,9 @@ class BrainView:
         (JSON-able): memories with their typed-memory fields, neurons, live links, projects.
         `exclude_sensitive` leaves out memories and neurons whose text has sensitive content
         (medium severity or more) and their links."""
+        from . import importing
+        from .snapshot import snapshot
+
         with self._brain._lock:
             data = snapshot(self._view())
         return importing.without_sensitive(data) if exclude_sensitive else data
@@ -462,6 +464,8 @@ class BrainView:
     def graph(self) -> Any:
         """The brain as of this view as a networkx MultiDiGraph: neurons (type, content) and
         live links (type, effective weight). For analysis, GraphML and GEXF."""
+        from .snapshot import to_networkx
+
         return to_networkx(self.snapshot())
 
     def export_history(self, after: int = 0) -> Iterator[dict[str, Any]]:
@@ -479,6 +483,8 @@ class BrainView:
                 f"brain {self.name!r} is at seq {view.seq}: a history continues after a seq "
                 f"from 0 to {view.seq - 1}, not {after}"
             )
+        from . import importing
+
         yield importing.history_header(
             brain.id, self.name, view.seq, view.time, brain.store.now(), first=after + 1
         )

@@ -41,7 +41,7 @@ def check_policy(policy: str) -> str:
 def text(value: str, policy: str, field: str = "") -> str:
     """`value` under `policy`: unchanged, redacted, or refused naming `field` and what was
     found (never the secret itself)."""
-    if check_policy(policy) == "allow":
+    if check_policy(policy) == "allow" or value in _clean:
         return value
     from . import sensitive  # only writes need it: keeps read-only start-up fast
 
@@ -55,7 +55,7 @@ def text(value: str, policy: str, field: str = "") -> str:
 
 def name(value: str, policy: str, field: str) -> str:
     """An identifying string: a secret in it is refused unless `policy` is `allow`."""
-    if check_policy(policy) == "allow":
+    if check_policy(policy) == "allow" or value in _clean:
         return value
     from . import sensitive
 
@@ -77,9 +77,65 @@ def event(body: msgspec.Struct, cid: str | None, policy: str) -> tuple[Any, str 
     """(`body`, `cid`) screened: the same objects when nothing changed, else redacted copies.
     Under every policy a string must be storable text (no lone surrogate)."""
     check_policy(policy)
+    if (cid is None or _plain(cid)) and _plain(body):
+        return body, cid
+    return screened(body, cid, policy)
+
+
+def screened(body: msgspec.Struct, cid: str | None, policy: str) -> tuple[Any, str | None]:
+    """`event` without its fast path: every string screened in turn, named by its path."""
     if cid is not None:
         cid = name(_storable(cid, "client id"), policy, "client id")
     return _struct(body, policy, ""), cid
+
+
+class _Clean:
+    """Strings known storable and free of findings at the threshold, whatever the policy: a
+    memory's text is scanned when it is prepared and again in its event, and most names recur.
+    Bounded by characters; only clean strings are kept, so it never holds a secret."""
+
+    LIMIT: Final = 4_000_000
+
+    def __init__(self) -> None:
+        self.strings: set[str] = set()
+        self.chars = 0
+
+    def __contains__(self, value: str) -> bool:
+        return value in self.strings or self._scan(value)
+
+    def _scan(self, value: str) -> bool:
+        from . import sensitive
+
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        if sensitive.scan(value, sensitive.Severity.MEDIUM):
+            return False
+        if self.chars + len(value) > self.LIMIT:
+            self.strings.clear()
+            self.chars = 0
+        self.strings.add(value)
+        self.chars += len(value)
+        return True
+
+
+_clean: Final = _Clean()
+
+
+def _plain(value: Any) -> bool:
+    """Whether every string in `value` is storable and holds nothing to screen: the common
+    case, decided without building the field paths that a refusal or a redaction names."""
+    if isinstance(value, str):
+        return value in _clean
+    if isinstance(value, msgspec.Struct):
+        return all(_plain(getattr(value, field)) for field in value.__struct_fields__)
+    if isinstance(value, list):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    return True  # numbers, booleans, None, bytes (vectors)
 
 
 def _storable(value: str, field: str) -> str:

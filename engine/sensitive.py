@@ -466,7 +466,11 @@ def scan(text: str, min_severity: Severity = Severity.LOW) -> list[Finding]:
     secret widens it instead of being cut off at the threshold.
     """
     rules = _active_rules(text)
-    return _scan(text, rules, min_severity) if rules else []
+    # A merged finding is as severe as its worst match, and only a match of `min_severity` is
+    # repeated: without a rule that reaches it (a digest, a uuid) there is nothing to find.
+    if not any(_RULES[i].severity >= min_severity for i in rules):
+        return []
+    return _scan(text, rules, min_severity)
 
 
 def redact(

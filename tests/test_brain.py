@@ -29,6 +29,31 @@ def test_remember_links_a_second_memory_to_the_first_through_shared_neurons(stor
     assert len(linked_from) == 2
 
 
+def test_a_batch_reports_what_each_memory_added(store: Store) -> None:
+    """The counts of a batch (links counted for the whole batch at once) are each memory's own,
+    read back from its event; a retried client id reports the stored memory as a duplicate."""
+    brain = store.brain("t")
+    brain.remember("Alice moved payments to PostgreSQL 16", event_time=T0, cid="a")
+    texts = ["Alice prefers small pull requests", "Bob moved to Lisbon", "Alice met Bob"]
+    out = brain.remember_many(
+        [MemoryInput("Alice moved payments to PostgreSQL 16", event_time=T0, cid="a")]
+        + [MemoryInput(t, event_time=T0 + timedelta(hours=i)) for i, t in enumerate(texts)]
+    )
+    assert [r.duplicate for r in out] == [True, False, False, False]
+    with store.log.reader() as r:
+        for got in out:
+            env = r.event(brain.id, got.seq)
+            assert env is not None
+            body = env.body
+            links = body.link_columns()
+            assert got.id == body.fiber_id
+            assert got.memory_type == MemoryType(body.memory_type)
+            assert got.neurons_created == 1 + len(body.neurons)
+            assert got.synapses_created == len(links)
+            assert got.neurons_linked == int((links["dst"] < body.first_neuron).sum())
+    assert out[3].neurons_linked > 0  # Alice and Bob were there before it
+
+
 def test_recall_ranks_the_memory_that_answers_first(store: Store) -> None:
     brain = store.brain("t")
     brain.remember_many(

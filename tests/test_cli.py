@@ -218,3 +218,34 @@ def test_help_explains_each_command_with_an_example(tmp_path: Path) -> None:
         assert done.returncode == 0
         assert "example:" in done.stdout, name
         assert "--json" in done.stdout, name
+
+
+# Modules a fresh `nmem recall` must not import (issue 10: its start-up is most of its wall
+# time): the HTTP and MCP stacks, analysis (networkx), imports and exports, the semantic scan's
+# thread pool, and the thirty-odd stemmers of languages we do not stem.
+NOT_FOR_RECALL = (
+    "asyncio", "networkx", "structlog", "anyio", "concurrent.futures", "uvicorn", "starlette",
+    "httpx", "mcp", "model2vec", "engine.importing", "engine.snapshot", "engine.exporters.json",
+)  # fmt: skip
+
+
+def test_a_fresh_recall_imports_only_what_it_needs(tmp_path: Path) -> None:
+    """Checked on the interpreter's own import log (PYTHONPROFILEIMPORTTIME), not on timing."""
+    assert nmem(tmp_path, "remember", "Alice moved payments to PostgreSQL 16").returncode == 0
+    env = {**os.environ, "NMEM_HOME": str(tmp_path), "PYTHONPROFILEIMPORTTIME": "1"}
+    done = subprocess.run(
+        [NMEM, "recall", "which database do payments use?"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "PostgreSQL 16" in done.stdout
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert {"engine.retrieval", "snowballstemmer.english_stemmer"} <= imported  # the log is read
+    heavy = {m for m in imported for h in NOT_FOR_RECALL if m == h or m.startswith(h + ".")}
+    stemmers = {m for m in imported if m.endswith("_stemmer")} - {"snowballstemmer.english_stemmer"}
+    assert not heavy, f"a fresh recall imports {sorted(heavy)}"
+    assert not stemmers, f"a fresh recall loads other languages' stemmers: {sorted(stemmers)}"

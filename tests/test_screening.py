@@ -18,6 +18,8 @@ from typing import Any
 import msgspec
 import pytest
 from helpers import NMEM
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import Store, screening
 from engine import events as ev
@@ -284,3 +286,43 @@ def test_a_refused_import_creates_no_brain(tmp_path: Path) -> None:
         assert done["memories"] == 1
         assert "z" in store.brain_names()
     assert_nowhere(dst, STRIPE)
+
+
+# -- the fast path for plain events ----------------------------------------------------------
+
+_HOSTILE = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from([*SECRETS, "\ud800", "password: hunter2hunter2", "4111 1111 1111 1111"]),
+    st.builds(lambda a, s, b: a + s + b, st.text(max_size=8), st.sampled_from(SECRETS),
+              st.text(max_size=8)),
+)  # fmt: skip
+
+
+def _outcome(screen: Any, body: Any, cid: str | None, policy: str) -> Any:
+    try:
+        return screen(body, cid, policy)
+    except (InputError, SensitiveContentError) as refused:
+        return type(refused), str(refused)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(BODY_SLOTS),
+    _HOSTILE,
+    st.none() | _HOSTILE,
+    st.sampled_from(screening.POLICIES),
+)
+def test_the_fast_path_decides_as_the_plain_walk(
+    case: tuple[type, Path_], value: str, cid: str | None, policy: str
+) -> None:
+    """`event` (which returns a plain event untouched without walking its field paths, and
+    remembers clean strings) gives what the plain walk gives: the same objects, the same
+    redacted copy or the same refusal; asked twice, so the remembered strings are used."""
+    cls, slot = case
+    body = _build(msgspec.inspect.type_info(cls), (), slot, value)
+    expected = _outcome(screening.screened, body, cid, policy)
+    for _ in range(2):
+        got = _outcome(screening.event, body, cid, policy)
+        assert got == expected
+        if isinstance(expected, tuple) and expected[0] is body:
+            assert got[0] is body

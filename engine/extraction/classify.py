@@ -22,12 +22,15 @@ def _phrases(spec: str) -> frozenset[str]:
     return frozenset(p.strip() for p in spec.split("|") if p.strip())
 
 
-def _cues(text: str) -> tuple[str, frozenset[str]]:
+def _cues(text: str) -> tuple[str, set[str]]:
     """The lowercased text and its words and word pairs: phrases match whole words only,
-    so "address" never matches "add" and "fail" never matches Vietnamese "ai"."""
+    so "address" never matches "add" and "fail" never matches Vietnamese "ai". Only pairs
+    that open with the first word of some two-word phrase are built: no other can match."""
     low = text.lower().replace("’", "'")
     words = _TOKEN.findall(low)
-    return low, frozenset(words).union(" ".join(pair) for pair in pairwise(words))
+    cues = set(words)
+    cues.update([f"{a} {b}" for a, b in pairwise(words) if a in _PAIR_FIRSTS])
+    return low, cues
 
 
 _IMPERATIVES: Final = _phrases(
@@ -150,6 +153,16 @@ _TYPE_INTENTS: Final[tuple[tuple[MemoryType, frozenset[str]], ...]] = (
     (MemoryType.INSTRUCTION, _phrases("instructions|rules|guidelines")),
     (MemoryType.WORKFLOW, _phrases("workflows|procedures|runbooks|runbook")),
 )  # fmt: skip
+
+
+# First words of the two-word phrases of every table: the only word pairs worth a cue.
+_PAIR_FIRSTS: Final = frozenset(
+    phrase.split()[0]
+    for table in (_TYPE_RULES, _TYPE_INTENTS, _INTENT_RULES)
+    for _, phrases in table
+    for phrase in phrases
+    if len(phrase.split()) == 2
+)
 
 
 def detect_type_intent(query: str) -> tuple[MemoryType, str] | None:

@@ -6,11 +6,12 @@ about it never meet; so every word goes through `term()` here and nowhere else.
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
+import types
 import unicodedata
-from typing import Final
-
-import snowballstemmer
+from typing import Any, Final
 
 _WORD: Final = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
 
@@ -38,7 +39,28 @@ STOP_WORDS_VI: Final = frozenset(
 
 STOP_WORDS: Final = STOP_WORDS_EN | STOP_WORDS_VI
 
-_stemmer = snowballstemmer.stemmer("english")
+
+def _english_stemmer() -> Any:
+    """snowballstemmer's English stemmer, loaded without the package's `__init__`, which
+    imports every one of its thirty-odd languages: a tenth of a fresh `nmem recall`'s start-up,
+    for the one language used. The package is only lent a stand-in while English loads (a
+    later `import snowballstemmer` runs its `__init__` as usual)."""
+    spec = importlib.util.find_spec("snowballstemmer")
+    if "snowballstemmer" in sys.modules or spec is None or not spec.submodule_search_locations:
+        import snowballstemmer
+
+        return snowballstemmer.stemmer("english")
+    stand_in = types.ModuleType("snowballstemmer")
+    stand_in.__path__ = list(spec.submodule_search_locations)
+    sys.modules["snowballstemmer"] = stand_in
+    try:
+        from snowballstemmer.english_stemmer import EnglishStemmer
+    finally:
+        del sys.modules["snowballstemmer"]
+    return EnglishStemmer()
+
+
+_stemmer = _english_stemmer()
 _stems: dict[str, str] = {}
 _STEM_CACHE_LIMIT: Final = 500_000
 
