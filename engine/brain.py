@@ -131,9 +131,15 @@ class Brain(BrainView):
                 return self._load(reader)
         head = r.head(self.id)
         floor = int(r.meta(self.id, "checkpoint_floor") or b"0")
-        p = checkpoint.load_best(self.store.log.checkpoints, self.id, head, floor)
+        p = checkpoint.load_best(self.store.log.checkpoints, self.id, head, floor, self._replayed)
         self._ckpt_seq = 0 if p is None else p.seq
         return p or Projection(self.id)
+
+    def _replayed(self, seq: int) -> Projection:
+        """The log folded from nothing up to `seq`: what a damaged checkpoint column is rebuilt
+        from."""
+        with self.store.log.reader() as r:
+            return apply_all(Projection(self.id), r.events(self.id, upto=seq))
 
     def _maybe_checkpoint(self) -> None:
         """Checkpoint every `checkpoint_every` events, or every sixteenth of the log once that

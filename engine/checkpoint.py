@@ -2,34 +2,42 @@
 
 They are caches, never the truth: a checkpoint that is corrupt, from another projection
 version, or older than the brain's last hard erase is skipped (and deleted) and the log is
-replayed instead. This module is the format (a header with a checksum, an index, raw arrays
-aligned for numpy) and the policy (which to keep, which to load); where the bytes live is the
-log backend's `CheckpointStore` (files beside an LMDB log, a table in PostgreSQL), which
-writes a checkpoint whole or not at all.
+replayed instead. This module is the format (a header, an index with a checksum of its own
+and one per array, raw arrays aligned for numpy) and the policy (which to keep, which to
+load); where the bytes live is the log backend's `CheckpointStore` (files beside an LMDB log,
+a table in PostgreSQL), which writes a checkpoint whole or not at all.
+
+Opening verifies the header, the size and the index; each array is verified (xxh3, tens of
+GB/s) when a column made of it is first used, so opening a large brain reads only the pages
+it needs. A damaged array found then removes the checkpoint, and the column is rebuilt from a
+replay of the log up to the checkpoint's seq: a damaged file costs a replay, never an answer.
 """
 
 from __future__ import annotations
 
 import mmap
 import struct
-import zlib
-from typing import Final
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Final
 
 import msgspec
 import numpy as np
+import xxhash
 
 from . import logs
 from .errors import DataError, IntegrityError
 from .logstore.base import Buffer, CheckpointStore
 from .projection import Header, Projection, from_arrays, to_arrays
 
-PROJECTION_VERSION: Final = 5
+PROJECTION_VERSION: Final = 6
 _MAGIC: Final = b"NMCKPT"
-# magic, projection version, crc32 of the rest, index length, payload length
-_HEADER: Final = struct.Struct(">6sHIIQ")
+# magic, projection version, xxh3-64 of the index, index length, payload length
+_HEADER: Final = struct.Struct(">6sHQIQ")
 _ALIGN: Final = 64
-_WINDOW: Final = 1 << 24  # bytes checked at a time when verifying a checkpoint (page-aligned)
+_WINDOW: Final = 1 << 24  # bytes verified at a time
 KEEP: Final = 2
+_digest = xxhash.xxh3_64_intdigest
 
 
 class _Array(msgspec.Struct, array_like=True, frozen=True):
@@ -37,6 +45,7 @@ class _Array(msgspec.Struct, array_like=True, frozen=True):
     dtype: str
     offset: int
     length: int
+    digest: int  # xxh3-64 of the array's bytes
 
 
 class _Index(msgspec.Struct, frozen=True):
@@ -61,30 +70,28 @@ def save(store: CheckpointStore, p: Projection) -> None:
     arrays.update({"graph.indptr": g.indptr, "graph.nbr": g.nbr, "graph.syn": g.syn})
     arrays.update({"episodes.indptr": e.indptr, "episodes.nbr": e.nbr, "episodes.syn": e.syn})
     specs: list[_Array] = []
+    datas: list[memoryview] = []
     offset = 0
     for name, arr in arrays.items():
-        specs.append(_Array(name, arr.dtype.str, offset, len(arr)))
-        offset += arr.nbytes + -arr.nbytes % _ALIGN
+        data = np.ascontiguousarray(arr).data.cast("B")
+        specs.append(_Array(name, arr.dtype.str, offset, len(arr), _digest(data)))
+        datas.append(data)
+        offset += len(data) + -len(data) % _ALIGN
     index = msgspec.msgpack.encode(_Index(header, specs, g.nodes, g.synapses, e.nodes, e.synapses))
     parts: list[Buffer] = [index + bytes(_padding(len(index)))]  # arrays start aligned
-    for arr in arrays.values():
-        data = np.ascontiguousarray(arr).data.cast("B")
+    for data in datas:
         parts += [data, bytes(-len(data) % _ALIGN)]
-    crc = 0
-    for part in parts:
-        crc = zlib.crc32(part, crc)
-    head = _HEADER.pack(_MAGIC, PROJECTION_VERSION, crc, len(index), offset)
+    head = _HEADER.pack(_MAGIC, PROJECTION_VERSION, _digest(index), len(index), offset)
     store.put(p.brain_id, p.seq, [head, *parts])
 
 
-def _verified(data: Buffer, name: str) -> tuple[int, int]:
-    """Check a checkpoint's header and checksum; returns the index length and its padding.
-    The check reads every page, a window at a time, and lets each window of a mapped file go
-    again: the arrays are served from the map, so only the pages recall touches stay resident."""
+def _index(data: Buffer, name: str) -> tuple[_Index, int]:
+    """Check a checkpoint's header, size and index; returns the index and where the arrays
+    start."""
     size = len(data)
     if size < _HEADER.size:
         raise DataError(f"checkpoint {name} is truncated")
-    magic, version, crc, index_len, payload_len = _HEADER.unpack_from(data)
+    magic, version, digest, index_len, payload_len = _HEADER.unpack_from(data)
     if magic != _MAGIC:
         raise DataError(f"{name} is not a checkpoint")
     if version != PROJECTION_VERSION:
@@ -92,33 +99,121 @@ def _verified(data: Buffer, name: str) -> tuple[int, int]:
     pad = _padding(index_len)
     if size != _HEADER.size + index_len + pad + payload_len:
         raise DataError(f"checkpoint {name} is truncated")
-    got = 0
-    with memoryview(data) as view:
-        for start in range(0, size, _WINDOW):
-            got = zlib.crc32(view[max(start, _HEADER.size) : start + _WINDOW], got)
-            if isinstance(data, mmap.mmap):
-                data.madvise(mmap.MADV_DONTNEED, start, min(_WINDOW, size - start))
-    if got != crc:
-        raise DataError(f"checkpoint {name} is corrupt (checksum mismatch)")
-    return index_len, pad
-
-
-def load(data: Buffer, name: str, brain_id: str, seq: int) -> Projection:
-    """Load one checkpoint, its arrays read-only views of `data` (columns copy on their first
-    write); any inconsistency raises DataError."""
-    index_len, pad = _verified(data, name)
     body = memoryview(data)[_HEADER.size :]
+    raw = body[:index_len]
+    if _digest(raw) != digest:
+        raise DataError(f"checkpoint {name} is corrupt (index checksum mismatch)")
     try:
-        index = msgspec.msgpack.decode(body[:index_len], type=_Index)
-        payload = body[index_len + pad :]
+        index = msgspec.msgpack.decode(raw, type=_Index)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise DataError(f"checkpoint {name} cannot be decoded: {exc}") from exc
+    try:
+        ends = [a.offset + a.length * np.dtype(a.dtype).itemsize for a in index.arrays]
+    except TypeError as exc:
+        raise DataError(f"checkpoint {name} cannot be decoded: {exc}") from exc
+    if any(min(a.offset, a.length) < 0 for a in index.arrays) or max(ends, default=0) > payload_len:
+        raise DataError(f"checkpoint {name} has an array past its end")
+    return index, _HEADER.size + index_len + pad
+
+
+class _Checks:
+    """The checks of one loaded checkpoint's arrays. A check runs when a column made of those
+    arrays is first used; on a mismatch it removes the checkpoint and gives the column the
+    contents of the same column in a replay of the log up to the checkpoint's seq (made once,
+    on the first mismatch); without a replay it raises DataError."""
+
+    def __init__(
+        self,
+        data: Buffer,
+        base: int,
+        index: _Index,
+        drop: Callable[[str], None],
+        replay: Callable[[], Projection] | None,
+    ) -> None:
+        self.data, self.drop, self.replay = data, drop, replay
+        self.specs = {a.name: a for a in index.arrays}
+        self.base = base  # where the arrays start in `data`
+        self.fresh: Projection | None = None
+
+    def __call__(self, *names: str) -> Callable[[Any], None]:
+        def check(holder: Any) -> None:
+            for name in names:
+                if not self._sound(self.specs[name]):
+                    holder.adopt(_holder(self._rebuilt(name), name))
+                    return
+
+        return check
+
+    def _sound(self, a: _Array) -> bool:
+        """Whether an array's bytes match its digest. They are read a window at a time, and
+        each window of a mapped file is let go again (its pages wholly inside the array: the
+        array is not written before this check, its neighbours may be), so only the pages
+        that reads touch stay resident, as if the check had not read them."""
+        start = self.base + a.offset
+        end = start + a.length * np.dtype(a.dtype).itemsize
+        digest = xxhash.xxh3_64()
+        with memoryview(self.data) as view:
+            for lo in range(start, end, _WINDOW):
+                hi = min(lo + _WINDOW, end)
+                digest.update(view[lo:hi])
+                if isinstance(self.data, mmap.mmap):
+                    first, last = -(-lo // mmap.PAGESIZE), hi // mmap.PAGESIZE
+                    if last > first:
+                        pages = mmap.PAGESIZE
+                        self.data.madvise(mmap.MADV_DONTNEED, first * pages, (last - first) * pages)
+        return bool(digest.intdigest() == a.digest)
+
+    def _rebuilt(self, name: str) -> Projection:
+        if self.fresh is None:
+            why = f"column {name} is corrupt (checksum mismatch)"
+            self.drop(why)
+            if self.replay is None:
+                raise DataError(why)
+            self.fresh = self.replay()
+            self.fresh.sync_graph(force=True)
+        return self.fresh
+
+
+def _holder(p: Projection, name: str) -> Any:
+    """What holds a saved array in a projection: a column, a journal, an adjacency."""
+    if name.startswith("v:"):
+        model, part = name[2:].rsplit(".", 1)
+        return getattr(p.vectors[model], part)
+    base, _, part = name.partition(".")
+    holder = getattr(p, base)
+    return getattr(holder, part) if part.startswith("j_") else holder
+
+
+def load(
+    data: Buffer,
+    name: str,
+    brain_id: str,
+    seq: int,
+    *,
+    drop: Callable[[], None] | None = None,
+    replay: Callable[[], Projection] | None = None,
+) -> Projection:
+    """Load one checkpoint, its arrays read-only views of `data` (columns copy on their first
+    write), each verified on first use (a mismatch calls `drop` and takes the column from
+    `replay`); any inconsistency found now raises DataError."""
+    index, base = _index(data, name)
+    payload = memoryview(data)[base:]
+
+    def dropped(why: str) -> None:
+        logs.warning("checkpoint_damaged", checkpoint=name, reason=why)
+        if drop is not None:
+            drop()
+
+    checks = _Checks(data, base, index, dropped, replay)
+    try:
         arrays = {
             a.name: np.frombuffer(payload, dtype=np.dtype(a.dtype), count=a.length, offset=a.offset)
             for a in index.arrays
         }
         if index.header.brain_id != brain_id or index.header.seq != seq:
             raise DataError(f"checkpoint {name} belongs to another brain or sequence")
-        p = from_arrays(index.header, arrays)
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError) as exc:
+        p = from_arrays(index.header, arrays, checks)
+    except (ValueError, KeyError, TypeError) as exc:
         raise DataError(f"checkpoint {name} cannot be decoded: {exc}") from exc
     except IntegrityError as exc:
         raise DataError(f"checkpoint {name}: {exc}") from exc
@@ -126,24 +221,34 @@ def load(data: Buffer, name: str, brain_id: str, seq: int) -> Projection:
         ("graph", p.graph, index.graph_nodes, index.graph_synapses),
         ("episodes", p.episodes, index.episodes_nodes, index.episodes_synapses),
     ):
-        adj.indptr, adj.nbr, adj.syn = (
-            arrays[f"{part}.{piece}"] for piece in ("indptr", "nbr", "syn")
-        )
-        adj.nodes, adj.synapses = nodes, synapses
+        pieces = [f"{part}.{piece}" for piece in ("indptr", "nbr", "syn")]
+        adj.indptr, adj.nbr, adj.syn = (arrays[piece] for piece in pieces)
+        adj.nodes, adj.synapses, adj.check = nodes, synapses, checks(*pieces)
         if nodes > p.neuron_count or synapses > p.synapse_count or len(adj.indptr) != nodes + 1:
             raise DataError(f"checkpoint {name} has an adjacency that does not fit its state")
     return p
 
 
-def load_best(store: CheckpointStore, brain_id: str, head: int, min_seq: int) -> Projection | None:
-    """The newest usable checkpoint with min_seq <= seq <= head; unusable ones are removed."""
+def load_best(
+    store: CheckpointStore,
+    brain_id: str,
+    head: int,
+    min_seq: int,
+    replay: Callable[[int], Projection] | None = None,
+) -> Projection | None:
+    """The newest usable checkpoint with min_seq <= seq <= head; unusable ones are removed.
+    `replay(seq)` (the log folded up to seq) rebuilds a column found damaged later."""
     for seq in reversed(store.seqs(brain_id)):
         name = store.name(brain_id, seq)
         if seq > head or seq < min_seq:
             _remove(store, brain_id, seq, "stale" if seq < min_seq else "ahead of the log")
             continue
         try:
-            return load(store.get(brain_id, seq), name, brain_id, seq)
+            return load(
+                store.get(brain_id, seq), name, brain_id, seq,
+                drop=partial(store.remove, brain_id, seq),
+                replay=None if replay is None else partial(replay, seq),
+            )  # fmt: skip
         except (DataError, OSError) as exc:
             _remove(store, brain_id, seq, str(exc))
     return None

@@ -12,19 +12,25 @@ memories holds no million Python string objects and saves and loads as three buf
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from itertools import accumulate
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+# Verifies a column's data once, before its first use, given the column: if the data is
+# damaged it raises, or gives the column sound contents (`adopt`).
+Check = Callable[[Any], None]
+
 
 class Column:
-    __slots__ = ("_arr", "_n", "_pending", "dtype")
+    __slots__ = ("_arr", "_check", "_n", "_pending", "dtype")
 
-    def __init__(self, dtype: npt.DTypeLike, data: npt.ArrayLike | None = None) -> None:
+    def __init__(
+        self, dtype: npt.DTypeLike, data: npt.ArrayLike | None = None, check: Check | None = None
+    ) -> None:
         self.dtype = np.dtype(dtype)
+        self._check = check
         if data is None:
             self._arr: npt.NDArray[Any] = np.empty(64, dtype=self.dtype)
             self._n = 0
@@ -32,6 +38,17 @@ class Column:
             self._arr = np.asarray(data, dtype=self.dtype)
             self._n = len(self._arr)
         self._pending: list[Any] = []
+
+    def _verify(self) -> None:
+        check = self._check
+        if check is not None:
+            check(self)
+            self._check = None
+
+    def adopt(self, other: Column) -> None:
+        """Take another column's contents (a repair: the same rows from a replay)."""
+        self._arr, self._n, self._pending = other.values, len(other), []
+        self._check = None
 
     def __len__(self) -> int:
         return self._n + len(self._pending)
@@ -55,6 +72,8 @@ class Column:
         at its size when first written; a full one doubles, which keeps appends amortised O(1)
         with few copies (a replay of millions of rows copies each about once); the rows not yet
         written are never touched, so they cost address space, not memory."""
+        if self._check is not None:
+            self._verify()
         arr = self._arr
         if need <= len(arr) and arr.flags.writeable:
             return
@@ -76,10 +95,14 @@ class Column:
     @property
     def values(self) -> npt.NDArray[Any]:
         """The live contents (a view: valid until the next append)."""
+        if self._check is not None:
+            self._verify()
         self._flush()
         return self._arr[: self._n]
 
     def __getitem__(self, index: int) -> Any:
+        if self._check is not None:
+            self._verify()
         if self._pending:
             self._flush()
         return self._arr[: self._n][index].item()
@@ -97,15 +120,35 @@ class Column:
 
 
 class TextColumn:
-    __slots__ = ("_blob", "_ends", "_pending", "_starts")
+    __slots__ = ("_blob", "_check", "_ends", "_pending", "_starts")
 
-    def __init__(self, blob: bytes | memoryview = b"", ends: npt.ArrayLike | None = None) -> None:
+    def __init__(
+        self,
+        blob: bytes | memoryview = b"",
+        ends: npt.ArrayLike | None = None,
+        check: Check | None = None,
+    ) -> None:
         self._blob: bytes | bytearray | memoryview = blob  # read-only (a checkpoint) until written
         self._ends = Column(np.int64, ends)
-        starts = np.zeros(len(self._ends), dtype=np.int64)
-        starts[1:] = self._ends.values[:-1]
-        self._starts = Column(np.int64, starts)
+        self._check = check  # of the blob and the ends
+        self._starts: Column | None = None  # made on first use: opening never needs them
         self._pending: list[str] = []
+
+    def _ready(self) -> Column:
+        """The start offsets (made from the ends, once the data is verified)."""
+        if self._check is not None:
+            self._check(self)
+            self._check = None
+        if self._starts is None:
+            starts = np.zeros(len(self._ends), dtype=np.int64)
+            starts[1:] = self._ends.values[:-1]
+            self._starts = Column(np.int64, starts)
+        return self._starts
+
+    def adopt(self, other: TextColumn) -> None:
+        """Take another text column's contents (a repair: the same rows from a replay)."""
+        self._starts, self._blob, self._ends = other._flush(), other._blob, other._ends
+        self._pending, self._check = [], None
 
     def __len__(self) -> int:
         return len(self._ends) + len(self._pending)
@@ -114,57 +157,66 @@ class TextColumn:
         self._pending.append(value)
 
     def extend(self, values: Iterable[str]) -> None:
+        """Append many strings, into the blob at once: a replay's million texts are never
+        held as Python strings."""
         self._pending.extend(values)
+        self._flush()
 
-    def _grow(self, data: list[bytes]) -> list[int]:
-        """Append encoded strings to the blob; returns their end offsets."""
+    def _grow(self, data: list[bytes]) -> npt.NDArray[np.int64]:
+        """Append encoded strings to the blob; returns their offsets (first start, then each
+        end)."""
         if not isinstance(self._blob, bytearray):
             self._blob = bytearray(self._blob)
-        base = len(self._blob)
+        offsets = np.empty(len(data) + 1, dtype=np.int64)
+        offsets[0] = len(self._blob)
+        np.cumsum(np.fromiter(map(len, data), np.int64, len(data)), out=offsets[1:])
+        offsets[1:] += offsets[0]
         self._blob += b"".join(data)
-        return list(accumulate((len(d) for d in data), initial=base))
+        return offsets
 
-    def _flush(self) -> None:
+    def _flush(self) -> Column:
+        """Move pending strings into the blob; returns the start offsets."""
+        starts = self._ready() if self._starts is None else self._starts
         if not self._pending:
-            return
+            return starts
         offsets = self._grow([s.encode() for s in self._pending])
-        self._starts.extend(offsets[:-1])
-        self._ends.extend(offsets[1:])
+        starts.extend_array(offsets[:-1])
+        self._ends.extend_array(offsets[1:])
         self._pending.clear()
+        return starts
 
     def __getitem__(self, index: int) -> str:
-        self._flush()
-        return str(self._blob[self._starts[index] : self._ends[index]], "utf-8")
+        starts = self._flush()
+        return str(self._blob[starts[index] : self._ends[index]], "utf-8")
 
     def slice(self, lo: int, hi: int) -> list[str]:
         """Strings lo..hi-1 (decoded in one pass: for scans such as id-prefix lookups)."""
         return self.pick(np.arange(lo, min(hi, len(self)), dtype=np.int64))
 
     def lengths(self) -> npt.NDArray[np.int64]:
-        self._flush()
-        lengths: npt.NDArray[np.int64] = self._ends.values - self._starts.values
+        starts = self._flush()
+        lengths: npt.NDArray[np.int64] = self._ends.values - starts.values
         return lengths
 
     def pick(self, rows: npt.NDArray[np.int64]) -> list[str]:
         """The strings at these rows, decoded in one pass."""
-        self._flush()
-        starts, ends = self._starts.values[rows].tolist(), self._ends.values[rows].tolist()
+        at = self._flush()
+        starts, ends = at.values[rows].tolist(), self._ends.values[rows].tolist()
         blob = self._blob
         return [str(blob[s:e], "utf-8") for s, e in zip(starts, ends, strict=True)]
 
     def set(self, index: int, value: str) -> None:
         """Replace one string; the old bytes are zeroed, not left behind in the blob."""
-        self._flush()
-        start, end = self._starts[index], self._ends[index]
-        offsets = self._grow([value.encode()])
+        at = self._flush()
+        start, end = at[index], self._ends[index]
+        offsets = self._grow([value.encode()]).tolist()
         self._blob[start:end] = bytes(end - start)  # type: ignore[index]
-        self._starts.set(index, offsets[0])
+        at.set(index, offsets[0])
         self._ends.set(index, offsets[1])
 
     def canonical(self) -> tuple[bytes, npt.NDArray[np.int64]]:
         """The contents as one gap-free blob and its end offsets: equal for equal strings."""
-        self._flush()
-        starts, ends = self._starts.values, self._ends.values
+        starts, ends = self._flush().values, self._ends.values
         if len(ends) == 0 or (starts[0] == 0 and np.array_equal(starts[1:], ends[:-1])):
             return bytes(self._blob[: int(ends[-1]) if len(ends) else 0]), ends.copy()
         parts = [self._blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
@@ -178,8 +230,10 @@ class Versioned(Column):
 
     __slots__ = ("_by_row", "j_old", "j_row", "j_seq")
 
-    def __init__(self, dtype: npt.DTypeLike, data: npt.ArrayLike | None = None) -> None:
-        super().__init__(dtype, data)
+    def __init__(
+        self, dtype: npt.DTypeLike, data: npt.ArrayLike | None = None, check: Check | None = None
+    ) -> None:
+        super().__init__(dtype, data, check)
         self.j_seq = Column(np.int64)
         self.j_row = Column(np.int64)
         self.j_old = Column(dtype)
@@ -269,8 +323,8 @@ class VersionedText(TextColumn):
 
     __slots__ = ("journal",)
 
-    def __init__(self, blob: bytes | memoryview = b"", ends: npt.ArrayLike | None = None) -> None:
-        super().__init__(blob, ends)
+    def __init__(self, *parts: Any) -> None:
+        super().__init__(*parts)
         self.journal: list[tuple[int, int, str]] = []  # (seq, row, old text)
 
     def change(self, row: int, value: str, seq: int) -> None:

@@ -261,19 +261,23 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
 
     if ids is not None:
         ids.update(new_ids)
+    # whole arrays, never lists of Python numbers: a replay of a million memories would hold
+    # each as an object until the column is next read
     p.f_id.extend(new_ids)
     p.f_anchor.extend_array(anchors)
-    p.f_t.extend(times)
-    p.f_start.extend(starts)
-    p.f_end.extend(ends)
-    p.f_type.extend(map(_TYPE_CODE.__getitem__, kinds))
-    p.f_priority.extend(priorities)
-    p.f_expires.extend([NO_EXPIRY if x is None else x for x in expiries])
+    p.f_t.extend_array(np.asarray(times, dtype=np.int64))
+    p.f_start.extend_array(np.asarray(starts, dtype=np.int64))
+    p.f_end.extend_array(np.asarray(ends, dtype=np.int64))
+    p.f_type.extend_array(np.fromiter(map(_TYPE_CODE.__getitem__, kinds), np.int8, len(envs)))
+    p.f_priority.extend_array(np.asarray(priorities, dtype=np.int8))
+    p.f_expires.extend_array(
+        np.asarray([NO_EXPIRY if x is None else x for x in expiries], dtype=np.int64)
+    )
     p.f_flags.extend_array(np.where(np.asarray(erased, dtype=bool), ERASED, 0))
-    p.f_project.extend(codes)
-    p.f_salience.extend(saliences)
+    p.f_project.extend_array(np.asarray(codes, dtype=np.int32))
+    p.f_salience.extend_array(np.asarray(saliences, dtype=np.float32))
     source_code = {source: _source_code(p, source) for source in dict.fromkeys(sources)}
-    p.f_source.extend(map(source_code.__getitem__, sources))
+    p.f_source.extend_array(np.fromiter(map(source_code.__getitem__, sources), np.int16, len(envs)))
     p.f_text.extend(texts)
     p.f_tags.extend(map(TAG_SEP.join, tags))
     p.f_meta.extend([_meta_encoder.encode(m).decode() if m else "" for m in metas])
@@ -281,10 +285,10 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     _encoded_vectors(p, envs, bodies, fiber)
 
     p.seq = envs[-1].seq
-    p.times.extend(times)
+    p.times.extend_array(np.asarray(times, dtype=np.int64))
     p.n_at.extend_array(limits)
     p.s_at.extend_array(s_base + np.cumsum(count))
-    p.f_at.extend(range(fiber + 1, fiber + 1 + len(envs)))
+    p.f_at.extend_array(np.arange(fiber + 1, fiber + 1 + len(envs), dtype=np.int64))
 
 
 def _store_for(

@@ -15,6 +15,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from .columns import Check
+
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
@@ -28,14 +30,26 @@ Select = Callable[[I32, I32], npt.NDArray[np.bool_]] | None
 
 
 class Adjacency:
-    __slots__ = ("indptr", "nbr", "nodes", "syn", "synapses")
+    __slots__ = ("check", "indptr", "nbr", "nodes", "syn", "synapses")
 
     def __init__(self) -> None:
+        # a loaded checkpoint's: every method that reads the arrays runs it first (_verify)
+        self.check: Check | None = None
         self.indptr: I64 = np.zeros(1, dtype=np.int64)
         self.nbr: I32 = np.empty(0, dtype=np.int32)
         self.syn: I32 = np.empty(0, dtype=np.int32)
         self.nodes = 0  # rows covered by indptr
         self.synapses = 0  # synapses [0, synapses) are in the CSR
+
+    def _verify(self) -> None:
+        if self.check is not None:
+            self.check(self)
+            self.check = None
+
+    def adopt(self, other: Adjacency) -> None:
+        """Take another adjacency's contents (a repair: the same CSR from a replay)."""
+        self.indptr, self.nbr, self.syn = other.indptr, other.nbr, other.syn
+        self.nodes, self.synapses, self.check = other.nodes, other.synapses, None
 
     def sync(
         self, src: I32, dst: I32, n_nodes: int, select: Select = None, *, force: bool = False
@@ -48,6 +62,7 @@ class Adjacency:
             self._merge(src, dst, n_nodes, select)
 
     def _merge(self, src: I32, dst: I32, n_nodes: int, select: Select) -> None:
+        self._verify()
         lo, hi = self.synapses, len(src)
         t_syn = np.arange(lo, hi, dtype=np.int32)
         t_src, t_dst = src[lo:hi], dst[lo:hi]
@@ -85,6 +100,8 @@ class Adjacency:
 
     def _rows(self, nodes: I64, limit: int) -> tuple[I64, I64]:
         """Start and length of each node's CSR row, cut to synapses below `limit`."""
+        if self.check is not None:
+            self._verify()
         inside = np.minimum(nodes, self.nodes)  # nodes past the CSR have empty rows
         starts = self.indptr[inside]
         ends = np.where(nodes < self.nodes, self.indptr[np.minimum(nodes + 1, self.nodes)], starts)
@@ -131,6 +148,7 @@ class Adjacency:
         """Edges of one node among synapses below `limit`, in synapse order (oldest first):
         (neighbour, synapse). The CSR part is a view of the row, not a copy, so a node with
         hundreds of thousands of links costs no gather."""
+        self._verify()
         nodes = np.asarray([node], dtype=np.int64)
         if node < self.nodes:
             lo, hi = int(self.indptr[node]), int(self.indptr[node + 1])

@@ -9,6 +9,7 @@ is therefore a few array operations on the live projection, never a replay.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
-from .columns import Column, TextColumn, Versioned, VersionedText
+from .columns import Check, Column, TextColumn, Versioned, VersionedText
 from .decay import HOUR_US, effective_weights
 from .errors import IntegrityError
 from .graph import Adjacency
@@ -93,6 +94,9 @@ class Projection:
         self._live_weights: tuple[int, int, npt.NDArray[np.float32]] | None = None
         self._relinked: list[int] = []  # links whose weight changed since the cache was made
         self._weight_reads = 0  # live reads without a cached weight array
+        # the live view's visible memories: (seq, from, until, mask), valid for times in
+        # [from, until) at that seq (`View.visible`)
+        self._live_visible: tuple[int, int, int, npt.NDArray[np.bool_]] | None = None
 
     # -- sizes and indexes ------------------------------------------------------------------
 
@@ -247,11 +251,21 @@ class View:
         """Memories a read may return: not forgotten, erased or expired at the view's time
         (pinned memories never expire)."""
         got: npt.NDArray[np.bool_] | None = self.cache.get("visible")
-        if got is None:
-            flags = self.col("f_flags")
-            pinned = (flags & PINNED) != 0
-            got = ((flags & HIDDEN) == 0) & (pinned | (self.col("f_expires") > self.time))
-            self.cache["visible"] = got
+        if got is not None:
+            return got
+        cached = self.p._live_visible if self.live else None
+        if cached is not None and cached[0] == self.seq and cached[1] <= self.time < cached[2]:
+            got = cached[3]
+        else:
+            flags, expires = self.col("f_flags"), self.col("f_expires")
+            unexpired = expires > self.time
+            got = ((flags & HIDDEN) == 0) & (((flags & PINNED) != 0) | unexpired)
+            got.flags.writeable = False  # shared by the views that reuse it
+            if self.live:  # the same until the next event or the next expiry
+                later = expires[unexpired]
+                until = int(later.min()) if len(later) else NO_EXPIRY
+                self.p._live_visible = (self.seq, self.time, until, got)
+        self.cache["visible"] = got
         return got
 
     def expired(self) -> npt.NDArray[np.bool_]:
@@ -440,7 +454,17 @@ def state_bytes(p: Projection) -> bytes:
     )
 
 
-def from_arrays(header: Header, arrays: dict[str, npt.NDArray[np.generic]]) -> Projection:
+def unchecked(*names: str) -> Check | None:
+    return None
+
+
+def from_arrays(
+    header: Header,
+    arrays: dict[str, npt.NDArray[np.generic]],
+    checks: Callable[..., Check | None] = unchecked,
+) -> Projection:
+    """The projection these arrays hold; `checks(*names)` gives the check that verifies the
+    named arrays before a column made of them is first used (a checkpoint's checksums)."""
     p = Projection(header.brain_id)
     p.name, p.seq = header.name, header.seq
     p.configs = [(int(s), c) for s, c in header.configs]
@@ -451,22 +475,25 @@ def from_arrays(header: Header, arrays: dict[str, npt.NDArray[np.generic]]) -> P
     p.sweeps = [(int(s), int(t)) for s, t in header.sweeps]
     p.models = [(int(s), m, int(d)) for s, m, d in header.models]
     for model, dims in header.vector_dims.items():
-        parts = {part: arrays[f"v:{model}.{part}"] for part in VECTOR_PARTS}
-        p.vectors[model] = VectorStore(dims, parts)
+        names = {part: f"v:{model}.{part}" for part in VECTOR_PARTS}
+        parts = {part: arrays[name] for part, name in names.items()}
+        vector_checks = {part: c for part, name in names.items() if (c := checks(name))}
+        p.vectors[model] = VectorStore(dims, parts, vector_checks)
     for name in NUMERIC:
         template = getattr(p, name)
         if isinstance(template, Versioned):
-            column = Versioned(template.dtype, arrays[name])
-            column.j_seq = Column(np.int64, arrays[name + ".j_seq"])
-            column.j_row = Column(np.int64, arrays[name + ".j_row"])
-            column.j_old = Column(template.dtype, arrays[name + ".j_old"])
+            column = Versioned(template.dtype, arrays[name], checks(name))
+            for part in ("j_seq", "j_row", "j_old"):
+                key = f"{name}.{part}"
+                dtype = template.dtype if part == "j_old" else np.int64
+                setattr(column, part, Column(dtype, arrays[key], checks(key)))
             setattr(p, name, column)
         else:
-            setattr(p, name, Column(template.dtype, arrays[name]))
+            setattr(p, name, Column(template.dtype, arrays[name], checks(name)))
     for name in TEXT:
         blob = arrays[name + ".blob"].data
         kind = VersionedText if name in header.text_journals else TextColumn
-        text = kind(blob, arrays[name + ".ends"])
+        text = kind(blob, arrays[name + ".ends"], checks(name + ".blob", name + ".ends"))
         if isinstance(text, VersionedText):
             text.journal = [(int(s), int(r), o) for s, r, o in header.text_journals[name]]
         setattr(p, name, text)

@@ -17,7 +17,9 @@ translation of every lmdb error into `engine.errors`.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
+import mmap
 import os
 import shutil
 import struct
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import lmdb
+import numpy as np
 
 from .. import events as ev
 from ..errors import (
@@ -49,6 +52,8 @@ DEFAULT_MAP_SIZE: Final = 256 << 20
 _DB_NAMES: Final = ("events", "times", "cids", "refs", "meta", "brains")
 _STORE_META: Final = b"\x00" * 16
 _POLL_S: Final = 0.05
+_SAMPLE: Final = 64  # one record in this many marks the span of the map a long read touched
+_RELEASE: Final = 1 << 15  # records read between two releases of that span
 
 # the two meta pages at the start of data.mdb (LMDB 0.9): magic and version at offset 16 of
 # the page, the page size in the free DB's md_pad (40), the last used page and txn id (136)
@@ -441,11 +446,40 @@ class LmdbLogStore(LogStore):
         return txn
 
 
+class _Span:
+    """The part of LMDB's map a long read has touched, let go every so often (MADV_DONTNEED):
+    a replay reads the whole log through the map, and every page it folded would otherwise
+    stay resident in this process. Only a read-only transaction's records are marked: they
+    all lie in the map, which is shared and never written through (no writemap), so letting
+    pages go loses nothing; reading one again maps it again from the page cache. A write
+    transaction's records may lie in its own dirty pages, which must never be let go."""
+
+    def __init__(self) -> None:
+        self.lo, self.hi = 2**64, 0
+
+    def see(self, value: bytes | memoryview) -> None:
+        if not isinstance(value, memoryview):  # a copy (not a zero-copy read): not the map
+            return
+        at: int = np.frombuffer(value, dtype=np.uint8).ctypes.data
+        self.lo, self.hi = min(self.lo, at), max(self.hi, at + len(value))
+
+    def release(self) -> None:
+        if self.hi > self.lo:
+            page = mmap.PAGESIZE
+            lo, hi = self.lo // page * page, -(-self.hi // page) * page
+            _madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), mmap.MADV_DONTNEED)
+        self.lo, self.hi = 2**64, 0
+
+
+_madvise = ctypes.CDLL(None, use_errno=True).madvise
+
+
 class _Reader(Reader):
     def __init__(self, store: LmdbLogStore, txn: lmdb.Transaction) -> None:
         self.store = store
         self.txn = txn
         self._dbs = store._dbs
+        self._spans = type(self) is _Reader  # a read-only transaction: see _Span
 
     def head(self, brain_id: str) -> int:
         bkey = brain_key(brain_id)
@@ -462,6 +496,7 @@ class _Reader(Reader):
         if expected > last or not cur.set_range(_seq_key(bkey, expected)):
             return
         pack, decode = _U64.pack, ev.decode
+        span = _Span() if self._spans else None
         for key, value in cur:
             if key != bkey + pack(expected):  # one comparison checks the brain and the seq
                 if bytes(key[:16]) != bkey or _u64(key[16:]) > last:
@@ -470,6 +505,10 @@ class _Reader(Reader):
             env = decode(value)
             if env.seq != expected:
                 decoded(value, expected)  # raises: the record claims another seq
+            if span is not None and not expected % _SAMPLE:
+                span.see(value)
+                if not expected % _RELEASE:  # only here, with the transaction (and map) alive
+                    span.release()
             yield env
             if expected == last:
                 return

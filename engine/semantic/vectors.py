@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import numpy.typing as npt
 
-from ..columns import Column
+from ..columns import Check, Column
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -25,14 +25,19 @@ PARTS = ("rows", "scale", "fiber", "seq", "dead")
 class VectorStore:
     """int8 rows (flat, `dims` per row), scale, owning memory, writing seq, dead-from seq."""
 
-    def __init__(self, dims: int, arrays: dict[str, npt.NDArray[np.generic]] | None = None):
+    def __init__(
+        self,
+        dims: int,
+        arrays: dict[str, npt.NDArray[np.generic]] | None = None,
+        checks: dict[str, Check] | None = None,
+    ):
         self.dims = dims
-        get = (arrays or {}).get
-        self.rows = Column(np.int8, get("rows"))
-        self.scale = Column(np.float32, get("scale"))
-        self.fiber = Column(np.int32, get("fiber"))
-        self.seq = Column(np.int64, get("seq"))
-        self.dead = Column(np.int64, get("dead"))
+        get, check = (arrays or {}).get, (checks or {}).get
+        self.rows = Column(np.int8, get("rows"), check("rows"))
+        self.scale = Column(np.float32, get("scale"), check("scale"))
+        self.fiber = Column(np.int32, get("fiber"), check("fiber"))
+        self.seq = Column(np.int64, get("seq"), check("seq"))
+        self.dead = Column(np.int64, get("dead"), check("dead"))
         # derived from the rows, in memory only (see `prefix`)
         self._prefix = np.empty((0, min(PREFIX, dims)), dtype=np.float32)
         self._filled = 0

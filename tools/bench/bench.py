@@ -6,8 +6,9 @@
 Per size: encode throughput through `remember_many` (batches of 1000, one fsync each; also the
 rate over the last 10% of the load), recall p50/p95 over the workload's queries, as-of recall
 at random past sequence numbers, open time of the store in a fresh process, full replay
-throughput, fresh-process `nmem recall` wall time, RSS (of the benchmark, which also holds the
-workload and a replayed copy, and of a fresh process that opens the brain and recalls) and
+throughput, fresh-process `nmem recall` wall time, RSS (of the benchmark, which also holds a
+replayed copy of the brain, the workload being made batch by batch; and of a fresh process
+that opens the brain and recalls) and
 size on disk. `--semantic`: the brain has the semantic layer on from its first memory (every
 memory embedded as it is remembered; recall embeds each question).
 """
@@ -15,6 +16,7 @@ memory embedded as it is remembered; recall embeds each question).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -80,7 +82,7 @@ def run(n: int, root: Path, *, semantic: bool = False) -> dict[str, Any]:
     path = root / f"store-{n}"
     if path.exists():
         raise SystemExit(f"{path} exists: the benchmark builds its store from nothing")
-    data = workload.generate(n)
+    data = workload.iterate(n)  # made batch by batch: the process holds no copy of it all
     out: dict[str, Any] = {"n": n, "semantic": semantic}
     with Store(path) as store:
         brain = store.brain("bench")
@@ -88,11 +90,12 @@ def run(n: int, root: Path, *, semantic: bool = False) -> dict[str, Any]:
             brain.semantic_enable()
         batches: list[tuple[int, float]] = []  # (memories, seconds) of each batch
         for i in range(0, n, BATCH):
+            chunk = list(itertools.islice(data, BATCH))
             t0 = time.perf_counter()
             brain.remember_many(
                 [
                     MemoryInput(text=t, event_time=when, cid=f"w{i + j}")
-                    for j, (t, when) in enumerate(data[i : i + BATCH])
+                    for j, (t, when) in enumerate(chunk)
                 ]
             )
             batches.append((min(BATCH, n - i), time.perf_counter() - t0))

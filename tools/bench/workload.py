@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -239,12 +240,17 @@ def generate(n: int, seed: int = 42) -> list[tuple[str, datetime]]:
     Times are spread over the 365 days before ``BASE_TIME``; the kinds rotate through
     ``KINDS``; about half of the texts mention a person.
     """
+    return list(iterate(n, seed))
+
+
+def iterate(n: int, seed: int = 42) -> Iterator[tuple[str, datetime]]:
+    """The pairs of ``generate(n, seed)`` one at a time: a benchmark of a million memories
+    need not hold them all."""
     if n < 0:
         raise ValueError("n must be >= 0")
     rng = random.Random(seed)
     start = BASE_TIME - SPAN
     step = SPAN.total_seconds() / max(n, 1)
-    out: list[tuple[str, datetime]] = []
     for i in range(n):
         kind = KINDS[i % len(KINDS)]
         text = _fill(rng.choice(TEMPLATES[kind]), rng)
@@ -255,8 +261,7 @@ def generate(n: int, seed: int = 42) -> list[tuple[str, datetime]]:
         # One event per slot with jitter inside the slot: strictly increasing.
         offset = (i + 0.05 + 0.9 * rng.random()) * step
         when = (start + timedelta(seconds=offset)).replace(microsecond=0)
-        out.append((text, when))
-    return out
+        yield text, when
 
 
 def kind_of(index: int) -> str:
