@@ -47,6 +47,10 @@ class _Array(msgspec.Struct, array_like=True, frozen=True):
     length: int
     digest: int  # xxh3-64 of the array's bytes
 
+    def end(self) -> int:
+        """Where the array's bytes end in the payload (a bad dtype raises TypeError)."""
+        return self.offset + self.length * np.dtype(self.dtype).itemsize
+
 
 class _Index(msgspec.Struct, frozen=True):
     header: Header
@@ -108,7 +112,7 @@ def _index(data: Buffer, name: str) -> tuple[_Index, int]:
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise DataError(f"checkpoint {name} cannot be decoded: {exc}") from exc
     try:
-        ends = [a.offset + a.length * np.dtype(a.dtype).itemsize for a in index.arrays]
+        ends = [a.end() for a in index.arrays]
     except TypeError as exc:
         raise DataError(f"checkpoint {name} cannot be decoded: {exc}") from exc
     if any(min(a.offset, a.length) < 0 for a in index.arrays) or max(ends, default=0) > payload_len:
@@ -150,7 +154,7 @@ class _Checks:
         array is not written before this check, its neighbours may be), so only the pages
         that reads touch stay resident, as if the check had not read them."""
         start = self.base + a.offset
-        end = start + a.length * np.dtype(a.dtype).itemsize
+        end = self.base + a.end()
         digest = xxhash.xxh3_64()
         with memoryview(self.data) as view:
             for lo in range(start, end, _WINDOW):
