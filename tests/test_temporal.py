@@ -371,7 +371,7 @@ def test_hints_are_always_well_formed(text: str, ref: datetime) -> None:
         assert h.start.timestamp() < h.end.timestamp()
         assert h.start.utcoffset() is not None
         assert h.end.utcoffset() is not None
-        assert h.granularity in {"minute", "hour", "day", "week", "month", "year"}
+        assert h.granularity in {"minute", "hour", "day", "week", "month", "year", "range"}
         s, e = h.span
         assert previous_end <= s < e <= len(text)
         assert text[s:e] == h.text
