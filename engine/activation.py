@@ -112,9 +112,9 @@ def _spread(
     seeds: tuple[I64, F64] | None,
     work: _Scratch,
 ) -> Activation:
-    """`spread` on zeroed work arrays: sums land in them by index, each hop reads back the
-    neurons it reached and clears them, so no array the size of the brain is made or
-    passed over more than once a hop."""
+    """`spread` on zeroed work arrays: sums land in them by index, each hop before the last
+    reads back the neurons it reached and clears them, so no array the size of the brain is
+    made or passed over more than once a hop (the last hop's sums go into the totals)."""
     n = view.neurons
     total, arrived, hits = work.total[:n], work.arrived[:n], work.hits[:n]
     owner, nbr, weight, anchor_degree, seeds = _first_hop(view, anchors, params, seeds, work)
@@ -127,20 +127,23 @@ def _spread(
     np.add.at(hits, first, 1)  # (an int64 count: other types take a slow path)
     frontier = anchors
     for hop in range(params.hops):
+        last = hop + 1 == params.hops
         if hop:
-            last = hop + 1 == params.hops
             nbr, flow = _hop(view, frontier, level, params, last=last)
         if not len(nbr) and (hop or seeds is None):
             break
-        np.add.at(arrived, nbr, flow)  # in edge order, as a bincount sums
+        # what the last hop carries is expanded no further: it is summed into the totals
+        # directly, with no pass over the brain for the neurons it reached
+        into = total if last else arrived
+        np.add.at(into, nbr, flow)  # in edge order, as a bincount sums
         if not hop and seeds is not None:
-            np.add.at(arrived, seeds[0], seeds[1])
+            np.add.at(into, seeds[0], seeds[1])
+        if last:
+            break
         reached = np.flatnonzero(arrived > 0)
         levels = arrived[reached]
         arrived[reached] = 0.0
         total[reached] += levels
-        if hop + 1 == params.hops:
-            break
         frontier, level = _next_frontier(
             view, reached, levels, params, last_next=hop + 2 == params.hops
         )
