@@ -67,6 +67,14 @@ class Column:
         self._arr[self._n : need] = values
         self._n = need
 
+    def extend_fill(self, value: Any, k: int) -> None:
+        """Append `k` rows of one value, written in place (no temporary array of them)."""
+        self._flush()
+        need = self._n + k
+        self._writable(need)
+        self._arr[self._n : need] = value
+        self._n = need
+
     def _writable(self, need: int) -> None:
         """Room for `need` rows in a buffer of our own. A read-only one (a checkpoint) is copied
         at its size when first written; a full one doubles, which keeps appends amortised O(1)
@@ -162,16 +170,22 @@ class TextColumn:
         self._pending.extend(values)
         self._flush()
 
-    def _grow(self, data: list[bytes]) -> npt.NDArray[np.int64]:
-        """Append encoded strings to the blob; returns their offsets (first start, then each
+    def _grow(self, strings: list[str]) -> npt.NDArray[np.int64]:
+        """Append strings to the blob as UTF-8; returns their offsets (first start, then each
         end)."""
         if not isinstance(self._blob, bytearray):
             self._blob = bytearray(self._blob)
-        offsets = np.empty(len(data) + 1, dtype=np.int64)
+        joined = "".join(strings)
+        if joined.isascii():  # a character is a byte: one encode for all, lengths as they are
+            data, lengths = joined.encode(), map(len, strings)
+        else:
+            parts = [s.encode() for s in strings]
+            data, lengths = b"".join(parts), map(len, parts)
+        offsets = np.empty(len(strings) + 1, dtype=np.int64)
         offsets[0] = len(self._blob)
-        np.cumsum(np.fromiter(map(len, data), np.int64, len(data)), out=offsets[1:])
+        np.cumsum(np.fromiter(lengths, np.int64, len(strings)), out=offsets[1:])
         offsets[1:] += offsets[0]
-        self._blob += b"".join(data)
+        self._blob += data
         return offsets
 
     def _flush(self) -> Column:
@@ -179,7 +193,7 @@ class TextColumn:
         starts = self._ready() if self._starts is None else self._starts
         if not self._pending:
             return starts
-        offsets = self._grow([s.encode() for s in self._pending])
+        offsets = self._grow(self._pending)
         starts.extend_array(offsets[:-1])
         self._ends.extend_array(offsets[1:])
         self._pending.clear()
@@ -209,7 +223,7 @@ class TextColumn:
         """Replace one string; the old bytes are zeroed, not left behind in the blob."""
         at = self._flush()
         start, end = at[index], self._ends[index]
-        offsets = self._grow([value.encode()]).tolist()
+        offsets = self._grow([value]).tolist()
         self._blob[start:end] = bytes(end - start)  # type: ignore[index]
         at.set(index, offsets[0])
         self._ends.set(index, offsets[1])

@@ -1,5 +1,6 @@
 """Journaled columns: reading a few rows as of a past seq (the sorted-journal lookup) agrees
-with reading the whole column as of that seq, through appends, changes and hard erases."""
+with reading the whole column as of that seq, through appends, changes and hard erases. Text
+columns hold what was appended, whether a batch is all ASCII (one encode) or not."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.columns import Versioned
+from engine.columns import TextColumn, Versioned
 
 # (row as a share of the rows that exist, new value, seqs to skip before it); erase a row
 step = st.one_of(
@@ -41,3 +42,28 @@ def test_rows_as_of_a_seq_are_the_whole_column_as_of_it(
     for at in [0, *probes, seq]:
         rows = rng.integers(0, len(col), size=10)
         assert col.at_rows(at, rows).tolist() == col.at(at, len(col))[rows].tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.one_of(st.text(max_size=8), st.from_regex(r"[ -~]{0,8}", fullmatch=True))),
+        max_size=6,
+    ),
+    changes=st.lists(st.tuples(st.floats(0, 0.999), st.text(max_size=8)), max_size=4),
+)
+def test_a_text_column_holds_what_was_appended(
+    batches: list[list[str]], changes: list[tuple[float, str]]
+) -> None:
+    col, plain = TextColumn(), []
+    for batch in batches:
+        col.extend(batch)
+        plain.extend(batch)
+    for share, value in changes if plain else []:
+        row = int(share * len(plain))
+        col.set(row, value)
+        plain[row] = value
+    assert [col[i] for i in range(len(plain))] == plain
+    blob, ends = col.canonical()
+    assert blob == "".join(plain).encode()
+    assert ends.tolist() == np.cumsum([len(s.encode()) for s in plain], dtype=np.int64).tolist()
