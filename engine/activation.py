@@ -16,10 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .model import SYNAPSE_TYPES, SynapseType
 from .projection import View
 
-_AFTER = SYNAPSE_TYPES.index(SynapseType.AFTER)
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
@@ -51,20 +49,33 @@ class Activation:
 
 
 def live_edges(
-    view: View, nodes: I64, *, episodes: bool = False, include_expired: bool = False
+    view: View, nodes: I64, *, include_expired: bool = False
 ) -> tuple[I64, I32, I32, npt.NDArray[np.float32]]:
     """Live edges of `nodes`: (position in `nodes`, neighbour, synapse, effective weight)."""
     p = view.p
-    src, dst = p.s_src.values, p.s_dst.values
-    if episodes:
-        owner, nbr, syn = p.episodes.gather(nodes, src, dst, view.synapses, p.between_memories)
-    else:
-        owner, nbr, syn = p.graph.gather(nodes, src, dst, view.synapses)
+    owner, nbr, syn = p.graph.gather(nodes, p.s_src.values, p.s_dst.values, view.synapses)
     weight = view.link_weights(syn, include_expired=include_expired)
     live = weight > 0
     if not live.all():
         owner, nbr, syn, weight = owner[live], nbr[live], syn[live], weight[live]
     return owner, nbr, syn, weight
+
+
+def live_episodes(
+    view: View, memories: I64, *, include_expired: bool = False
+) -> tuple[I64, I32, npt.NDArray[np.bool_], npt.NDArray[np.float32]]:
+    """Live links of these memory neurons to other memories (their neighbours in time):
+    (position in `memories`, neighbour, whether the neighbour is earlier, effective weight)."""
+    p = view.p
+    src, dst = p.s_src.values, p.s_dst.values
+    owner, nbr, syn, earlier = p.episodes.gather_flagged(
+        memories, src, dst, view.synapses, p.between_memories, p.earlier
+    )
+    weight = view.link_weights(syn, include_expired=include_expired)
+    live = weight > 0
+    if not live.all():
+        owner, nbr, earlier, weight = owner[live], nbr[live], earlier[live], weight[live]
+    return owner, nbr, earlier, weight
 
 
 def spread(
@@ -101,9 +112,9 @@ def _spread(
     seeds: tuple[I64, F64] | None,
     work: _Scratch,
 ) -> Activation:
-    """`spread` on zeroed work arrays: sums land in them by index, each hop reads back the
-    neurons it reached and clears them, so no array the size of the brain is made or
-    passed over more than once a hop."""
+    """`spread` on zeroed work arrays: sums land in them by index, each hop before the last
+    reads back the neurons it reached and clears them, so no array the size of the brain is
+    made or passed over more than once a hop (the last hop's sums go into the totals)."""
     n = view.neurons
     total, arrived, hits = work.total[:n], work.arrived[:n], work.hits[:n]
     owner, nbr, weight, anchor_degree, seeds = _first_hop(view, anchors, params, seeds, work)
@@ -116,20 +127,23 @@ def _spread(
     np.add.at(hits, first, 1)  # (an int64 count: other types take a slow path)
     frontier = anchors
     for hop in range(params.hops):
+        last = hop + 1 == params.hops
         if hop:
-            last = hop + 1 == params.hops
             nbr, flow = _hop(view, frontier, level, params, last=last)
         if not len(nbr) and (hop or seeds is None):
             break
-        np.add.at(arrived, nbr, flow)  # in edge order, as a bincount sums
+        # what the last hop carries is expanded no further: it is summed into the totals
+        # directly, with no pass over the brain for the neurons it reached
+        into = total if last else arrived
+        np.add.at(into, nbr, flow)  # in edge order, as a bincount sums
         if not hop and seeds is not None:
-            np.add.at(arrived, seeds[0], seeds[1])
+            np.add.at(into, seeds[0], seeds[1])
+        if last:
+            break
         reached = np.flatnonzero(arrived > 0)
         levels = arrived[reached]
         arrived[reached] = 0.0
         total[reached] += levels
-        if hop + 1 == params.hops:
-            break
         frontier, level = _next_frontier(
             view, reached, levels, params, last_next=hop + 2 == params.hops
         )
@@ -262,11 +276,10 @@ def _hop(
         )
         fanout = np.bincount(owner, minlength=len(words)).astype(np.float64)
         carried = (level[words] / fanout**params.fanout_exponent)[owner] * weight
-        m_owner, m_nbr, m_syn, m_weight = live_edges(
-            view, frontier[memories], episodes=True, include_expired=params.include_expired
+        m_owner, m_nbr, earlier, m_weight = live_episodes(
+            view, frontier[memories], include_expired=params.include_expired
         )
-        m_owner = memories[m_owner]
-        episodic = _episodic(view, frontier, level, m_owner, m_syn, m_weight, params)
+        episodic = _episodic(level[memories][m_owner], earlier, m_weight, params)
         return (
             np.concatenate((nbr, m_nbr)),
             np.concatenate((carried * params.hop_decay, episodic)),
@@ -278,7 +291,8 @@ def _hop(
     flow: F64 = level[owner] / fanout[channel] ** params.fanout_exponent * weight
     flow *= params.hop_decay
     ep = np.flatnonzero(episodic_edge)
-    flow[ep] = _episodic(view, frontier, level, owner[ep], syn[ep], weight[ep], params)
+    earlier = view.p.earlier(frontier[owner[ep]], syn[ep])
+    flow[ep] = _episodic(level[owner[ep]], earlier, weight[ep], params)
     if last:
         keep = np.flatnonzero(fiber_of[nbr] >= 0)
         nbr, flow = nbr[keep], flow[keep]
@@ -286,24 +300,15 @@ def _hop(
 
 
 def _episodic(
-    view: View,
-    frontier: I64,
-    level: F64,
-    owner: I64,
-    syn: I32,
+    sent: F64,
+    earlier: npt.NDArray[np.bool_],
     weight: npt.NDArray[np.float32],
     params: SpreadParams,
 ) -> F64:
-    """Activation a memory passes to a neighbour in time: unsplit, weaker backward.
-
-    An `after` link says its source happened after its target (`before`, the reverse), so the
-    receiver is earlier than the sender when the sender is the source of an `after` link or
-    the target of a `before` one."""
-    src, link_type = view.p.s_src.values, view.p.s_type.values
-    sender_is_source = src[syn] == frontier[owner]
-    backward = sender_is_source == (link_type[syn] == _AFTER)
-    gain = np.where(backward, params.backward, 1.0) * (params.episodic * params.hop_decay)
-    carried: F64 = level[owner] * weight * gain
+    """Activation a memory passes to a neighbour in time, from the sender's level per edge:
+    unsplit, weaker backward (to an earlier neighbour, `Projection.earlier`)."""
+    gain = np.where(earlier, params.backward, 1.0) * (params.episodic * params.hop_decay)
+    carried: F64 = sent * weight * gain
     return carried
 
 

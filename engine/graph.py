@@ -11,6 +11,7 @@ synapses it is merged into the CSR in O(edges) without re-sorting the old rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -24,13 +25,16 @@ TAIL_LIMIT = 4096
 FEW_ROWS = 16  # gathers of at most this many rows copy slices, not index arrays
 _EMPTY_I64: I64 = np.empty(0, dtype=np.int64)
 _EMPTY_I32: I32 = np.empty(0, dtype=np.int32)
+_EMPTY_BOOL: npt.NDArray[np.bool_] = np.empty(0, dtype=bool)
 
 # Which synapses of a slice [lo, hi) an adjacency holds: None means all of them.
 Select = Callable[[I32, I32], npt.NDArray[np.bool_]] | None
+# A fixed flag of each edge, from its row's node and its synapse (`Adjacency.gather_flagged`).
+Flag = Callable[[I64, I32], npt.NDArray[np.bool_]]
 
 
 class Adjacency:
-    __slots__ = ("check", "indptr", "nbr", "nodes", "syn", "synapses")
+    __slots__ = ("check", "flags", "indptr", "nbr", "nodes", "syn", "synapses")
 
     def __init__(self) -> None:
         # a loaded checkpoint's: every method that reads the arrays runs it first (_verify)
@@ -40,6 +44,8 @@ class Adjacency:
         self.syn: I32 = np.empty(0, dtype=np.int32)
         self.nodes = 0  # rows covered by indptr
         self.synapses = 0  # synapses [0, synapses) are in the CSR
+        # a flag per CSR edge, beside `nbr` (`gather_flagged`): made on first use, kept by merges
+        self.flags: npt.NDArray[np.bool_] | None = None
 
     def _verify(self) -> None:
         if self.check is not None:
@@ -50,18 +56,27 @@ class Adjacency:
         """Take another adjacency's contents (a repair: the same CSR from a replay)."""
         self.indptr, self.nbr, self.syn = other.indptr, other.nbr, other.syn
         self.nodes, self.synapses, self.check = other.nodes, other.synapses, None
+        self.flags = None
 
     def sync(
-        self, src: I32, dst: I32, n_nodes: int, select: Select = None, *, force: bool = False
+        self,
+        src: I32,
+        dst: I32,
+        n_nodes: int,
+        select: Select = None,
+        *,
+        force: bool = False,
+        flag: Flag | None = None,
     ) -> None:
-        """Merge the tail into the CSR if it has grown past the limit (or always, if forced)."""
+        """Merge the tail into the CSR if it has grown past the limit (or always, if forced);
+        `flag` computes the merged edges' flags, if the CSR has them."""
         tail = len(src) - self.synapses
         if tail <= 0 and n_nodes <= self.nodes:
             return
         if force or tail > TAIL_LIMIT:
-            self._merge(src, dst, n_nodes, select)
+            self._merge(src, dst, n_nodes, select, flag)
 
-    def _merge(self, src: I32, dst: I32, n_nodes: int, select: Select) -> None:
+    def _merge(self, src: I32, dst: I32, n_nodes: int, select: Select, flag: Flag | None) -> None:
         self._verify()
         lo, hi = self.synapses, len(src)
         t_syn = np.arange(lo, hi, dtype=np.int32)
@@ -84,6 +99,7 @@ class Adjacency:
         total = int(indptr[-1])
         nbr = np.empty(total, dtype=np.int32)
         syn = np.empty(total, dtype=np.int32)
+        flags = None if self.flags is None or flag is None else np.empty(total, dtype=bool)
         # A row is its old entries, then its new ones: the old keep their order in the places
         # the new leave free (a mask, three times faster than scattering them by index).
         group_start = np.searchsorted(owners, owners, side="left")
@@ -93,7 +109,11 @@ class Adjacency:
         old[pos] = False
         nbr[old], syn[old] = self.nbr, self.syn
         nbr[pos], syn[pos] = nbrs, syns
-        self.indptr, self.nbr, self.syn = indptr, nbr, syn
+        if flags is not None and flag is not None:
+            flags[old] = self.flags
+            if len(owners):
+                flags[pos] = flag(owners.astype(np.int64), syns)
+        self.indptr, self.nbr, self.syn, self.flags = indptr, nbr, syn, flags
         self.nodes, self.synapses = n_nodes, hi
 
     def _rows(self, nodes: I64, limit: int) -> tuple[I64, I64]:
@@ -168,27 +188,58 @@ class Adjacency:
     ) -> tuple[I64, I32, I32]:
         """Edges of `nodes` (sorted, unique) among synapses below `limit`:
         (position in `nodes`, neighbour, synapse)."""
+        owner, nbr, syn, _ = self._gather(nodes, src, dst, limit, select, None)
+        return owner, nbr, syn
+
+    def gather_flagged(
+        self, nodes: I64, src: I32, dst: I32, limit: int, select: Select, flag: Flag
+    ) -> tuple[I64, I32, I32, npt.NDArray[np.bool_]]:
+        """`gather`, and each edge's `flag(node, synapse)`: read beside the neighbours from an
+        array kept with the CSR (made here the first time), so a flag that would take a
+        gather per synapse column costs none."""
+        if self.flags is None or len(self.flags) != len(self.nbr):
+            self._verify()
+            rows = np.repeat(np.arange(self.nodes, dtype=np.int64), np.diff(self.indptr))
+            self.flags = flag(rows, self.syn)
+        owner, nbr, syn, flags = self._gather(nodes, src, dst, limit, select, flag)
+        assert flags is not None
+        return owner, nbr, syn, flags
+
+    def _gather(
+        self, nodes: I64, src: I32, dst: I32, limit: int, select: Select, flag: Flag | None
+    ) -> tuple[I64, I32, I32, npt.NDArray[np.bool_] | None]:
+        """`gather`, with the CSR's flags when `flag` is given (the tail's computed by it)."""
         if not len(nodes):
-            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32
+            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32, None if flag is None else _EMPTY_BOOL
         starts, lens = self._rows(nodes, limit)
         total = int(lens.sum())
-        parts = self._tail(nodes, src, dst, limit, select)
+        parts: list[tuple[I64, I32, I32, npt.NDArray[np.bool_] | None]] = [
+            (o, n, s, None if flag is None else flag(nodes[o], s))
+            for o, n, s in self._tail(nodes, src, dst, limit, select)
+        ]
         if total:
             owner = np.repeat(np.arange(len(nodes), dtype=np.int64), lens)
+            pos: npt.NDArray[np.int64] | list[slice]
             if len(nodes) <= FEW_ROWS:  # a few rows (a question's anchors): copied as slices
-                cut = [slice(a, a + n) for a, n in zip(starts.tolist(), lens.tolist(), strict=True)]
-                nbr, syn = self.nbr, self.syn
-                parts.insert(0, (owner, np.concatenate([nbr[c] for c in cut]),
-                                 np.concatenate([syn[c] for c in cut])))  # fmt: skip
+                pos = [slice(a, a + n) for a, n in zip(starts.tolist(), lens.tolist(), strict=True)]
             else:
                 pos = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
-                parts.insert(0, (owner, self.nbr[pos], self.syn[pos]))
+            flags = None if flag is None else self.flags
+            parts.insert(0, (owner, _take(self.nbr, pos), _take(self.syn, pos),
+                             None if flags is None else _take(flags, pos)))  # fmt: skip
         if not parts:
-            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32
+            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32, None if flag is None else _EMPTY_BOOL
         if len(parts) == 1:
             return parts[0]
-        return (
-            np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]),
-            np.concatenate([p[2] for p in parts]),
-        )
+        got = [np.concatenate([p[k] for p in parts]) for k in range(3)]
+        flagged = None if flag is None else np.concatenate([p[3] for p in parts])
+        return got[0], got[1], got[2], flagged
+
+
+def _take(
+    arr: npt.NDArray[np.generic], pos: npt.NDArray[np.int64] | list[slice]
+) -> npt.NDArray[Any]:
+    """Elements of `arr` at positions, or the slices concatenated (cheaper for a few rows)."""
+    if isinstance(pos, list):
+        return np.concatenate([arr[c] for c in pos])
+    return arr[pos]

@@ -22,6 +22,7 @@ from .columns import Check, Column, TextColumn, Versioned, VersionedText
 from .decay import HOUR_US, effective_weights
 from .errors import IntegrityError
 from .graph import Adjacency
+from .model import SYNAPSE_TYPES, SynapseType
 from .semantic.vectors import PARTS as VECTOR_PARTS
 from .semantic.vectors import VectorStore
 
@@ -32,6 +33,7 @@ TAG_SEP = "\x1f"
 # memory flags
 PINNED, FORGOTTEN, ERASED, EXPIRED = 1, 2, 4, 8
 HIDDEN = FORGOTTEN | ERASED | EXPIRED
+_AFTER = SYNAPSE_TYPES.index(SynapseType.AFTER)
 
 _meta_decoder = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
 
@@ -129,12 +131,20 @@ class Projection:
     def sync_graph(self, *, force: bool = False) -> None:
         src, dst, n = self.s_src.values, self.s_dst.values, self.neuron_count
         self.graph.sync(src, dst, n, force=force)
-        self.episodes.sync(src, dst, n, self.between_memories, force=force)
+        self.episodes.sync(src, dst, n, self.between_memories, force=force, flag=self.earlier)
 
     def between_memories(self, src: npt.NDArray[np.int32], dst: npt.NDArray[np.int32]) -> Any:
         """Which of these synapses join two memories (the episodic adjacency's selection)."""
         fiber_of = self.n_fiber.values
         return (fiber_of[src] >= 0) & (fiber_of[dst] >= 0)
+
+    def earlier(self, nodes: npt.NDArray[np.int64], syn: npt.NDArray[np.int32]) -> Any:
+        """Whether each link's other end happened before `nodes` (its end the link is seen
+        from): an `after` link says its source happened after its target (`before`, the
+        reverse), so the other end is earlier when the node is the source of an `after` link
+        or the target of a `before` one. The episodic adjacency keeps it per edge
+        (`Adjacency.gather_flagged`): a hop in time then reads no synapse column for it."""
+        return (self.s_src.values[syn] == nodes) == (self.s_type.values[syn] == _AFTER)
 
     def changed(self) -> None:
         """Called by the fold when a memory's state changed: cached weights are stale."""

@@ -163,6 +163,45 @@ def test_tail_merges_past_the_limit_without_force(
     assert rows_sorted(adj)
 
 
+def flag_of(node: int, syn: int) -> bool:
+    return (7 * node + syn) % 3 == 0
+
+
+def vectorised_flag(nodes: np.ndarray, syn: I32) -> np.ndarray:
+    return (7 * nodes + syn.astype(np.int64)) % 3 == 0
+
+
+@SETTINGS
+@given(
+    graph=growing_graphs(),
+    select_name=st.sampled_from(sorted(SELECTS)),
+    data=st.data(),
+)
+def test_flagged_gather_matches_brute_force(
+    graph: tuple[I32, I32, list[int], list[bool]], select_name: str, data: st.DataObject
+) -> None:
+    """`gather_flagged`'s flags, kept beside the CSR (made on first use, carried through the
+    merges after it) and computed for the tail, are the flag of each edge found by a scan."""
+    src_all, dst_all, cuts, forced = graph
+    select = SELECTS[select_name]
+    adj = Adjacency()
+    for cut, force in zip(cuts, forced, strict=True):
+        src, dst = src_all[:cut], dst_all[:cut]
+        n = max(node_count(src, dst, extra=data.draw(st.integers(0, 3))), adj.nodes, 1)
+        adj.sync(src, dst, n, vectorised(select), force=force, flag=vectorised_flag)
+        if not data.draw(st.booleans(), label="gather flagged now"):
+            continue
+        nodes = data.draw(st.lists(st.integers(0, n - 1), unique=True, max_size=n).map(sorted))
+        arr = np.asarray(nodes, dtype=np.int64)
+        for limit in sorted({0, adj.synapses, cut, data.draw(st.integers(0, max(cut, 0)))}):
+            got = adj.gather_flagged(arr, src, dst, limit, vectorised(select), vectorised_flag)
+            _, nbr, syn, flags = (a.tolist() for a in got)
+            edges = zip(arr[got[0]].tolist(), nbr, syn, flags, strict=True)
+            want = brute_edges(src.tolist(), dst.tolist(), nodes, limit, select)
+            assert sorted(edges) == [(a, b, s, flag_of(a, s)) for a, b, s in want]
+            assert gathered(adj, src, dst, nodes, limit, vectorised(select)) == want
+
+
 def test_gather_of_no_nodes_and_empty_graph() -> None:
     adj = Adjacency()
     empty = np.empty(0, dtype=np.int32)

@@ -16,7 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import events as ev
-from engine.activation import Activation, SpreadParams, _hop, _next_frontier, spread
+from engine.activation import (
+    Activation,
+    SpreadParams,
+    _hop,
+    _next_frontier,
+    live_edges,
+    live_episodes,
+    spread,
+)
 from engine.fold import apply
 from engine.model import NEURON_TYPES, SYNAPSE_TYPES, NeuronType, SynapseType
 from engine.projection import Projection, View
@@ -185,3 +193,31 @@ def test_a_hub_anchor_sends_along_its_newest_links_and_those_rarer_cues_reached(
     assert reached(3) == [0, 7, 8, 9]  # its 3 newest, and the one the rare word reached
     seed = np.asarray([memory[4]], dtype=np.int64), np.asarray([0.5])
     assert reached(3, seed) == [0, 4, 7, 8, 9]  # ... and the one a cue picked out
+
+
+@SETTINGS
+@given(history=memories, data=st.data())
+def test_episodic_edges_and_their_direction_equal_the_plain_scan(
+    history: list[tuple[list[int], list[int], bool, bool]], data: st.DataObject
+) -> None:
+    """`live_episodes` reads whether a neighbour in time is earlier from a flag kept with the
+    episodic adjacency (made on first use, carried by later merges); the plain way is every
+    live link between two memories, its direction taken from the synapse's source and type."""
+    p = build(history)
+    if data.draw(st.booleans(), label="flags made before the last merge"):
+        live_episodes(p.view(p.seq, 1), p.f_anchor.values.astype(np.int64))
+    p.sync_graph(force=data.draw(st.booleans(), label="merged"))
+    src, kind = p.s_src.values.tolist(), p.s_type.values.tolist()
+    for seq in range(1, p.seq + 1):
+        view = p.view(seq, 1)
+        memories_ = np.unique(p.f_anchor.values[: view.fibers]).astype(np.int64)
+        owner, nbr, syn, weight = live_edges(view, memories_)
+        between = p.n_fiber.values[nbr] >= 0
+        want = sorted(
+            (int(memories_[o]), int(x), (src[s] == memories_[o]) == (kind[s] == AFTER), w)
+            for o, x, s, w, b in zip(owner, nbr, syn, weight.tolist(), between, strict=True)
+            if b
+        )
+        o2, x2, earlier, w2 = live_episodes(view, memories_)
+        got = zip(memories_[o2].tolist(), x2.tolist(), earlier.tolist(), w2.tolist(), strict=True)
+        assert sorted(got) == want
