@@ -994,12 +994,13 @@ def _remembered(stored: list[tuple[ev.Envelope, bool]]) -> list[Remembered]:
     for env, _ in stored:
         assert isinstance(env.body, ev.MemoryEncoded)
         bodies.append(env.body)
-    links = [b.link_columns() for b in bodies]
+    # the targets alone: concatenating the records would promote their fields pair by pair
+    links = [b.link_columns()["dst"] for b in bodies]
     counts = np.fromiter(map(len, links), dtype=np.int64, count=len(links))
     firsts = np.fromiter((b.first_neuron for b in bodies), dtype=np.int64, count=len(bodies))
     old = np.zeros(1, dtype=np.int64)  # links to neurons that existed before, cumulated
     if links:
-        dst = np.concatenate(links)["dst"]
+        dst = np.concatenate(links)
         old = np.concatenate([old, np.cumsum(dst < np.repeat(firsts, counts))])
     ends = np.cumsum(counts)
     linked = (old[ends] - old[ends - counts]).tolist()

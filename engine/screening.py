@@ -101,9 +101,10 @@ class _Clean:
         self.chars = 0
 
     def __contains__(self, value: str) -> bool:
-        return value in self.strings or self._scan(value)
+        return value in self.strings or self.scan(value)
 
-    def _scan(self, value: str) -> bool:
+    def scan(self, value: str) -> bool:
+        """Whether `value` is clean (remembered if so), for a string not remembered yet."""
         from . import sensitive
 
         if not value.isascii():
@@ -126,16 +127,24 @@ _clean: Final = _Clean()
 
 def _plain(value: Any) -> bool:
     """Whether every string in `value` is storable and holds nothing to screen: the common
-    case, decided without building the field paths that a refusal or a redaction names."""
+    case, decided without building the field paths that a refusal or a redaction names.
+    A struct's fields are read in one call and its numbers skipped without one (a memory's
+    event has twenty fields, most of them numbers)."""
     if isinstance(value, str):
-        return value in _clean
+        return value in _clean.strings or _clean.scan(value)
     if isinstance(value, msgspec.Struct):
-        return all(_plain(getattr(value, field)) for field in value.__struct_fields__)
-    if isinstance(value, list):
-        return all(_plain(item) for item in value)
-    if isinstance(value, dict):
+        items: Any = msgspec.structs.astuple(value)
+    elif isinstance(value, list):
+        items = value
+    elif isinstance(value, dict):
         return all(_plain(k) and _plain(v) for k, v in value.items())
-    return True  # numbers, booleans, None, bytes (vectors)
+    else:
+        return True  # numbers, booleans, None, bytes (vectors)
+    return all(item.__class__ in _ATOMS or _plain(item) for item in items)
+
+
+# Values that hold no string: exact classes only (a str subclass is walked like any string).
+_ATOMS: Final = frozenset({int, float, bool, bytes, type(None)})
 
 
 def _storable(value: str, field: str) -> str:
