@@ -20,6 +20,7 @@ import numpy as np
 
 from . import events as ev
 from .errors import IntegrityError
+from .idindex import IdIndex
 from .model import MEMORY_TYPES, NEURON_TYPES, NeuronType
 from .projection import (
     ALIVE,
@@ -238,12 +239,8 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     if wrong.any():
         owner = int(np.searchsorted(np.cumsum(count), np.flatnonzero(wrong)[0], side="right"))
         raise IntegrityError(f"seq {envs[owner].seq}: link to an unknown neuron")
-    if ids is not None:  # the new ids added, then counted: a repeat of an old id overwrote it
-        known = len(ids)
-        ids.update(new_ids)
-        if len(ids) != known + len(envs):
-            p._ids = None  # the index as before this run, rebuilt from f_id (not yet changed)
-            _repeated_id(p.ids, seqs, fiber_ids)
+    if ids is not None and not ids.add(new_ids):  # refused: one of them is known already
+        _repeated_id(ids, seqs, fiber_ids)
 
     p.keys.update((spec.key, base + row) for row, spec in zip(spec_rows.tolist(), specs,
                   strict=True) if spec.key)  # fmt: skip
@@ -296,7 +293,7 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     p.f_at.extend_array(np.arange(fiber + 1, fiber + 1 + len(envs), dtype=np.int64))
 
 
-def _repeated_id(ids: dict[str, int] | None, seqs: list[int], fiber_ids: tuple[str, ...]) -> None:
+def _repeated_id(ids: IdIndex | None, seqs: list[int], fiber_ids: tuple[str, ...]) -> None:
     """Raise for the first memory of a run whose id repeats one before it (or one of `ids`)."""
     seen: set[str] = set()
     for seq, fid in zip(seqs, fiber_ids, strict=True):

@@ -22,6 +22,7 @@ from .columns import Check, Column, TextColumn, Versioned, VersionedText
 from .decay import HOUR_US, effective_weights
 from .errors import IntegrityError
 from .graph import Adjacency
+from .idindex import IdIndex
 from .model import SYNAPSE_TYPES, SynapseType
 from .semantic.vectors import PARTS as VECTOR_PARTS
 from .semantic.vectors import VectorStore
@@ -75,7 +76,7 @@ class Projection:
         self.s_dead = Column(np.int64)  # seq of the event that pruned it, ALIVE, or 0
 
         self.f_id = TextColumn()
-        self._ids: dict[str, int] | None = {}
+        self._ids: IdIndex | None = IdIndex(self.f_id)
         self.f_anchor = Column(np.int32)
         self.f_t = Column(np.int64)
         self.f_start = Column(np.int64)
@@ -119,11 +120,11 @@ class Projection:
         return self.configs[-1][1]
 
     @property
-    def ids(self) -> dict[str, int]:
+    def ids(self) -> IdIndex:
         """Memory id -> index, built on first use: opening a brain to recall never needs it."""
         if self._ids is None:
-            ids = {fid: i for i, fid in enumerate(self.f_id.slice(0, len(self.f_id)))}
-            if len(ids) != self.fiber_count:
+            ids = IdIndex.of(self.f_id)
+            if ids is None:
                 raise IntegrityError("two memories of this brain share an id")
             self._ids = ids
         return self._ids

@@ -5,10 +5,13 @@ columns hold what was appended, whether a batch is all ASCII (one encode) or not
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine import idindex
 from engine.columns import TextColumn, Versioned
+from engine.idindex import IdIndex
 
 # (row as a share of the rows that exist, new value, seqs to skip before it); erase a row
 step = st.one_of(
@@ -67,3 +70,43 @@ def test_a_text_column_holds_what_was_appended(
     blob, ends = col.canonical()
     assert blob == "".join(plain).encode()
     assert ends.tolist() == np.cumsum([len(s.encode()) for s in plain], dtype=np.int64).tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    batches=st.lists(st.lists(st.text(alphabet="abc", max_size=3), max_size=6), max_size=8),
+    probes=st.lists(st.text(alphabet="abcd", max_size=3), max_size=10),
+    collide=st.booleans(),
+)
+def test_the_id_index_answers_as_a_dict_would(
+    batches: list[list[str]], probes: list[str], collide: bool
+) -> None:
+    """Batches of ids are added (refused whole if one is known), merged into the sorted
+    arrays every few ids, and looked up like a dict; with `collide`, ids share hashes."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(idindex, "_TAIL", 3)
+        patch.setattr(idindex, "_hash", len if collide else hash)
+        _index_against_dict(batches, probes)
+
+
+def _index_against_dict(batches: list[list[str]], probes: list[str]) -> None:
+    col, plain = TextColumn(), {}
+    index = IdIndex(col)
+    for batch in batches:
+        new = dict(zip(batch, range(len(plain), len(plain) + len(batch)), strict=False))
+        if len(new) < len(batch):
+            continue  # a run repeating an id is refused by the fold before the index
+        known = not plain.keys().isdisjoint(new)
+        assert index.add(new) is not known
+        if not known:
+            plain.update(new)
+            col.extend(new)
+    for fid in [*plain, *probes]:
+        assert index.get(fid) == plain.get(fid)
+        assert (fid in index) == (fid in plain)
+    assert len(index) == len(plain)
+    rebuilt = IdIndex.of(col)
+    assert rebuilt is not None
+    assert all(rebuilt[fid] == row for fid, row in plain.items())
+    col.extend(list(plain)[:1])
+    assert IdIndex.of(col) is None or not plain  # an id twice: no index

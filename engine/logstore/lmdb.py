@@ -345,7 +345,9 @@ class LmdbLogStore(LogStore):
         for attempt in range(3):
             try:
                 with self._txn(write=True) as txn:
-                    return work(_Writer(self, txn))
+                    out = work(_Writer(self, txn))
+                _release_map(self.log_path / "data.mdb")
+                return out
             except lmdb.MapFullError:
                 if attempt == 2:
                     raise OperationalError(f"the log at {self.log_path} is full") from None
@@ -472,6 +474,27 @@ class _Span:
 
 
 _madvise = ctypes.CDLL(None, use_errno=True).madvise
+
+
+def _release_map(data: Path) -> None:
+    """Let go of every page of LMDB's map this process has resident, after a write. A write
+    descends the id indexes (client ids, memory ids: random keys) to leaves all over the data
+    file, and the kernel maps each faulted page's whole folio, so a million memories written
+    through one process left the whole log resident in it (a gigabyte at 1M). The map is
+    shared, read-only and never written through (no writemap): letting pages go loses nothing
+    (see _Span). The map's range is read from /proc/self/maps, matched by path and shared
+    read-only mode, so nothing but the map itself is ever let go; elsewhere, nothing is done."""
+    try:
+        with open("/proc/self/maps") as fh:
+            lines = [line for line in fh if line.endswith("data.mdb\n")]
+    except OSError:
+        return
+    target = str(data.resolve())
+    for line in lines:
+        span, perms, _, _, _, path = line.split(maxsplit=5)
+        if path.rstrip("\n") == target and perms == "r--s":
+            lo, hi = (int(x, 16) for x in span.split("-"))
+            _madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), mmap.MADV_DONTNEED)
 
 
 class _Reader(Reader):

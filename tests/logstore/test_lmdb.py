@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
+
 from engine import events as ev
+from engine.logstore import Writer
 from engine.logstore.lmdb import LmdbLogStore
 
 BRAIN = uuid.uuid4().hex
@@ -61,3 +64,40 @@ def test_two_handles_in_one_process_share_the_environment(tmp_path: Path) -> Non
     finally:
         a.close()
         b.close()
+
+
+def _resident_kb(data: Path) -> int:
+    """How much of the mapped file `data` is resident in this process (Linux smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as fh:
+        for line in fh:
+            head = line.split()
+            if not head[0].endswith(":"):  # a mapping's first line: range, mode, ..., path
+                inside = head[-1] == str(data.resolve())
+            elif inside and head[0] == "Rss:":
+                total += int(head[1])
+    return total
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's smaps")
+def test_a_write_leaves_none_of_the_map_resident(tmp_path: Path) -> None:
+    """A write reads pages all over the data file (index leaves of random keys); once it is
+    committed the process keeps none of the map resident: the log is page cache, not this
+    process's memory."""
+    lg = LmdbLogStore(tmp_path / "store")
+    data = tmp_path / "store" / "log" / "data.mdb"
+    try:
+        big = ev.BrainCreated(name="z" * 3000)
+        for _ in range(10):
+            lg.write(lambda w: [w.append(BRAIN, big) for _ in range(50)])
+        seen = []
+
+        def read_all(w: Writer) -> None:
+            assert len(list(w.events(BRAIN))) == 500
+            seen.append(_resident_kb(data))
+
+        lg.write(read_all)
+        assert seen[0] > 0, "the read touched no page of the map; the test proves nothing"
+        assert _resident_kb(data) == 0
+    finally:
+        lg.close()
