@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, Final
 
 import lmdb
-import numpy as np
 
 from .. import events as ev
 from ..errors import (
@@ -52,8 +51,7 @@ DEFAULT_MAP_SIZE: Final = 256 << 20
 _DB_NAMES: Final = ("events", "times", "cids", "refs", "meta", "brains")
 _STORE_META: Final = b"\x00" * 16
 _POLL_S: Final = 0.05
-_SAMPLE: Final = 64  # one record in this many marks the span of the map a long read touched
-_RELEASE: Final = 1 << 15  # records read between two releases of that span
+_RELEASE: Final = 1 << 10  # records a long read folds between two releases of the map
 
 # the two meta pages at the start of data.mdb (LMDB 0.9): magic and version at offset 16 of
 # the page, the page size in the free DB's md_pad (40), the last used page and txn id (136)
@@ -79,6 +77,25 @@ _open_lock = threading.Lock()
 class _Env:
     def __init__(self, env: lmdb.Environment, dbs: dict[str, Any], read_only: bool) -> None:
         self.env, self.dbs, self.read_only, self.users = env, dbs, read_only, 0
+        # where the map lies, with the map size it was found at: only a resize moves it
+        self.mapped: tuple[int, list[tuple[int, int]]] | None = None
+
+    def release(self, data: Path) -> None:
+        """Let go of every page of the map this process has resident (MADV_DONTNEED), while
+        a transaction is alive (so no thread can move the map). A write descends the
+        client-id and memory-id indexes (random keys) to leaves all over the data file, and
+        the kernel maps each faulted page's whole folio, so a million memories written
+        through one process left the whole log resident in it (a gigabyte at 1M); a replay
+        reads the whole log through the map. The map is shared and never written through (no
+        writemap), so letting pages go loses nothing: reading one again maps it again from
+        the page cache. Where it lies is read from /proc/self/maps (by path and shared
+        read-only mode, so nothing else is ever let go) once per map size: reading it takes
+        milliseconds. Elsewhere, nothing is done."""
+        size = self.env.info()["map_size"]
+        if self.mapped is None or self.mapped[0] != size:
+            self.mapped = (size, _map_spans(data))
+        for lo, hi in self.mapped[1]:
+            _madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), mmap.MADV_DONTNEED)
 
 
 @lru_cache(maxsize=256)
@@ -346,7 +363,7 @@ class LmdbLogStore(LogStore):
             try:
                 with self._txn(write=True) as txn:
                     out = work(_Writer(self, txn))
-                _release_map(self.log_path / "data.mdb")
+                    self._entry.release(self.log_path / "data.mdb")  # the commit maps no page
                 return out
             except lmdb.MapFullError:
                 if attempt == 2:
@@ -448,53 +465,23 @@ class LmdbLogStore(LogStore):
         return txn
 
 
-class _Span:
-    """The part of LMDB's map a long read has touched, let go every so often (MADV_DONTNEED):
-    a replay reads the whole log through the map, and every page it folded would otherwise
-    stay resident in this process. Only a read-only transaction's records are marked: they
-    all lie in the map, which is shared and never written through (no writemap), so letting
-    pages go loses nothing; reading one again maps it again from the page cache. A write
-    transaction's records may lie in its own dirty pages, which must never be let go."""
-
-    def __init__(self) -> None:
-        self.lo, self.hi = 2**64, 0
-
-    def see(self, value: bytes | memoryview) -> None:
-        if not isinstance(value, memoryview):  # a copy (not a zero-copy read): not the map
-            return
-        at: int = np.frombuffer(value, dtype=np.uint8).ctypes.data
-        self.lo, self.hi = min(self.lo, at), max(self.hi, at + len(value))
-
-    def release(self) -> None:
-        if self.hi > self.lo:
-            page = mmap.PAGESIZE
-            lo, hi = self.lo // page * page, -(-self.hi // page) * page
-            _madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), mmap.MADV_DONTNEED)
-        self.lo, self.hi = 2**64, 0
-
-
 _madvise = ctypes.CDLL(None, use_errno=True).madvise
 
 
-def _release_map(data: Path) -> None:
-    """Let go of every page of LMDB's map this process has resident, after a write. A write
-    descends the id indexes (client ids, memory ids: random keys) to leaves all over the data
-    file, and the kernel maps each faulted page's whole folio, so a million memories written
-    through one process left the whole log resident in it (a gigabyte at 1M). The map is
-    shared, read-only and never written through (no writemap): letting pages go loses nothing
-    (see _Span). The map's range is read from /proc/self/maps, matched by path and shared
-    read-only mode, so nothing but the map itself is ever let go; elsewhere, nothing is done."""
+def _map_spans(data: Path) -> list[tuple[int, int]]:
+    """The address ranges where this process maps `data` shared and read-only."""
     try:
         with open("/proc/self/maps") as fh:
             lines = [line for line in fh if line.endswith("data.mdb\n")]
     except OSError:
-        return
-    target = str(data.resolve())
+        return []
+    target, spans = str(data.resolve()), []
     for line in lines:
         span, perms, _, _, _, path = line.split(maxsplit=5)
         if path.rstrip("\n") == target and perms == "r--s":
-            lo, hi = (int(x, 16) for x in span.split("-"))
-            _madvise(ctypes.c_void_p(lo), ctypes.c_size_t(hi - lo), mmap.MADV_DONTNEED)
+            lo, hi = span.split("-")
+            spans.append((int(lo, 16), int(hi, 16)))
+    return spans
 
 
 class _Reader(Reader):
@@ -502,7 +489,7 @@ class _Reader(Reader):
         self.store = store
         self.txn = txn
         self._dbs = store._dbs
-        self._spans = type(self) is _Reader  # a read-only transaction: see _Span
+        self._releases = type(self) is _Reader  # a write lets go of the map after its commit
 
     def head(self, brain_id: str) -> int:
         bkey = brain_key(brain_id)
@@ -519,23 +506,23 @@ class _Reader(Reader):
         if expected > last or not cur.set_range(_seq_key(bkey, expected)):
             return
         pack, decode = _U64.pack, ev.decode
-        span = _Span() if self._spans else None
+        release, data = self._releases, self.store.log_path / "data.mdb"
         for key, value in cur:
             if key != bkey + pack(expected):  # one comparison checks the brain and the seq
                 if bytes(key[:16]) != bkey or _u64(key[16:]) > last:
-                    return
+                    break
                 raise gap(brain_id, expected)
             env = decode(value)
             if env.seq != expected:
                 decoded(value, expected)  # raises: the record claims another seq
-            if span is not None and not expected % _SAMPLE:
-                span.see(value)
-                if not expected % _RELEASE:  # only here, with the transaction (and map) alive
-                    span.release()
+            if release and not expected % _RELEASE:  # only here, with the transaction alive
+                self.store._entry.release(data)
             yield env
             if expected == last:
-                return
+                break
             expected += 1
+        if release and expected - after > _RELEASE:  # a long read: what it left goes too
+            self.store._entry.release(data)
 
     def event(self, brain_id: str, seq: int) -> ev.Envelope | None:
         value = self.txn.get(_seq_key(brain_key(brain_id), seq), db=self._dbs["events"])

@@ -101,3 +101,22 @@ def test_a_write_leaves_none_of_the_map_resident(tmp_path: Path) -> None:
         assert _resident_kb(data) == 0
     finally:
         lg.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="needs Linux's smaps")
+def test_a_long_read_leaves_none_of_the_map_resident(tmp_path: Path) -> None:
+    """A replay reads the whole log through the map: it lets the pages go as it reads, and
+    what it read last once it is done."""
+    lg = LmdbLogStore(tmp_path / "store")
+    data = tmp_path / "store" / "log" / "data.mdb"
+    try:
+        big = ev.BrainCreated(name="r" * 2000)
+        lg.write(lambda w: [w.append(BRAIN, big) for _ in range(3000)])
+        with lg.reader() as r:
+            events = r.events(BRAIN)
+            assert next(events).seq == 1
+            assert _resident_kb(data) > 0, "the read touched no page of the map"
+            assert sum(1 for _ in events) == 2999
+            assert _resident_kb(data) == 0
+    finally:
+        lg.close()
