@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
+from . import sets
 from .columns import Check, Column, TextColumn, Versioned, VersionedText
 from .decay import HOUR_US, effective_weights
 from .errors import IntegrityError
@@ -329,7 +330,7 @@ class View:
                 fresh = np.arange(cached[1], self.synapses)
                 got = np.concatenate((got, self._compute_weights(fresh)))
             if self.p._relinked:
-                stale = np.unique(np.asarray(self.p._relinked, dtype=np.int64))
+                stale = sets.unique(np.asarray(self.p._relinked, dtype=np.int64))
                 stale = stale[stale < cached[1]]
                 got = got.copy()  # views made earlier keep the array they were given
                 got[stale] = self._compute_weights(stale)

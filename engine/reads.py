@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
-from . import explore, freshness
+from . import explore, freshness, sets
 from .api import Folded, HistoryEntry, Memory, RecallResult
 from .clock import DAY_US, from_us, to_us
 from .errors import InputError, IntegrityError, NotFoundError
@@ -150,7 +150,7 @@ class BrainView:
             view = self._view()
             mask = status_mask(view, status) & happened_mask(view, window)
             if wanted is not None:
-                mask &= np.isin(view.col("f_type"), list(wanted))
+                mask &= sets.isin(view.col("f_type"), list(wanted))
             if min_priority:
                 mask &= view.col("f_priority") >= min_priority
             if project is not None:

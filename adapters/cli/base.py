@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -123,12 +124,6 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     start a brain (remember, import, brain create...) passes `create`: any other creates
     nothing, and a store or brain that does not exist is a NotFoundError naming the nearest
     brain."""
-    from engine import NotFoundError, Store
-    from engine.store import default_location
-
-    from . import fatal
-    from .progress import Progress
-
     if getattr(args, "remote", None):
         family = getattr(args, f"{args.command}_command", None)  # nmem brain list
         command = f"{args.command} {family}" if family else args.command
@@ -137,16 +132,22 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
             "reads and writes of memories, projects, config, the semantic layer, stats, diff "
             "and export)"
         )
-    from engine.logstore import is_url
+    with _start_up():
+        from engine import NotFoundError, Store
+        from engine.logstore import is_url
+        from engine.store import default_location
 
-    early = str(args.store or default_location())
-    if not is_url(early):  # opening a mapped LMDB file reads its pages too
-        fatal.install(early)
-    try:
-        store = Store(args.store, create=create)
-    except NotFoundError:
-        where = args.store or default_location()
-        raise unknown_brain(args.brain or "default", [], str(where)) from None
+        from . import fatal
+        from .progress import Progress
+
+        early = str(args.store or default_location())
+        if not is_url(early):  # opening a mapped LMDB file reads its pages too
+            fatal.install(early)
+        try:
+            store = Store(args.store, create=create)
+        except NotFoundError:
+            where = args.store or default_location()
+            raise unknown_brain(args.brain or "default", [], str(where)) from None
     fatal.install(store.location)  # a URL's location names no password
     bar = Progress("replaying the log")
     if bar.tty:
@@ -158,6 +159,23 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
 
         store.on_replay = report
     return store
+
+
+@contextmanager
+def _start_up() -> Iterator[None]:
+    """The engine's imports and the opening of the store without the cyclic garbage
+    collector, whose passes over the ~100k objects they make (numpy's among them) were a
+    tenth of a fresh `nmem recall`. Those objects live as long as the process: frozen, later
+    collections skip them too."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def open_brain(store: Store, args: argparse.Namespace) -> Brain:

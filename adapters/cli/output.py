@@ -7,11 +7,12 @@ import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.api import HistoryEntry, Memory, RecallResult
 from engine.clock import from_us, to_us
-from engine.freshness import BANDS
+
+if TYPE_CHECKING:  # the engine (numpy) loads when a command opens its store
+    from engine.api import HistoryEntry, Memory, RecallResult
 
 
 def _color_enabled() -> bool:
@@ -43,15 +44,15 @@ def say(line: str = "") -> None:
     sys.stdout.write(line + "\n")
 
 
-_INDICATOR = {b.name: b.indicator for b in BANDS}
-
-
 def memory_line(m: Memory) -> str:
+    from engine.freshness import BANDS
+
+    indicator = next(b.indicator for b in BANDS if b.name == m.freshness)
     when = m.event_time.astimezone().strftime("%Y-%m-%d %H:%M")
     tags = f" #{' #'.join(m.tags)}" if m.tags else ""
     status = "" if m.status == "active" else f" ({m.status})"
     return (
-        f"{_INDICATOR[m.freshness]} {dim(m.id[:8])} {dim(when)} [{m.memory_type.value} "
+        f"{indicator} {dim(m.id[:8])} {dim(when)} [{m.memory_type.value} "
         f"p{m.priority}]{status} {m.text}{dim(tags)}"
     )
 
