@@ -89,17 +89,47 @@ class Version(argparse.Action):
         parser.exit()
 
 
+class _Unbuilt(Parser):
+    """The options of a command the command line does not name, dropped unread."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return argparse.Action([], argparse.SUPPRESS)
+
+    def add_mutually_exclusive_group(self, **kwargs: Any) -> Any:
+        return self
+
+
+_UNBUILT = _Unbuilt(add_help=False)  # one for all: it keeps nothing
+
+
 class Commands:
     """Registers subcommands; called like a function for one command, `group` for a family
-    (`nmem brain list`). Every command gets the common options (--store, --brain, --json)."""
+    (`nmem brain list`). Every command gets the common options (--store, --brain, --json).
 
-    def __init__(self, sub: Any, common: argparse.ArgumentParser) -> None:
-        self._sub = sub
+    With `named` (the words of a command line) only the commands it names get their options;
+    the others are listed by name and help (for --help and "did you mean"): building all ~50
+    parsers was most of a fresh `nmem recall`'s parsing."""
+
+    def __init__(
+        self, sub: Any, common: argparse.ArgumentParser, named: frozenset[str] | None = None
+    ) -> None:
+        self._sub = sub  # None: a family the command line does not name
         self._common = common
+        self._named = named
+
+    def _unbuilt(self, name: str, help_text: str) -> bool:
+        if self._sub is None:
+            return True
+        if self._named is None or name in self._named:
+            return False
+        self._sub.add_parser(name, help=help_text, add_help=False)
+        return True
 
     def __call__(
         self, name: str, help_text: str, handler: Handler, example: str
     ) -> argparse.ArgumentParser:
+        if self._unbuilt(name, help_text):
+            return _UNBUILT
         p: argparse.ArgumentParser = self._sub.add_parser(
             name,
             parents=[self._common],
@@ -112,10 +142,12 @@ class Commands:
         return p
 
     def group(self, name: str, help_text: str) -> Commands:
+        if self._unbuilt(name, help_text):
+            return Commands(None, self._common, self._named)
         p = self._sub.add_parser(name, help=help_text, description=help_text)
         sub = p.add_subparsers(dest=f"{name}_command", metavar="COMMAND", parser_class=Parser)
         sub.required = True
-        return Commands(sub, self._common)
+        return Commands(sub, self._common, self._named)
 
 
 def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:

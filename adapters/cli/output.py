@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ def dim(text: str) -> str:
 def emit_json(data: Any) -> None:
     """JSON as UTF-8, or with \\u escapes when standard output cannot carry every character."""
     import codecs
+    import json
 
     encoding = getattr(sys.stdout, "encoding", None) or "ascii"
     utf8 = codecs.lookup(encoding).name == "utf-8"
