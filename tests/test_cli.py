@@ -269,3 +269,15 @@ def test_a_fresh_recall_collects_no_garbage_while_it_starts(tmp_path: Path) -> N
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           env=env, timeout=60, check=True)  # fmt: skip
     assert done.stdout.split() == ["0", "True", "True"]
+
+
+def test_the_cli_called_again_in_process_freezes_nothing(tmp_path: Path) -> None:
+    import gc
+
+    from adapters.cli import base
+    from adapters.cli.main import parse
+
+    frozen = gc.get_freeze_count()
+    with base.open_store(parse(["recall", "x", "--store", str(tmp_path)]), create=True):
+        assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -198,8 +199,9 @@ def _start_up() -> Iterator[None]:
     """The engine's imports and the opening of the store without the cyclic garbage
     collector, whose passes over the ~100k objects they make (numpy's among them) were a
     tenth of a fresh `nmem recall`. Those objects live as long as the process: frozen, later
-    collections skip them too."""
-    if not gc.isenabled():
+    collections skip them too. A process that has loaded the engine already (main() called
+    again in-process) has nothing to save, and freezes nothing more."""
+    if "engine.store" in sys.modules or not gc.isenabled():
         yield
         return
     gc.disable()
@@ -243,8 +245,6 @@ def unknown_brain(name: str, names: list[str], location: str) -> Exception:
 def read_text(source: str) -> str:
     """The text of a file, or of standard input for '-', as UTF-8 (a leading BOM dropped).
     Bytes that are not UTF-8 text are one usage error saying where, and nothing is stored."""
-    import sys
-
     where = "standard input" if source == "-" else source
     try:
         data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
