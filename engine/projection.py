@@ -93,7 +93,9 @@ class Projection:
 
         self.graph = Adjacency()  # every synapse
         self.episodes = Adjacency()  # memory-to-memory synapses only: neighbours in time
-        self._live_weights: tuple[int, int, npt.NDArray[np.float32]] | None = None
+        # the live view's effective weight of every link for one hour: (hour, weights), patched
+        # in place as links change or are added (`View.weights`)
+        self._live_weights: tuple[int, Column] | None = None
         self._relinked: list[int] = []  # links whose weight changed since the cache was made
         self._weight_reads = 0  # live reads without a cached weight array
         # the live view's visible memories: (seq, from, until, mask), valid for times in
@@ -308,38 +310,37 @@ class View:
     def weights(self, *, include_expired: bool = False) -> npt.NDArray[np.float32]:
         """Effective weights of every link at this view's time: decayed, and 0 for links that
         are pruned or belong to a hidden memory (expired ones count as hidden unless asked
-        for). The live view's array is cached across reads, patched when events touch a few
-        links, and recomputed when the hour changes or a memory's state does."""
-        got: npt.NDArray[np.float32] | None
-        if include_expired:
-            got = self.cache.get("weights+expired")
-            if got is None:
-                got = self.cache["weights+expired"] = self._compute_weights(
-                    None, include_expired=True
-                )
-            return got
-        got = self.cache.get("weights")
-        if got is not None:
-            return got  # type: ignore[no-any-return]
-        hour = self.time // HOUR_US
-        cached = self.p._live_weights if self.live else None
-        if cached is not None and cached[0] == hour and cached[1] <= self.synapses:
-            got = cached[2]
-            if cached[1] < self.synapses:  # links appended since: only they need computing
-                fresh = np.arange(cached[1], self.synapses)
-                got = np.concatenate((got, self._compute_weights(fresh)))
-            if self.p._relinked:
-                stale = np.unique(np.asarray(self.p._relinked, dtype=np.int64))
-                stale = stale[stale < cached[1]]
-                got = got.copy()  # views made earlier keep the array they were given
-                got[stale] = self._compute_weights(stale)
-        else:
-            got = self._compute_weights(None)
-        if self.live:
-            self.p._live_weights = (hour, self.synapses, got)
-            self.p._relinked.clear()
-        self.cache["weights"] = got
+        for). The live view's array is kept across reads, patched in place when events touch
+        a few links or add some, and recomputed when the hour changes or a memory's state does.
+        """
+        if self.live and not include_expired:
+            return self._live_array()
+        key = "weights+expired" if include_expired else "weights"
+        got: npt.NDArray[np.float32] | None = self.cache.get(key)
+        if got is None:
+            got = self.cache[key] = self._compute_weights(None, include_expired=include_expired)
         return got
+
+    def _live_array(self) -> npt.NDArray[np.float32]:
+        """The live weights, brought up to date. Patched in place, not copied (a copy of
+        millions of links after every reinforcement was most of a recall's mean time): an
+        array handed out is valid while the brain's lock is held, as every read holds it, and
+        a view that is no longer live computes its own instead of reading this one."""
+        p, hour = self.p, self.time // HOUR_US
+        cached = p._live_weights
+        if cached is None or cached[0] != hour or len(cached[1]) > self.synapses:
+            p._live_weights = (hour, Column(np.float32, self._compute_weights(None)))
+            p._relinked.clear()
+            return p._live_weights[1].values
+        column = cached[1]
+        if p._relinked:
+            stale = np.unique(np.asarray(p._relinked, dtype=np.int64))
+            stale = stale[stale < len(column)]
+            column.set_many(stale, self._compute_weights(stale))
+            p._relinked.clear()
+        if len(column) < self.synapses:  # links appended since: only they need computing
+            column.extend_array(self._compute_weights(np.arange(len(column), self.synapses)))
+        return column.values
 
     def _compute_weights(
         self,

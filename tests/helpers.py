@@ -55,12 +55,18 @@ _AFTER = SYNAPSE_TYPES.index(SynapseType.AFTER)
 
 
 def fold_memory(
-    p: Projection, anchors: list[int], words: list[int], back: list[int], *, varied: bool = False
+    p: Projection,
+    anchors: list[int],
+    words: list[int],
+    back: list[int],
+    *,
+    varied: bool = False,
+    t: int = 1,
 ) -> None:
     """Fold memory m<i> (i: memories so far) linked to words w<k> (new neurons where the
     projection has none yet) and, by `after` links, to the memories `back` steps before it;
     its anchor neuron is appended to `anchors`. Links weigh 1, or (`varied`) 0.5 + 0.05 *
-    (j % 7) for the j-th."""
+    (j % 7) for the j-th. `t`: the event's recorded time."""
     first = p.neuron_count
     neurons: list[ev.NeuronSpec] = []
     targets: list[int] = []
@@ -89,5 +95,5 @@ def fold_memory(
         link_types=types,
         link_weights=[0.5 + 0.05 * (j % 7) if varied else 1.0 for j in range(len(targets))],
     )
-    apply(p, ev.Envelope(p.seq + 1, 1, "c", body))
+    apply(p, ev.Envelope(p.seq + 1, t, "c", body))
     anchors.append(first)
