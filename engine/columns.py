@@ -12,7 +12,7 @@ memories holds no million Python string objects and saves and loads as three buf
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -170,20 +170,32 @@ class TextColumn:
         self._pending.extend(values)
         self._flush()
 
+    def extend_sparse(
+        self, total: int, rows: npt.NDArray[np.int64], strings: Sequence[str]
+    ) -> None:
+        """Append `total` strings: `strings` at these rows (ascending), "" at every other (the
+        neurons of a replayed run: only the ones a record creates have a key)."""
+        starts = self._flush()
+        data, lengths = _utf8(strings)
+        if len(rows) != total:
+            placed, lengths = lengths, np.zeros(total, dtype=np.int64)
+            lengths[rows] = placed
+        offsets = self._append(data, lengths)
+        starts.extend_array(offsets[:-1])
+        self._ends.extend_array(offsets[1:])
+
     def _grow(self, strings: list[str]) -> npt.NDArray[np.int64]:
         """Append strings to the blob as UTF-8; returns their offsets (first start, then each
         end)."""
+        return self._append(*_utf8(strings))
+
+    def _append(self, data: bytes, lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Append encoded strings of these lengths to the blob; returns their offsets."""
         if not isinstance(self._blob, bytearray):
             self._blob = bytearray(self._blob)
-        joined = "".join(strings)
-        if joined.isascii():  # a character is a byte: one encode for all, lengths as they are
-            data, lengths = joined.encode(), map(len, strings)
-        else:
-            parts = [s.encode() for s in strings]
-            data, lengths = b"".join(parts), map(len, parts)
-        offsets = np.empty(len(strings) + 1, dtype=np.int64)
+        offsets = np.empty(len(lengths) + 1, dtype=np.int64)
         offsets[0] = len(self._blob)
-        np.cumsum(np.fromiter(lengths, np.int64, len(strings)), out=offsets[1:])
+        np.cumsum(lengths, out=offsets[1:])
         offsets[1:] += offsets[0]
         self._blob += data
         return offsets
@@ -236,6 +248,17 @@ class TextColumn:
         parts = [self._blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
         lengths = np.fromiter((len(x) for x in parts), dtype=np.int64, count=len(parts))
         return b"".join(parts), np.cumsum(lengths)
+
+
+def _utf8(strings: Sequence[str]) -> tuple[bytes, npt.NDArray[np.int64]]:
+    """Strings as one UTF-8 buffer and each one's length in it."""
+    joined = "".join(strings)
+    if joined.isascii():  # a character is a byte: one encode for all, lengths as they are
+        data, lengths = joined.encode(), map(len, strings)
+    else:
+        parts = [s.encode() for s in strings]
+        data, lengths = b"".join(parts), map(len, parts)
+    return data, np.fromiter(lengths, np.int64, len(strings))
 
 
 class Versioned(Column):

@@ -13,10 +13,12 @@ import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import chain
-from operator import attrgetter
+from typing import Any
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
+from msgspec.structs import astuple
 
 from . import events as ev
 from .errors import IntegrityError
@@ -39,16 +41,12 @@ _RUN = 1024
 _CONCEPT = NEURON_TYPES.index(NeuronType.CONCEPT)
 _TYPE_CODE = {t.value: i for i, t in enumerate(MEMORY_TYPES)}
 _meta_encoder = msgspec.json.Encoder()
-# what a run of memories reads from each record, one C call per record
-_MEMORY_FIELDS = attrgetter(
-    "fiber_id", "first_neuron", "neurons", "links", "link_targets", "project", "event_start",
-    "event_end", "memory_type", "priority", "salience", "expires_at", "erased", "source", "text",
-    "tags", "meta",
-)  # fmt: skip
-_BODY = attrgetter("body")
-_SEQ = attrgetter("seq")
-_SPEC_FIELDS = attrgetter("type", "start", "end")
-_TIME = attrgetter("t")
+# the fields of a memory record, in the order `msgspec.structs.astuple` gives them: a run's
+# records become one tuple per field in two C calls per record (attribute lookups cost twice)
+_MEMORY_FIELDS = ev.MemoryEncoded.__struct_fields__
+_ENVELOPE_FIELDS = ev.Envelope.__struct_fields__
+_SPEC_FIELDS = ev.NeuronSpec.__struct_fields__
+_NONE = np.zeros(0, dtype=np.int64)  # no rows
 
 
 def apply(p: Projection, env: ev.Envelope) -> Projection:
@@ -167,67 +165,52 @@ def _brain_configured(p: Projection, env: ev.Envelope) -> None:
 def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     """Append a run of memories: per-event checks in one pass, then every column filled as
     a whole array (anchors and new neurons at positions computed once). Packed links of the
-    whole run become one array through one join, with no Python object per link."""
+    whole run become one array through one join, with no Python object per link. Numbers
+    become arrays through `np.fromiter` (a third of the time `np.asarray` takes on a tuple)."""
+    n = len(envs)
     base = p.neuron_count
     fiber = p.fiber_count
-    bodies: list[ev.MemoryEncoded] = list(map(_BODY, envs))
-    (fiber_ids, firsts, neurons, parts, listed, projects, starts, ends, kinds, priorities,
-     saliences, expiries, erased, sources, texts, tags, metas) = zip(
-        *map(_MEMORY_FIELDS, bodies), strict=True)  # fmt: skip
-    seqs = list(map(_SEQ, envs))
-    if seqs != list(range(p.seq + 1, p.seq + 1 + len(envs))):
+    e = dict(zip(_ENVELOPE_FIELDS, zip(*map(astuple, envs), strict=True), strict=True))
+    bodies: tuple[ev.MemoryEncoded, ...] = e["body"]
+    c = dict(zip(_MEMORY_FIELDS, zip(*map(astuple, bodies), strict=True), strict=True))
+    fiber_ids, neurons, parts, listed = c["fiber_id"], c["neurons"], c["links"], c["link_targets"]
+    seqs, t_arr = list(e["seq"]), np.fromiter(e["t"], np.int64, n)
+    if seqs != list(range(p.seq + 1, p.seq + 1 + n)):
         seq = next(s for i, s in enumerate(seqs) if s != p.seq + 1 + i)
         raise IntegrityError(f"event seq {seq} does not follow projection seq {seq - 1}")
-    widths = np.fromiter(map(len, neurons), dtype=np.int64, count=len(envs)) + 1
+    widths = np.fromiter(map(len, neurons), dtype=np.int64, count=n) + 1
     limits = base + np.cumsum(widths)  # neurons that exist once each memory is folded
     anchors = limits - widths
+    firsts = np.fromiter(c["first_neuron"], np.int64, n)
     if not np.array_equal(anchors, firsts):
-        i = int(np.flatnonzero(anchors != np.asarray(firsts))[0])
+        i = int(np.flatnonzero(anchors != firsts)[0])
         raise IntegrityError(
             f"seq {seqs[i]}: memory expects neuron {firsts[i]}, projection has {anchors[i]}"
         )
-    ids = p._ids  # checked here if built, else when it is built
-    new_ids = dict(zip(fiber_ids, range(fiber, fiber + len(envs)), strict=True))
-    if len(new_ids) != len(envs):
-        _repeated_id(ids, seqs, fiber_ids)
-    if not _TYPE_CODE.keys() >= set(kinds):
+    ids = p._ids  # checked and kept if built, else checked when it is built (see `ids`)
+    if ids is None and len(set(fiber_ids)) != n:
+        _repeated_id(None, seqs, fiber_ids)
+    kinds = c["memory_type"]
+    try:
+        f_type = np.fromiter(map(_TYPE_CODE.__getitem__, kinds), np.int8, n)
+    except KeyError:
         i = next(i for i, k in enumerate(kinds) if k not in _TYPE_CODE)
-        raise IntegrityError(f"seq {seqs[i]}: unknown memory type {kinds[i]!r}")
-    codes = [-1] * len(envs)
+        raise IntegrityError(f"seq {seqs[i]}: unknown memory type {kinds[i]!r}") from None
+    projects = c["project"]
+    codes = np.full(n, -1, dtype=np.int32)
     if any(projects):
-        codes = [_project_code(p, env, x) for env, x in zip(envs, projects, strict=True)]
+        codes[:] = [_project_code(p, env, x) for env, x in zip(envs, projects, strict=True)]
     packed: list[bytes] = list(parts)
-    for i in [i for i, (x, old) in enumerate(zip(parts, listed, strict=True)) if not x or old]:
+    old_or_bad = (
+        [] if all(parts) and not any(listed) else enumerate(zip(parts, listed, strict=True))
+    )
+    for i in [i for i, (x, old) in old_or_bad if not x or old]:
         try:  # a schema-1 record (link lists), or a malformed one
             packed[i] = bodies[i].link_columns().tobytes()
         except IntegrityError as exc:
             raise IntegrityError(f"seq {seqs[i]}: {exc}") from None
-    specs = list(chain.from_iterable(neurons))
 
-    total = int(limits[-1]) - base
-    anchor_at = anchors - base
-    spec_at = np.ones(total, dtype=bool)
-    spec_at[anchor_at] = False
-    spec_rows = np.flatnonzero(spec_at)
-    times = tuple(map(_TIME, envs))
-    n_type = np.full(total, _CONCEPT, dtype=np.int8)
-    n_start = np.zeros(total, dtype=np.int64)
-    n_end = np.zeros(total, dtype=np.int64)
-    n_start[anchor_at] = starts
-    n_end[anchor_at] = ends
-    if specs:
-        n_type[spec_rows], n_start[spec_rows], n_end[spec_rows] = zip(
-            *map(_SPEC_FIELDS, specs), strict=True
-        )
-    n_fiber = np.full(total, -1, dtype=np.int32)
-    n_fiber[anchor_at] = np.arange(fiber, fiber + len(envs))
-    n_key = [""] * total
-    n_content = [""] * total
-    for row, spec in zip(spec_rows.tolist(), specs, strict=True):
-        n_key[row] = spec.key
-        n_content[row] = spec.content
-
-    sizes = np.fromiter(map(len, packed), dtype=np.int64, count=len(packed))
+    sizes = np.fromiter(map(len, packed), dtype=np.int64, count=n)
     if (sizes % ev.LINK.itemsize).any():
         bad = envs[int(np.flatnonzero(sizes % ev.LINK.itemsize)[0])].seq
         raise IntegrityError(f"seq {bad}: packed links are cut short")
@@ -240,26 +223,19 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
         raise IntegrityError(f"seq {envs[owner].seq}: link to an unknown neuron")
     if ids is not None:  # the new ids added, then counted: a repeat of an old id overwrote it
         known = len(ids)
-        ids.update(new_ids)
-        if len(ids) != known + len(envs):
+        ids.update(zip(fiber_ids, range(fiber, fiber + n), strict=True))
+        if len(ids) != known + n:
             p._ids = None  # the index as before this run, rebuilt from f_id (not yet changed)
             _repeated_id(p.ids, seqs, fiber_ids)
 
-    p.keys.update((spec.key, base + row) for row, spec in zip(spec_rows.tolist(), specs,
-                  strict=True) if spec.key)  # fmt: skip
-    p.n_key.extend(n_key)
-    p.n_content.extend(n_content)
-    p.n_type.extend_array(n_type)
-    p.n_start.extend_array(n_start)
-    p.n_end.extend_array(n_end)
-    p.n_fiber.extend_array(n_fiber)
+    _new_neurons(p, neurons, anchors - base, int(limits[-1]) - base, c)
     s_base = p.synapse_count
-    dead = np.asarray(erased, dtype=bool)
+    dead = np.fromiter(c["erased"], bool, n)
     p.s_src.extend_array(np.repeat(anchors, count))
     p.s_dst.extend_array(dst)
     p.s_type.extend_array(links_all["type"])
     p.s_w.extend_array(links_all["w"])
-    p.s_t.extend_array(np.repeat(np.asarray(times, dtype=np.int64), count))
+    p.s_t.extend_array(np.repeat(t_arr, count))
     p.s_count.extend_fill(0, len(dst))
     if dead.any():
         p.s_dead.extend_array(np.repeat(np.where(dead, 0, ALIVE), count))
@@ -268,32 +244,87 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
 
     # whole arrays, never lists of Python numbers: a replay of a million memories would hold
     # each as an object until the column is next read
-    p.f_id.extend(new_ids)
+    p.f_id.extend(fiber_ids)
     p.f_anchor.extend_array(anchors)
-    p.f_t.extend_array(np.asarray(times, dtype=np.int64))
-    p.f_start.extend_array(np.asarray(starts, dtype=np.int64))
-    p.f_end.extend_array(np.asarray(ends, dtype=np.int64))
-    p.f_type.extend_array(np.fromiter(map(_TYPE_CODE.__getitem__, kinds), np.int8, len(envs)))
-    p.f_priority.extend_array(np.asarray(priorities, dtype=np.int8))
-    p.f_expires.extend_array(
-        np.asarray([NO_EXPIRY if x is None else x for x in expiries], dtype=np.int64)
-    )
+    p.f_t.extend_array(t_arr)
+    p.f_start.extend_array(np.fromiter(c["event_start"], np.int64, n))
+    p.f_end.extend_array(np.fromiter(c["event_end"], np.int64, n))
+    p.f_type.extend_array(f_type)
+    p.f_priority.extend_array(np.fromiter(c["priority"], np.int8, n))
+    expiries = c["expires_at"]
+    if expiries.count(None) == n:
+        p.f_expires.extend_fill(NO_EXPIRY, n)
+    else:
+        p.f_expires.extend_array(
+            np.fromiter((NO_EXPIRY if x is None else x for x in expiries), np.int64, n)
+        )
     p.f_flags.extend_array(np.where(dead, ERASED, 0))
-    p.f_project.extend_array(np.asarray(codes, dtype=np.int32))
-    p.f_salience.extend_array(np.asarray(saliences, dtype=np.float32))
+    p.f_project.extend_array(codes)
+    p.f_salience.extend_array(np.fromiter(c["salience"], np.float32, n))
+    sources = c["source"]
     source_code = {source: _source_code(p, source) for source in dict.fromkeys(sources)}
-    p.f_source.extend_array(np.fromiter(map(source_code.__getitem__, sources), np.int16, len(envs)))
-    p.f_text.extend(texts)
-    p.f_tags.extend(map(TAG_SEP.join, tags))
-    p.f_meta.extend([_meta_encoder.encode(m).decode() if m else "" for m in metas])
+    p.f_source.extend_array(np.fromiter(map(source_code.__getitem__, sources), np.int16, n))
+    p.f_text.extend(c["text"])
+    tags, metas = c["tags"], c["meta"]
+    if any(tags):
+        p.f_tags.extend(map(TAG_SEP.join, tags))
+    else:
+        p.f_tags.extend_sparse(n, _NONE, [])
+    if any(metas):
+        p.f_meta.extend([_meta_encoder.encode(m).decode() if m else "" for m in metas])
+    else:
+        p.f_meta.extend_sparse(n, _NONE, [])
 
-    _encoded_vectors(p, envs, bodies, fiber)
+    if any(c["vector"]):
+        _encoded_vectors(p, envs, c["vector"], c["vector_scale"], dead, fiber)
 
     p.seq = envs[-1].seq
-    p.times.extend_array(np.asarray(times, dtype=np.int64))
+    p.times.extend_array(t_arr)
     p.n_at.extend_array(limits)
     p.s_at.extend_array(s_base + np.cumsum(count))
-    p.f_at.extend_array(np.arange(fiber + 1, fiber + 1 + len(envs), dtype=np.int64))
+    p.f_at.extend_array(np.arange(fiber + 1, fiber + 1 + n, dtype=np.int64))
+
+
+def _new_neurons(
+    p: Projection,
+    neurons: tuple[list[ev.NeuronSpec], ...],
+    anchor_at: npt.NDArray[np.int64],
+    total: int,
+    c: dict[str, tuple[Any, ...]],
+) -> None:
+    """The `total` neurons of a run: each memory's anchor (at `anchor_at`), then the neurons
+    its record creates. Only those have a key and content: text columns get just theirs."""
+    specs = list(chain.from_iterable(neurons))
+    spec_at = np.ones(total, dtype=bool)
+    spec_at[anchor_at] = False
+    rows = np.flatnonzero(spec_at)
+    n_type = np.full(total, _CONCEPT, dtype=np.int8)
+    n_start = np.zeros(total, dtype=np.int64)
+    n_end = np.zeros(total, dtype=np.int64)
+    n_start[anchor_at] = np.fromiter(c["event_start"], np.int64, len(anchor_at))
+    n_end[anchor_at] = np.fromiter(c["event_end"], np.int64, len(anchor_at))
+    keys: tuple[str, ...] = ()
+    contents: tuple[str, ...] = ()
+    if specs:
+        spec = dict(zip(_SPEC_FIELDS, zip(*map(astuple, specs), strict=True), strict=True))
+        keys, contents = spec["key"], spec["content"]
+        n_type[rows] = np.fromiter(spec["type"], np.int8, len(rows))
+        n_start[rows] = np.fromiter(spec["start"], np.int64, len(rows))
+        n_end[rows] = np.fromiter(spec["end"], np.int64, len(rows))
+        at = (p.neuron_count + rows).tolist()
+        p.keys.update(
+            zip(keys, at, strict=True)
+            if all(keys)
+            else ((k, r) for k, r in zip(keys, at, strict=True) if k)
+        )
+    p.n_key.extend_sparse(total, rows, keys)
+    p.n_content.extend_sparse(total, rows, contents)
+    p.n_type.extend_array(n_type)
+    p.n_start.extend_array(n_start)
+    p.n_end.extend_array(n_end)
+    n_fiber = np.full(total, -1, dtype=np.int32)
+    n_fiber[anchor_at] = np.arange(p.fiber_count, p.fiber_count + len(anchor_at))
+    p.n_fiber.extend_array(n_fiber)
 
 
 def _repeated_id(ids: dict[str, int] | None, seqs: list[int], fiber_ids: tuple[str, ...]) -> None:
@@ -321,23 +352,26 @@ def _store_for(
 
 
 def _encoded_vectors(
-    p: Projection, envs: list[ev.Envelope], bodies: list[ev.MemoryEncoded], fiber: int
+    p: Projection,
+    envs: list[ev.Envelope],
+    vectors: tuple[bytes, ...],
+    scales: tuple[float, ...],
+    erased: npt.NDArray[np.bool_],
+    fiber: int,
 ) -> None:
     """Rows for the memories of a run that carry a vector (all under one model: a model
     switch is an event of its own, so it ends a run)."""
-    have = [i for i, b in enumerate(bodies) if b.vector]
-    if not have:
-        return
-    data = b"".join(bodies[i].vector for i in have)
-    scales = [bodies[i].vector_scale for i in have]
-    store = _store_for(p, envs[have[0]], len(data), len(have), scales)
+    have = [i for i, vector in enumerate(vectors) if vector]
+    data = b"".join(vectors[i] for i in have)
+    have_scales = [scales[i] for i in have]
+    store = _store_for(p, envs[have[0]], len(data), len(have), have_scales)
     at = np.asarray(have, dtype=np.int64)
     store.add(
         fiber + at,
         np.asarray([envs[i].seq for i in have], dtype=np.int64),
         data,
-        scales,
-        np.asarray([bodies[i].erased for i in have], dtype=bool),
+        have_scales,
+        erased[at],
     )
 
 

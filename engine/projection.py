@@ -75,7 +75,8 @@ class Projection:
         self.s_dead = Column(np.int64)  # seq of the event that pruned it, ALIVE, or 0
 
         self.f_id = TextColumn()
-        self._ids: dict[str, int] | None = {}
+        # memory id -> index: made on first use (`ids`), as a replay or a recall never needs it
+        self._ids: dict[str, int] | None = None
         self._seen: dict[str, int] = {}  # ids that reads returned, and their memories' index
         self.f_anchor = Column(np.int32)
         self.f_t = Column(np.int64)
@@ -123,9 +124,11 @@ class Projection:
 
     @property
     def ids(self) -> dict[str, int]:
-        """Memory id -> index, built on first use: opening a brain to recall never needs it."""
+        """Memory id -> index, built on first use: a replay, or opening a brain to recall,
+        never needs it. Two memories with one id (a forged log) are refused here."""
         if self._ids is None:
-            ids = {fid: i for i, fid in enumerate(self.f_id.slice(0, len(self.f_id)))}
+            n = len(self.f_id)
+            ids = dict(zip(self.f_id.slice(0, n), range(n), strict=True))
             if len(ids) != self.fiber_count:
                 raise IntegrityError("two memories of this brain share an id")
             self._ids = ids

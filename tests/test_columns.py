@@ -1,6 +1,7 @@
 """Journaled columns: reading a few rows as of a past seq (the sorted-journal lookup) agrees
 with reading the whole column as of that seq, through appends, changes and hard erases. Text
-columns hold what was appended, whether a batch is all ASCII (one encode) or not."""
+columns hold what was appended, whether a batch is all ASCII (one encode) or not, whole or
+sparse."""
 
 from __future__ import annotations
 
@@ -47,17 +48,25 @@ def test_rows_as_of_a_seq_are_the_whole_column_as_of_it(
 @settings(max_examples=150, deadline=None)
 @given(
     batches=st.lists(
-        st.lists(st.one_of(st.text(max_size=8), st.from_regex(r"[ -~]{0,8}", fullmatch=True))),
+        st.tuples(
+            st.lists(st.one_of(st.text(max_size=8), st.from_regex(r"[ -~]{0,8}", fullmatch=True))),
+            st.booleans(),
+        ),
         max_size=6,
     ),
     changes=st.lists(st.tuples(st.floats(0, 0.999), st.text(max_size=8)), max_size=4),
 )
 def test_a_text_column_holds_what_was_appended(
-    batches: list[list[str]], changes: list[tuple[float, str]]
+    batches: list[tuple[list[str], bool]], changes: list[tuple[float, str]]
 ) -> None:
+    """Appended as a batch, or as a batch's non-empty strings at their rows (`extend_sparse`)."""
     col, plain = TextColumn(), []
-    for batch in batches:
-        col.extend(batch)
+    for batch, sparse in batches:
+        if sparse:
+            rows = [i for i, s in enumerate(batch) if s]
+            col.extend_sparse(len(batch), np.asarray(rows, np.int64), [batch[i] for i in rows])
+        else:
+            col.extend(batch)
         plain.extend(batch)
     for share, value in changes if plain else []:
         row = int(share * len(plain))

@@ -31,12 +31,28 @@ memories = st.lists(
 )
 
 
+# per memory, what a record may carry beyond its links: tags, meta, an expiry, neuron keys
+# (none, or not ASCII), a source
+extras = st.tuples(
+    st.lists(st.sampled_from(["t", "é", "u v"]), max_size=2),
+    st.dictionaries(st.sampled_from(["a", "ü"]), st.integers(0, 3) | st.text(max_size=3)),
+    st.none() | st.integers(T0, T0 + 10**9),
+    st.sampled_from(["k", "", "ключ"]),
+    st.sampled_from(["api", "mcp"]),
+)
+
+
 def records(
-    spec: list[tuple[int, list[tuple[float, int, float]], bool]], packed: bool
+    spec: list[tuple[int, list[tuple[float, int, float]], bool]],
+    packed: bool,
+    more: list[tuple[list[str], dict[str, Any], int | None, str, str]] | None = None,
 ) -> list[Any]:
     out: list[Any] = [ev.Envelope(1, T0, "c0", ev.BrainCreated(name="b"))]
     neuron = 0
     for i, (new, links, erased) in enumerate(spec):
+        tags, meta, expires, key, source = (
+            more[i % len(more)] if more else (["t"] if i % 2 else [], {}, None, "k", "api")
+        )
         limit = neuron + 1 + new
         targets = [int(share * limit) for share, _, _ in links]
         types = [kind for _, kind, _ in links]
@@ -49,8 +65,8 @@ def records(
         body = ev.MemoryEncoded(
             fiber_id=f"m{i}", text=f"memory {i}", first_neuron=neuron, event_start=T0 + i,
             event_end=T0 + i, memory_type="fact", priority=5, salience=0.5,
-            neurons=[ev.NeuronSpec(2, f"k:{i}:{j}", f"w{j}") for j in range(new)],
-            erased=erased, tags=["t"] if i % 2 else [], **columns,
+            neurons=[ev.NeuronSpec(2, key and f"{key}:{i}:{j}", f"w{j}{key}") for j in range(new)],
+            erased=erased, tags=tags, meta=meta, expires_at=expires, source=source, **columns,
         )  # fmt: skip
         out.append(ev.Envelope(i + 2, T0 + 10 * i + 10, f"c{i + 1}", body))
         neuron = limit
@@ -66,15 +82,21 @@ def as_schema_1(env: ev.Envelope) -> ev.Envelope:
 
 
 @settings(max_examples=60, deadline=None)
-@given(spec=memories)
-def test_packed_links_fold_like_link_lists(spec: list[Any]) -> None:
-    packed, listed = records(spec, packed=True), records(spec, packed=False)
+@given(spec=memories, more=st.lists(extras, max_size=4))
+def test_packed_links_fold_like_link_lists(spec: list[Any], more: list[Any]) -> None:
+    """Runs take shortcuts when none of their records has tags, meta, an expiry or a key, or
+    all do: runs of one record each take them or not record by record."""
+    packed, listed = records(spec, packed=True, more=more), records(spec, packed=False, more=more)
     run = apply_all(Projection("b"), packed)
     one_by_one = Projection("b")
     for env in packed:
         apply(one_by_one, env)
     old_log = apply_all(Projection("b"), [as_schema_1(e) for e in listed])
     assert state_bytes(run) == state_bytes(one_by_one) == state_bytes(old_log)
+    assert run.keys == one_by_one.keys == old_log.keys
+    live = apply(Projection("b"), packed[0])
+    assert live.ids == {}  # built before the memories: the fold keeps it
+    assert apply_all(live, packed[1:]).ids == run.ids == {f"m{i}": i for i in range(len(spec))}
     assert run.s_dst.values.tolist() == [
         t
         for e in listed[1:]
@@ -110,8 +132,26 @@ def test_a_bad_memory_record_is_refused_and_nothing_is_folded(
     bad = envs[3]
     envs[3] = msgspec.structs.replace(bad, body=msgspec.structs.replace(bad.body, **change))
     p = apply_all(Projection("b"), envs[:2])
+    assert p.ids == {"m0": 0}  # a live brain's index, which the fold keeps
     before = state_bytes(p)
     with pytest.raises(IntegrityError, match=f"seq 4: .*{message}"):
         apply_all(p, envs[2:])
     assert state_bytes(p) == before
     assert p.ids == {"m0": 0}  # the id index holds no memory of the refused run
+
+
+@pytest.mark.parametrize("same_run", [True, False])
+def test_a_repeated_id_is_refused_with_the_index_unbuilt(same_run: bool) -> None:
+    """A replay leaves the id index to its first use: a repeat within a run is refused by
+    the fold, one across runs when the index is built."""
+    envs = records([(1, [(0.5, 3, 1.0)], False)] * 3, packed=True)
+    envs[3] = msgspec.structs.replace(
+        envs[3], body=msgspec.structs.replace(envs[3].body, fiber_id="m0")
+    )
+    if same_run:
+        with pytest.raises(IntegrityError, match="seq 4: memory id m0 already exists"):
+            apply_all(Projection("b"), envs)
+        return
+    p = apply_all(apply_all(Projection("b"), envs[:3]), envs[3:])
+    with pytest.raises(IntegrityError, match="share an id"):
+        p.ids  # noqa: B018
