@@ -23,7 +23,6 @@ from . import checkpoint, lifecycle, screening
 from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
 from .clock import days_us, from_us
-from .encoder import Batch, Prepared, decide_encode, prepare
 from .errors import InputError, IntegrityError, NotFoundError, SensitiveContentError
 from .fold import apply_all
 from .logstore import Reader, Writer
@@ -35,8 +34,10 @@ from .semantic import decide as semantic
 from .semantic import registry as embedders
 from .when import parse_when
 
-if TYPE_CHECKING:  # imports and exports import it when used: reads and CLI start-up do not
+if TYPE_CHECKING:  # imports, exports and the encoder load when used: reads (a fresh
+    # `nmem recall`) do not need them
     from . import importing
+    from .encoder import Prepared
     from .store import Store
 
 T = TypeVar("T")
@@ -213,6 +214,8 @@ class Brain(BrainView):
 
     def remember_many(self, items: Iterable[MemoryInput]) -> list[Remembered]:
         """Remember many memories in one transaction: one fsync, all or nothing."""
+        from .encoder import prepare
+
         with self._lock:
             p = self._refreshed()
             policy = p.config.sensitive_policy
@@ -235,6 +238,8 @@ class Brain(BrainView):
         return self._write(lambda w, p: self._remember_batch(w, p, batch), room=room)
 
     def _remember_batch(self, w: Writer, p: Projection, batch: list[Prepared]) -> list[Remembered]:
+        from .encoder import Batch, decide_encode
+
         out: list[tuple[ev.Envelope, bool]] = []  # (event, whether its cid was stored before)
         now = self.store.now()
         deciding = Batch(p)
@@ -842,6 +847,7 @@ class Brain(BrainView):
         snapshots stay so. Idempotent (client ids "snapshot:<memory id>"); every text passes
         the sensitive-content check (`sensitive` or the brain's policy). All or nothing."""
         from . import importing
+        from .encoder import prepare
 
         plan = importing.parse_snapshot(data)
         policy = sensitive or self.config.sensitive_policy

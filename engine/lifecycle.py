@@ -17,7 +17,6 @@ import numpy.typing as npt
 from . import events as ev
 from .clock import days_us, from_us
 from .decay import retention
-from .encoder import Batch, link_terms, screen, validate_tags, validate_text
 from .errors import InputError
 from .model import MEMORY_TYPES, memory_type, priority
 from .projection import (
@@ -45,6 +44,8 @@ def links_of(p: Projection, fiber: int, *, limit: int | None = None) -> tuple[I6
 
 def decide_edit(p: Projection, fiber: int, text: str, policy: str) -> ev.MemoryEdited | None:
     """New text: cut the memory's word links, link the new words. None if the text is the same."""
+    from .encoder import Batch, link_terms, screen, validate_text
+
     text = screen(validate_text(text), policy)
     if text == p.f_text[fiber]:
         return None
@@ -80,6 +81,8 @@ def decide_retype(
 ) -> ev.MemoryRetyped | None:
     """New values for what is given, the current ones for the rest; None if nothing changes.
     `project` is a project id, None to clear it, or False to keep it."""
+    from .encoder import validate_tags
+
     p = view.p
     current_type = MEMORY_TYPES[int(view.col("f_type")[fiber])].value
     current_expiry = int(view.col("f_expires")[fiber])
@@ -316,6 +319,8 @@ def new_project(
     tags: list[str],
     priority_: float,
 ) -> ev.Project:
+    from .encoder import validate_tags
+
     clean = name.strip()
     if not clean or len(clean) > 100:
         raise InputError("a project name has 1-100 characters")

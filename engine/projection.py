@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
+from . import sets
 from .columns import Check, Column, TextColumn, Versioned, VersionedText
 from .decay import HOUR_US, effective_weights
 from .errors import IntegrityError
@@ -351,7 +352,7 @@ class View:
             return p._live_weights[1].values
         column = cached[1]
         if p._relinked:
-            stale = np.unique(np.asarray(p._relinked, dtype=np.int64))
+            stale = sets.unique(np.asarray(p._relinked, dtype=np.int64))
             stale = stale[stale < len(column)]
             column.set_many(stale, self._compute_weights(stale))
             p._relinked.clear()

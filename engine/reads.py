@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import events as ev
-from . import explore, freshness
+from . import freshness, sets
 from .api import Folded, HistoryEntry, Memory, RecallResult
 from .clock import DAY_US, from_us, to_us
 from .errors import InputError, IntegrityError, NotFoundError
@@ -150,7 +150,7 @@ class BrainView:
             view = self._view()
             mask = status_mask(view, status) & happened_mask(view, window)
             if wanted is not None:
-                mask &= np.isin(view.col("f_type"), list(wanted))
+                mask &= sets.isin(view.col("f_type"), list(wanted))
             if min_priority:
                 mask &= view.col("f_priority") >= min_priority
             if project is not None:
@@ -375,6 +375,8 @@ class BrainView:
     def activity(self, *, days: int = 90, sweeps: int = 5) -> dict[str, Any]:
         """Events recorded and memories created per day (the last `days` days with events),
         and the last `sweeps` decay sweeps with how many links each pruned."""
+        from . import explore  # the analysis views: loaded by the few commands that use them
+
         if not 1 <= days <= explore.MAX_DAYS:
             raise InputError(f"days must be between 1 and {explore.MAX_DAYS}, got {days}")
         if not 0 <= sweeps <= 100:
@@ -406,6 +408,8 @@ class BrainView:
         """The graph around one memory, or around what a question sets alight: the `limit`
         most activated neurons and memories, each with its activation, and the live links
         among them with their effective weights. Exactly one of `memory_id`, `query`."""
+        from . import explore
+
         if (memory_id is None) == (query is None):
             raise InputError("give a memory id or a query (one of them)")
         if not 1 <= limit <= explore.MAX_NODES:
@@ -434,6 +438,8 @@ class BrainView:
     ) -> dict[str, Any]:
         """A recall (the same ranking) with, for each memory, the activation paths from the
         question's anchors that led to it. Never reinforces: looking is not remembering."""
+        from . import explore
+
         if not 1 <= paths <= 10:
             raise InputError(f"paths must be between 1 and 10, got {paths}")
         with self._brain._lock:

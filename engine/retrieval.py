@@ -17,7 +17,7 @@ from typing import ParamSpec
 import numpy as np
 import numpy.typing as npt
 
-from . import freshness
+from . import freshness, sets
 from .activation import Activation, SpreadParams, live_edges, spread
 from .api import Memory, RecalledMemory, RecallResult
 from .clock import DAY_US, from_us, to_us
@@ -119,7 +119,7 @@ def find_anchors(view: View, query: str) -> Anchors:
             if phrases:
                 _, nbr, _, _ = live_edges(view, np.asarray(phrases, dtype=np.int64))
                 named = p.n_fiber.values[nbr]
-                named = np.unique(named[(named >= 0) & (named < view.fibers)])
+                named = sets.unique(named[(named >= 0) & (named < view.fibers)])
                 if len(named):  # saying so and happening then: two pieces of evidence
                     cues.append(Cue(named, TIME_WEIGHT, hint.text, "period"))
             if len(within):
@@ -444,7 +444,7 @@ def _rank(
     if filters.min_priority:
         ok &= view.col("f_priority")[fibers] >= filters.min_priority
     if filters.types is not None:
-        ok &= np.isin(view.col("f_type")[fibers], list(filters.types))
+        ok &= sets.isin(view.col("f_type")[fibers], list(filters.types))
     if filters.project is not None:
         ok &= view.col("f_project")[fibers] == filters.project
     if filters.happened is not None:
@@ -520,9 +520,9 @@ def _carriers(view: View, anchors: I64, fibers: list[int]) -> tuple[int, ...]:
     """The live links between the question's anchors and these memories."""
     if not fibers or not len(anchors):
         return ()
-    memory_nodes = np.unique(view.p.f_anchor.values[np.asarray(fibers, dtype=np.int64)])
+    memory_nodes = sets.unique(view.p.f_anchor.values[np.asarray(fibers, dtype=np.int64)])
     _, nbr, syn, _ = live_edges(view, memory_nodes.astype(np.int64))
-    return tuple(int(s) for s in syn[np.isin(nbr, anchors)])
+    return tuple(int(s) for s in syn[sets.isin(nbr, anchors)])
 
 
 def _seeds(
@@ -570,7 +570,7 @@ def _confidence(
     top = ranked[0][0]
     anchor = int(view.p.f_anchor[top])
     _, nbr, _, _ = live_edges(view, np.asarray([anchor], dtype=np.int64))
-    linked = np.isin(anchors.nodes, nbr, kind="sort")
+    linked = sets.isin(anchors.nodes, nbr)
     groups: dict[str, tuple[float, bool]] = {}
     for c, value in zip(anchors.cues, seed_cue.tolist(), strict=True):
         strength, hit = groups.get(c.label, (0.0, False))

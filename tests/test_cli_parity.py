@@ -8,6 +8,7 @@ from a real pipe, a real terminal through a pty, fish completing the generated s
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -453,3 +454,37 @@ def test_an_event_time_still_to_come_is_said(nmem: Run) -> None:
     assert "nmem: note: the event time is 5 hours ahead" in err
     _, _, err = nmem("remember", "Dana presented the budget", "--time", "5 hours ago")
     assert "note" not in err
+
+
+def _commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> dict[tuple[str, ...], argparse.ArgumentParser]:
+    """Every command's parser by its words (('recall',), ('brain', 'list'), ...)."""
+    found = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found[(*path, name)] = sub
+                found.update(_commands(sub, (*path, name)))
+    return found
+
+
+def _shape(parser: argparse.ArgumentParser) -> list[tuple[Any, ...]]:
+    return [(a.option_strings, a.dest, a.default, a.nargs, a.choices, a.help, a.required)
+            for a in parser._actions if not isinstance(a, argparse._SubParsersAction)]  # fmt: skip
+
+
+def test_the_parser_of_one_command_line_is_the_whole_parser_for_it() -> None:
+    """`nmem` builds only the commands its command line names (the others are names and
+    help): each command parses as in the whole parser, and the help lists are the same."""
+    whole = build_parser()
+    every = _commands(whole)
+    assert len(every) > 40
+    for words, sub in every.items():
+        mine = _commands(build_parser(["--brain", "b", *words, "x"]))[words]
+        assert _shape(mine) == _shape(sub), words
+        assert mine.format_help() == sub.format_help(), words
+        assert mine._defaults == sub._defaults, words
+    assert build_parser(["--help"]).format_help() == whole.format_help()
+    assert build_parser(["brain", "--help"]).format_help() == whole.format_help()
+    assert _shape(_commands(build_parser(["recall", "x"]))[("remember",)]) == []  # not built

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import gc
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,17 +90,47 @@ class Version(argparse.Action):
         parser.exit()
 
 
+class _Unbuilt(Parser):
+    """The options of a command the command line does not name, dropped unread."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return argparse.Action([], argparse.SUPPRESS)
+
+    def add_mutually_exclusive_group(self, **kwargs: Any) -> Any:
+        return self
+
+
+_UNBUILT = _Unbuilt(add_help=False)  # one for all: it keeps nothing
+
+
 class Commands:
     """Registers subcommands; called like a function for one command, `group` for a family
-    (`nmem brain list`). Every command gets the common options (--store, --brain, --json)."""
+    (`nmem brain list`). Every command gets the common options (--store, --brain, --json).
 
-    def __init__(self, sub: Any, common: argparse.ArgumentParser) -> None:
-        self._sub = sub
+    With `named` (the words of a command line) only the commands it names get their options;
+    the others are listed by name and help (for --help and "did you mean"): building all ~50
+    parsers was most of a fresh `nmem recall`'s parsing."""
+
+    def __init__(
+        self, sub: Any, common: argparse.ArgumentParser, named: frozenset[str] | None = None
+    ) -> None:
+        self._sub = sub  # None: a family the command line does not name
         self._common = common
+        self._named = named
+
+    def _unbuilt(self, name: str, help_text: str) -> bool:
+        if self._sub is None:
+            return True
+        if self._named is None or name in self._named:
+            return False
+        self._sub.add_parser(name, help=help_text, add_help=False)
+        return True
 
     def __call__(
         self, name: str, help_text: str, handler: Handler, example: str
     ) -> argparse.ArgumentParser:
+        if self._unbuilt(name, help_text):
+            return _UNBUILT
         p: argparse.ArgumentParser = self._sub.add_parser(
             name,
             parents=[self._common],
@@ -111,10 +143,12 @@ class Commands:
         return p
 
     def group(self, name: str, help_text: str) -> Commands:
+        if self._unbuilt(name, help_text):
+            return Commands(None, self._common, self._named)
         p = self._sub.add_parser(name, help=help_text, description=help_text)
         sub = p.add_subparsers(dest=f"{name}_command", metavar="COMMAND", parser_class=Parser)
         sub.required = True
-        return Commands(sub, self._common)
+        return Commands(sub, self._common, self._named)
 
 
 def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
@@ -123,12 +157,6 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     start a brain (remember, import, brain create...) passes `create`: any other creates
     nothing, and a store or brain that does not exist is a NotFoundError naming the nearest
     brain."""
-    from engine import NotFoundError, Store
-    from engine.store import default_location
-
-    from . import fatal
-    from .progress import Progress
-
     if getattr(args, "remote", None):
         family = getattr(args, f"{args.command}_command", None)  # nmem brain list
         command = f"{args.command} {family}" if family else args.command
@@ -137,16 +165,22 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
             "reads and writes of memories, projects, config, the semantic layer, stats, diff "
             "and export)"
         )
-    from engine.logstore import is_url
+    with _start_up():
+        from engine import NotFoundError, Store
+        from engine.logstore import is_url
+        from engine.store import default_location
 
-    early = str(args.store or default_location())
-    if not is_url(early):  # opening a mapped LMDB file reads its pages too
-        fatal.install(early)
-    try:
-        store = Store(args.store, create=create)
-    except NotFoundError:
-        where = args.store or default_location()
-        raise unknown_brain(args.brain or "default", [], str(where)) from None
+        from . import fatal
+        from .progress import Progress
+
+        early = str(args.store or default_location())
+        if not is_url(early):  # opening a mapped LMDB file reads its pages too
+            fatal.install(early)
+        try:
+            store = Store(args.store, create=create)
+        except NotFoundError:
+            where = args.store or default_location()
+            raise unknown_brain(args.brain or "default", [], str(where)) from None
     fatal.install(store.location)  # a URL's location names no password
     bar = Progress("replaying the log")
     if bar.tty:
@@ -158,6 +192,24 @@ def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
 
         store.on_replay = report
     return store
+
+
+@contextmanager
+def _start_up() -> Iterator[None]:
+    """The engine's imports and the opening of the store without the cyclic garbage
+    collector, whose passes over the ~100k objects they make (numpy's among them) were a
+    tenth of a fresh `nmem recall`. Those objects live as long as the process: frozen, later
+    collections skip them too. A process that has loaded the engine already (main() called
+    again in-process) has nothing to save, and freezes nothing more."""
+    if "engine.store" in sys.modules or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def open_brain(store: Store, args: argparse.Namespace) -> Brain:
@@ -193,8 +245,6 @@ def unknown_brain(name: str, names: list[str], location: str) -> Exception:
 def read_text(source: str) -> str:
     """The text of a file, or of standard input for '-', as UTF-8 (a leading BOM dropped).
     Bytes that are not UTF-8 text are one usage error saying where, and nothing is stored."""
-    import sys
-
     where = "standard input" if source == "-" else source
     try:
         data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()

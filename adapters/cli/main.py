@@ -48,7 +48,9 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(named: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line's parser; with `named` (the words of one command line), one
+    whose commands not named there have no options (see Commands)."""
     common = Parser(add_help=False)
     add_common(common, suppress=True)
 
@@ -64,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
 
-    command = Commands(sub, common)
+    command = Commands(sub, common, None if named is None else frozenset(named))
     for module in COMMAND_MODULES:
         module.register(command)
     return parser
@@ -73,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line, with an unknown option pointing at the command's own help and an
     argument that is not UTF-8 text refused before it reaches a store."""
-    args, extra = build_parser().parse_known_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args, extra = build_parser(words).parse_known_args(words)
     if extra:
         raise UsageError(f"unrecognized arguments: {' '.join(extra)} "
                          f"(see '{args.command_prog} --help')")  # fmt: skip

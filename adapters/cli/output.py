@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.api import HistoryEntry, Memory, RecallResult
 from engine.clock import from_us, to_us
-from engine.freshness import BANDS
+
+if TYPE_CHECKING:  # the engine (numpy) loads when a command opens its store
+    from engine.api import HistoryEntry, Memory, RecallResult
 
 
 def _color_enabled() -> bool:
@@ -33,6 +33,7 @@ def dim(text: str) -> str:
 def emit_json(data: Any) -> None:
     """JSON as UTF-8, or with \\u escapes when standard output cannot carry every character."""
     import codecs
+    import json
 
     encoding = getattr(sys.stdout, "encoding", None) or "ascii"
     utf8 = codecs.lookup(encoding).name == "utf-8"
@@ -43,15 +44,15 @@ def say(line: str = "") -> None:
     sys.stdout.write(line + "\n")
 
 
-_INDICATOR = {b.name: b.indicator for b in BANDS}
-
-
 def memory_line(m: Memory) -> str:
+    from engine.freshness import BANDS
+
+    indicator = next(b.indicator for b in BANDS if b.name == m.freshness)
     when = m.event_time.astimezone().strftime("%Y-%m-%d %H:%M")
     tags = f" #{' #'.join(m.tags)}" if m.tags else ""
     status = "" if m.status == "active" else f" ({m.status})"
     return (
-        f"{_INDICATOR[m.freshness]} {dim(m.id[:8])} {dim(when)} [{m.memory_type.value} "
+        f"{indicator} {dim(m.id[:8])} {dim(when)} [{m.memory_type.value} "
         f"p{m.priority}]{status} {m.text}{dim(tags)}"
     )
 

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shlex
-import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,6 +152,8 @@ def nmem_command() -> tuple[str, list[str]]:
     beside = Path(sys.executable).parent / "nmem"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside), []
+    import shutil
+
     found = shutil.which("nmem")
     if found:
         return str(Path(found).absolute()), []
@@ -162,6 +161,8 @@ def nmem_command() -> tuple[str, list[str]]:
 
 
 def cmd_mcp_config(args: argparse.Namespace) -> int:
+    import json
+    import shlex
     from importlib.util import find_spec
 
     from .output import emit_json, say
