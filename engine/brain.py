@@ -46,6 +46,11 @@ REINFORCE_EVERY = 32
 REINFORCE_INTERVAL_US = 3600 * 1_000_000
 PENDING, LAST_SWEEP = "reinforce_pending", "last_auto_sweep"  # the brain's log meta
 REPLAY_CHUNK = 8192
+# Checkpoint bytes an event may cost, amortised: a brain checkpoints once the events since its
+# last checkpoint number at least that checkpoint's size over this (and `checkpoint_every`).
+# Writing a checkpoint costs ~2 ns a byte and replaying an event ~5-10 µs, so the tail a crash
+# leaves to replay costs about one checkpoint's writing.
+CHECKPOINT_BYTES_PER_EVENT = 4096
 BACKFILL_CHUNK = 1024  # memories embedded per `memories_embedded` event
 
 
@@ -61,6 +66,7 @@ class Brain(BrainView):
         self._lock = threading.RLock()
         self._p: Projection | None = None
         self._ckpt_seq = 0
+        self._ckpt_bytes = 0  # the size of that checkpoint
         self._swept = False
         self._pending: dict[int, int] = {}  # synapse -> times it carried a recall
         self._pending_fibers: dict[str, int] = {}  # memory id -> times it was among the best
@@ -132,9 +138,14 @@ class Brain(BrainView):
                 return self._load(reader)
         head = r.head(self.id)
         floor = int(r.meta(self.id, "checkpoint_floor") or b"0")
-        p = checkpoint.load_best(self.store.log.checkpoints, self.id, head, floor, self._replayed)
-        self._ckpt_seq = 0 if p is None else p.seq
-        return p or Projection(self.id)
+        ckpts = self.store.log.checkpoints
+        best = checkpoint.load_best(ckpts, self.id, head, floor, self._replayed)
+        if best is None:
+            self._ckpt_seq = self._ckpt_bytes = 0
+            return Projection(self.id)
+        p, self._ckpt_bytes = best
+        self._ckpt_seq = p.seq
+        return p
 
     def _replayed(self, seq: int) -> Projection:
         """The log folded from nothing up to `seq`: what a damaged checkpoint column is rebuilt
@@ -143,11 +154,16 @@ class Brain(BrainView):
             return apply_all(Projection(self.id), r.events(self.id, upto=seq))
 
     def _maybe_checkpoint(self) -> None:
-        """Checkpoint every `checkpoint_every` events, or every sixteenth of the log once that
-        is more: a checkpoint rewrites the whole projection, so a fixed interval would make
-        writing to a large brain quadratic. A clean close checkpoints the rest."""
+        """Checkpoint every `checkpoint_every` events, or once the events since the last
+        checkpoint number its size over CHECKPOINT_BYTES_PER_EVENT if that is more: a
+        checkpoint rewrites the whole projection, so a fixed interval would make writing to a
+        large brain quadratic. The tail a crash leaves to replay is as bounded. A clean close
+        checkpoints the rest."""
         p = self._p
-        if p is not None and p.seq - self._ckpt_seq >= max(p.config.checkpoint_every, p.seq // 16):
+        if p is None:
+            return
+        due = max(p.config.checkpoint_every, self._ckpt_bytes // CHECKPOINT_BYTES_PER_EVENT)
+        if p.seq - self._ckpt_seq >= due:
             self.checkpoint()
 
     def checkpoint(self) -> None:
@@ -156,7 +172,7 @@ class Brain(BrainView):
             p = self._p
             if p is None or p.seq == self._ckpt_seq or self.store.read_only:
                 return
-            checkpoint.save(self.store.log.checkpoints, p)
+            self._ckpt_bytes = checkpoint.save(self.store.log.checkpoints, p)
             checkpoint.prune(self.store.log.checkpoints, self.id)
             self._ckpt_seq = p.seq
 

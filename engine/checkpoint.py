@@ -65,9 +65,10 @@ def _padding(index_len: int) -> int:
     return -(_HEADER.size + index_len) % _ALIGN
 
 
-def save(store: CheckpointStore, p: Projection) -> None:
+def save(store: CheckpointStore, p: Projection) -> int:
     """Store the projection (and its adjacency, so opening skips the sort) as raw arrays,
-    straight from the columns: no second copy of a brain that may be gigabytes."""
+    straight from the columns: no second copy of a brain that may be gigabytes. Returns the
+    checkpoint's size in bytes."""
     p.sync_graph(force=True)
     header, arrays = to_arrays(p)
     g, e = p.graph, p.episodes
@@ -87,6 +88,7 @@ def save(store: CheckpointStore, p: Projection) -> None:
         parts += [data, bytes(-len(data) % _ALIGN)]
     head = _HEADER.pack(_MAGIC, PROJECTION_VERSION, _digest(index), len(index), offset)
     store.put(p.brain_id, p.seq, [head, *parts])
+    return len(head) + sum(len(part) for part in parts)
 
 
 def _index(data: Buffer, name: str) -> tuple[_Index, int]:
@@ -239,20 +241,23 @@ def load_best(
     head: int,
     min_seq: int,
     replay: Callable[[int], Projection] | None = None,
-) -> Projection | None:
-    """The newest usable checkpoint with min_seq <= seq <= head; unusable ones are removed.
-    `replay(seq)` (the log folded up to seq) rebuilds a column found damaged later."""
+) -> tuple[Projection, int] | None:
+    """The newest usable checkpoint with min_seq <= seq <= head, and its size in bytes;
+    unusable ones are removed. `replay(seq)` (the log folded up to seq) rebuilds a column found
+    damaged later."""
     for seq in reversed(store.seqs(brain_id)):
         name = store.name(brain_id, seq)
         if seq > head or seq < min_seq:
             _remove(store, brain_id, seq, "stale" if seq < min_seq else "ahead of the log")
             continue
         try:
-            return load(
-                store.get(brain_id, seq), name, brain_id, seq,
+            data = store.get(brain_id, seq)
+            p = load(
+                data, name, brain_id, seq,
                 drop=partial(store.remove, brain_id, seq),
                 replay=None if replay is None else partial(replay, seq),
             )  # fmt: skip
+            return p, len(data)
         except (DataError, OSError) as exc:
             _remove(store, brain_id, seq, str(exc))
     return None

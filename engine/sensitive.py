@@ -382,6 +382,11 @@ _BY_HINT: Final = _rules_by_hint()
 _DIGIT_RULES: Final = tuple(i for i, rule in enumerate(_RULES) if rule.needs_digits)
 _RUN_RULES: Final = tuple(i for i, rule in enumerate(_RULES) if rule.needs_run)
 
+# A word of hex digits, not all of them decimal (a memory id, a digest): only the LOW long-hex
+# and base64 runs can match it. No rule's hint is made of hex digits, a card must not be glued
+# to a letter and an SSN has dashes. Memory ids are made so: this spares each a scan.
+_HEX_WORD: Final = _rx(r"[0-9]*+[A-Fa-f][0-9A-Fa-f]*+")
+
 _REPEAT_MIN: Final = 8  # shorter secrets ("abcd") would redact ordinary words elsewhere
 
 
@@ -465,6 +470,8 @@ def scan(text: str, min_severity: Severity = Severity.LOW) -> list[Finding]:
     Overlaps are merged before the severity filter, so a LOW base64 run that extends a HIGH
     secret widens it instead of being cut off at the threshold.
     """
+    if min_severity > Severity.LOW and text.isalnum() and _HEX_WORD.fullmatch(text) is not None:
+        return []
     rules = _active_rules(text)
     # A merged finding is as severe as its worst match, and only a match of `min_severity` is
     # repeated: without a rule that reaches it (a digest, a uuid) there is nothing to find.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import numpy as np
 import pytest
 
 from engine import InputError, MemoryInput, MemoryType, NotFoundError, Store
+from engine.brain import CHECKPOINT_BYTES_PER_EVENT
 from engine.fold import apply
 from engine.projection import Projection, state_bytes
 
@@ -230,6 +234,55 @@ def test_checkpoint_then_tail_equals_full_replay(store_path: Path) -> None:
             for env in r.events(brain.id):
                 apply(replay, env)
         assert state_bytes(replay) == live
+
+
+_WRITER = """
+import os, sys
+from engine import MemoryInput, Store
+store = Store(sys.argv[1])
+brain = store.brain("t")
+brain.configure(checkpoint_every=1)
+ckpts = store.log.checkpoints
+for b in range(int(sys.argv[2])):
+    brain.remember_many([MemoryInput(f"Carol note {b}-{i} on billing retries") for i in range(10)])
+    last = ckpts.seqs(brain.id)[-1]
+    size = os.path.getsize(ckpts.name(brain.id, last))
+    print(brain.seq, last, size, flush=True)
+os._exit(0)  # a crash: no clean close, so no last checkpoint
+"""
+
+
+def test_checkpoints_amortise_their_size_and_a_crash_replays_at_most_that_tail(
+    store_path: Path,
+) -> None:
+    """Past `checkpoint_every`, a brain checkpoints once the events since its last checkpoint
+    number that checkpoint's size over CHECKPOINT_BYTES_PER_EVENT: each event pays for a
+    bounded share of a whole rewrite. A writer killed between checkpoints leaves at most that
+    tail, and reopening (checkpoint + tail) equals the replay of the log."""
+    out = subprocess.run(
+        [sys.executable, "-c", _WRITER, str(store_path), "60"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rows = [tuple(int(x) for x in line.split()) for line in out.splitlines()]
+    made = sorted({(last, size) for _, last, size in rows})  # every checkpoint the writer made
+    assert len(made) >= 3
+    writes = [head for head, _, _ in rows]
+    for (seq, size), (following, _) in itertools.pairwise(made):
+        due = size // CHECKPOINT_BYTES_PER_EVENT
+        assert following - seq >= due  # not before its size is amortised
+        assert writes[writes.index(following) - 1] - seq < due  # and at the first write after
+    head, last, size = rows[-1]
+    assert size // CHECKPOINT_BYTES_PER_EVENT > 10, "the size decides, not checkpoint_every (1)"
+    assert 0 < head - last < size // CHECKPOINT_BYTES_PER_EVENT  # the tail the crash left
+    with Store(store_path) as s:
+        brain = s.brain("t")
+        reopened = brain._refreshed()
+        assert brain._ckpt_seq == last, "it opened from the last checkpoint"
+        replay = Projection(brain.id)
+        with s.log.reader() as r:
+            for env in r.events(brain.id):
+                apply(replay, env)
+        assert state_bytes(reopened) == state_bytes(replay)
 
 
 def test_corrupt_checkpoint_is_skipped_and_rebuilt(store_path: Path) -> None:

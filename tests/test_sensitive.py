@@ -458,6 +458,30 @@ def test_prefilter_and_hints_change_nothing(parts: list[str]) -> None:
         assert scan(text, severity) == sensitive._scan(text, everything, severity)
 
 
+@settings(deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text("0123456789abcdefABCDEF", max_size=40),
+            st.sampled_from(["4111111111111111", "5500000000000004", "123456789", "deadbeef"]),
+        ),
+        max_size=6,
+    )
+)
+def test_a_hex_word_skips_the_rules_only_when_they_could_find_nothing(parts: list[str]) -> None:
+    # Memory ids (hex) are screened by a shortcut: the same findings as running every rule.
+    text = "".join(parts)
+    everything = range(len(sensitive._RULES))
+    for severity in Severity:
+        assert scan(text, severity) == sensitive._scan(text, everything, severity)
+
+
+def test_no_rule_hint_is_made_of_hex_digits() -> None:
+    # What the hex-word shortcut relies on, besides the card and SSN rules' shapes.
+    hexdigits = set(string.hexdigits.lower())
+    assert not any(set(h) <= hexdigits for rule in sensitive._RULES for h in rule.hints)
+
+
 @pytest.mark.parametrize(
     ("text", "kinds", "count"),
     [
