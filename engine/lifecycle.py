@@ -269,7 +269,7 @@ def decide_reinforce(p: Projection, pending: Pending, delta: float) -> ev.Synaps
     ]
     memories = sorted(
         fid for fid in pending.memories
-        if (f := p.ids.get(fid)) is not None and not p.f_flags[f] & ERASED
+        if (f := p.fiber_of(fid)) is not None and not p.f_flags[f] & ERASED
     )  # fmt: skip
     return ev.SynapsesReinforced(
         synapses=alive,

@@ -79,6 +79,7 @@ class Projection:
         self.f_id = TextColumn()
         # memory id -> index: made on first use (`ids`), as a replay or a recall never needs it
         self._ids: IdIndex | None = None
+        self._seen: dict[str, int] = {}  # ids that reads returned, and their memories' index
         self.f_anchor = Column(np.int32)
         self.f_t = Column(np.int64)
         self.f_start = Column(np.int64)
@@ -133,6 +134,19 @@ class Projection:
                 raise IntegrityError("two memories of this brain share an id")
             self._ids = ids
         return self._ids
+
+    def fiber_of(self, fiber_id: str) -> int | None:
+        """A memory's index by id. An id a read returned is found without building the index
+        of every id (a second at a million memories, which the first reinforcement of each
+        process paid): a memory keeps its index for good."""
+        if self._ids is None and (seen := self._seen.get(fiber_id)) is not None:
+            return seen
+        return self.ids.get(fiber_id)
+
+    def saw(self, fibers: list[int], fiber_ids: list[str]) -> None:
+        """A read returned these memories (`fiber_of`)."""
+        if self._ids is None:
+            self._seen.update(zip(fiber_ids, fibers, strict=True))
 
     def sync_graph(self, *, force: bool = False) -> None:
         src, dst, n = self.s_src.values, self.s_dst.values, self.neuron_count

@@ -264,6 +264,7 @@ def memories_at(view: View, fibers: list[int]) -> list[Memory]:
                 age_days=days,
             )
         )
+    p.saw(fibers, [m.id for m in out])
     return out
 
 

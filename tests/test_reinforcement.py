@@ -1,7 +1,8 @@
 """Reinforcement a person can live with: recalls in many processes (each CLI recall is one)
 coalesce into one event per REINFORCE_EVERY recalls or per interval, waiting in the log's
 meta meanwhile; histories fold runs of reinforcement into one line; the demo's rerun and
-empty automatic sweeps append nothing. Replay and past views are unaffected by what waits."""
+empty automatic sweeps append nothing. Replay and past views are unaffected by what waits.
+Deciding the event resolves the recalled memories' ids without indexing every id."""
 
 from __future__ import annotations
 
@@ -9,13 +10,17 @@ import io
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from helpers import Clock
+from helpers import Clock, fold_memory
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.cli.main import main
 from engine import Store
+from engine import events as ev
 from engine.brain import REINFORCE_EVERY, REINFORCE_INTERVAL_US
-from engine.fold import apply_all
-from engine.projection import Projection, state_bytes
+from engine.fold import apply, apply_all
+from engine.projection import Projection, from_arrays, state_bytes, to_arrays
+from engine.retrieval import memories_at
 
 
 def replayed(store: Store, brain_id: str) -> bytes:
@@ -181,3 +186,22 @@ def test_an_automatic_sweep_that_prunes_nothing_is_no_event(store_path: Path) ->
     clock.advance(200)  # context fades in weeks: this sweep prunes, and is recorded
     with Store(store_path, clock=clock) as store:
         assert kinds(store)[-1] == "decay_applied"
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 12), read=st.lists(st.integers(0, 11)), asked=st.lists(st.integers(0, 14)))
+def test_ids_a_read_returned_resolve_as_the_index_does(
+    n: int, read: list[int], asked: list[int]
+) -> None:
+    p, anchors = Projection("r"), list[int]()
+    apply(p, ev.Envelope(1, 1, "c", ev.BrainCreated("r")))
+    for i in range(n):
+        fold_memory(p, anchors, [i % 3], [1])
+    loaded = from_arrays(*to_arrays(p))  # as opened from a checkpoint: no index of ids yet
+    returned = [
+        memory.id for memory in memories_at(loaded.view(loaded.seq, 1), [r for r in read if r < n])
+    ]
+    ids = [f"m{k}" for k in asked]
+    got = [loaded.fiber_of(fid) for fid in ids]
+    assert got == [p.ids.get(fid) for fid in ids]
+    assert (loaded._ids is None) == set(ids).issubset(returned)
