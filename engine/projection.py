@@ -132,7 +132,7 @@ class Projection:
             ids = IdIndex.of(self.f_id)
             if ids is None:
                 raise IntegrityError("two memories of this brain share an id")
-            self._ids = ids
+            self._ids, self._seen = ids, {}  # the index answers every id from now on
         return self._ids
 
     def fiber_of(self, fiber_id: str) -> int | None:
