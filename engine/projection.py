@@ -27,6 +27,7 @@ from .idindex import IdIndex
 from .model import SYNAPSE_TYPES, SynapseType
 from .semantic.vectors import PARTS as VECTOR_PARTS
 from .semantic.vectors import VectorStore
+from .weightmemo import WeightMemo
 
 NO_EXPIRY = np.iinfo(np.int64).max
 ALIVE = np.iinfo(np.int64).max  # s_dead of a live synapse; 0 means never visible (erased)
@@ -97,9 +98,9 @@ class Projection:
 
         self.graph = Adjacency()  # every synapse
         self.episodes = Adjacency()  # memory-to-memory synapses only: neighbours in time
-        # the live view's effective weight of every link for one hour: (hour, weights), patched
-        # in place as links change or are added (`View.weights`)
-        self._live_weights: tuple[int, Column] | None = None
+        # the live view's effective link weights for one hour, computed as reads ask for them
+        # and forgotten as links change (`View.link_weights`)
+        self._live_weights: WeightMemo | None = None
         self._relinked: list[int] = []  # links whose weight changed since the cache was made
         self._weight_reads = 0  # live reads without a cached weight array
         # the live view's visible memories: (seq, from, until, mask), valid for times in
@@ -168,7 +169,8 @@ class Projection:
 
     def changed(self) -> None:
         """Called by the fold when a memory's state changed: cached weights are stale."""
-        self._live_weights = None
+        if self._live_weights is not None:
+            self._live_weights.forget()
         self._relinked.clear()
 
     def relinked(self, synapses: list[int]) -> None:
@@ -310,55 +312,63 @@ class View:
     def link_weights(
         self, rows: npt.NDArray[np.int32] | npt.NDArray[np.int64], *, include_expired: bool = False
     ) -> npt.NDArray[np.float32]:
-        """Effective weights of these links (what a hop reads). The live brain keeps an array
-        of every link's weight for the hour once it has been asked twice; a one-off read (a
-        CLI call, a past view) computes just the links it gathered."""
+        """Effective weights of these links (what a hop reads). From its second read on, the
+        live brain remembers every link weight it computed for the hour and computes only the
+        links no read asked for yet; a one-off read (a CLI call, a past view) computes just
+        the links it gathered."""
         if include_expired or not self.live:
             return self._compute_weights(rows, include_expired=include_expired)
         p = self.p
-        cached = p._live_weights
-        if cached is None or cached[0] != self.time // HOUR_US:
+        if p._live_weights is None or p._live_weights.hour != self.time // HOUR_US:
             if "counted" not in self.cache:  # one read = one view (a recall reads several hops)
                 self.cache["counted"] = True
                 p._weight_reads += 1
             if p._weight_reads < 2:
                 return self._compute_weights(rows)
-        return self.weights()[rows]
+        memo = self._live_memo()
+        got: npt.NDArray[np.float32] = memo.weights[rows]
+        missing = np.isnan(got)
+        if missing.any():
+            new = rows[missing]
+            got[missing] = memo.learn(new, self._compute_weights(new))
+        return got
 
     def weights(self, *, include_expired: bool = False) -> npt.NDArray[np.float32]:
         """Effective weights of every link at this view's time: decayed, and 0 for links that
         are pruned or belong to a hidden memory (expired ones count as hidden unless asked
-        for). The live view's array is kept across reads, patched in place when events touch
-        a few links or add some, and recomputed when the hour changes or a memory's state does.
-        """
+        for). The live view's array is kept across reads (`link_weights`)."""
         if self.live and not include_expired:
-            return self._live_array()
+            memo = self._live_memo()
+            unknown = np.flatnonzero(np.isnan(memo.weights))
+            if len(unknown) == len(memo):  # read whole columns, not gathered rows
+                memo.learn(unknown, self._compute_weights(None))
+            elif len(unknown):
+                memo.learn(unknown, self._compute_weights(unknown))
+            return memo.weights
         key = "weights+expired" if include_expired else "weights"
         got: npt.NDArray[np.float32] | None = self.cache.get(key)
         if got is None:
             got = self.cache[key] = self._compute_weights(None, include_expired=include_expired)
         return got
 
-    def _live_array(self) -> npt.NDArray[np.float32]:
-        """The live weights, brought up to date. Patched in place, not copied (a copy of
-        millions of links after every reinforcement was most of a recall's mean time): an
-        array handed out is valid while the brain's lock is held, as every read holds it, and
-        a view that is no longer live computes its own instead of reading this one."""
+    def _live_memo(self) -> WeightMemo:
+        """The live weights known for this hour, with the links that changed since forgotten.
+        Patched in place, not copied (a copy of millions of links after every reinforcement
+        was most of a recall's mean time): an array handed out is valid while the brain's lock
+        is held, as every read holds it, and a view that is no longer live computes its own."""
         p, hour = self.p, self.time // HOUR_US
-        cached = p._live_weights
-        if cached is None or cached[0] != hour or len(cached[1]) > self.synapses:
-            p._live_weights = (hour, Column(np.float32, self._compute_weights(None)))
+        memo = p._live_weights
+        if memo is None or memo.hour != hour or len(memo) > self.synapses:
+            memo = p._live_weights = WeightMemo(hour, self.synapses)
             p._relinked.clear()
-            return p._live_weights[1].values
-        column = cached[1]
-        if p._relinked:
+        elif p._relinked:  # recomputed now, in one go (reads would each pay a small call)
             stale = sets.unique(np.asarray(p._relinked, dtype=np.int64))
-            stale = stale[stale < len(column)]
-            column.set_many(stale, self._compute_weights(stale))
+            stale = stale[stale < len(memo)]
+            stale = stale[~np.isnan(memo.weights[stale])]
+            memo.learn(stale, self._compute_weights(stale))
             p._relinked.clear()
-        if len(column) < self.synapses:  # links appended since: only they need computing
-            column.extend_array(self._compute_weights(np.arange(len(column), self.synapses)))
-        return column.values
+        memo.grow(self.synapses)
+        return memo
 
     def _compute_weights(
         self,
