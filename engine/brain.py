@@ -24,7 +24,7 @@ from . import events as ev
 from .api import Changed, MemoryInput, RecallResult, Remembered
 from .clock import days_us, from_us
 from .errors import InputError, IntegrityError, NotFoundError, SensitiveContentError
-from .fold import apply_all
+from .fold import apply_all, apply_batches
 from .logstore import Reader, Writer
 from .model import MemoryType
 from .projection import ERASED, FORGOTTEN, NO_EXPIRY, PINNED, Projection, View
@@ -116,12 +116,11 @@ class Brain(BrainView):
             self._p = self._load()
         p = self._p
         with self.store.log.reader() as r:
-            start, events = p.seq, r.events(self.id, after=p.seq)
-            report = self.store.on_replay
+            start, report = p.seq, self.store.on_replay
             if report is None:
-                apply_all(p, events)
+                apply_batches(p, r.batches(self.id, after=start))
             else:  # a long catch-up (no recent checkpoint): fold in chunks, saying how far
-                total = r.head(self.id) - start
+                total, events = r.head(self.id) - start, r.events(self.id, after=start)
                 while chunk := list(itertools.islice(events, REPLAY_CHUNK)):
                     apply_all(p, chunk)
                     if total > REPLAY_CHUNK:
@@ -151,7 +150,7 @@ class Brain(BrainView):
         """The log folded from nothing up to `seq`: what a damaged checkpoint column is rebuilt
         from."""
         with self.store.log.reader() as r:
-            return apply_all(Projection(self.id), r.events(self.id, upto=seq))
+            return apply_batches(Projection(self.id), r.batches(self.id, upto=seq))
 
     def _maybe_checkpoint(self) -> None:
         """Checkpoint every `checkpoint_every` events, or once the events since the last
@@ -200,7 +199,7 @@ class Brain(BrainView):
                 p = self._p
                 if not self._registered:
                     self.store.register(w, self.name, self.id, p.config)
-                apply_all(p, w.events(self.id, after=p.seq))
+                apply_batches(p, w.batches(self.id, after=p.seq))
                 return decide(w, p)
 
             try:

@@ -13,12 +13,12 @@ without `links`, so it is read as it is, and an older NeuralMemory refuses a sch
 instead of silently reading its memories without links.
 """
 
-from __future__ import annotations
-
 import functools
+import struct
 import typing
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import Annotated, Any, Final
 
 import msgspec
 import numpy as np
@@ -166,11 +166,19 @@ class MemoryEncoded(msgspec.Struct, tag="memory_encoded", frozen=True, gc=False)
         return np.frombuffer(packed, dtype=LINK)
 
 
+_LINK_RECORD: Final = struct.Struct("<IBd")  # one `LINK` record
+
+
 def pack_links(targets: list[int], types: list[int], weights: list[float]) -> bytes:
-    """`MemoryEncoded.links` for these columns (a target or type out of range raises)."""
-    out = np.empty(len(targets), dtype=LINK)
-    out["dst"], out["type"], out["w"] = targets, types, weights
-    return out.tobytes()
+    """`MemoryEncoded.links` for these columns (a target or type out of range raises
+    OverflowError). Packed record by record: for a memory's dozen links, faster than
+    filling an array."""
+    if not len(targets) == len(types) == len(weights):
+        raise ValueError("link columns differ in length")
+    try:
+        return b"".join(map(_LINK_RECORD.pack, targets, types, weights))
+    except struct.error as e:
+        raise OverflowError(f"a link does not fit its record: {e}") from None
 
 
 class MemoryEdited(msgspec.Struct, tag="memory_edited", frozen=True, gc=False):
@@ -335,6 +343,7 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
 
 
 _encoder = msgspec.msgpack.Encoder()
+_VERSION = attrgetter("v")
 _loose_decoder = msgspec.msgpack.Decoder()
 
 
@@ -369,6 +378,17 @@ def decode(data: bytes | memoryview) -> Envelope:
             return msgspec.structs.replace(env, v=SCHEMA_VERSION)
         return _upcast(msgspec.to_builtins(env))
     return env
+
+
+def decode_many(records: Sequence[bytes | memoryview]) -> list[Envelope]:
+    """`decode` of each record: one decoder call each when all are of this schema."""
+    try:
+        envs = list(map(_decoder().decode, records))
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return list(map(decode, records))  # upcast, or the clear error
+    if list(map(_VERSION, envs)).count(SCHEMA_VERSION) != len(envs):
+        return list(map(decode, records))
+    return envs
 
 
 def _safe_loose(data: bytes | memoryview) -> dict[str, Any] | None:

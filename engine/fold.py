@@ -12,7 +12,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from itertools import chain
+from itertools import chain, islice
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -23,6 +24,7 @@ from msgspec.structs import astuple
 from . import events as ev
 from .errors import IntegrityError
 from .idindex import IdIndex
+from .logstore.base import BATCH
 from .model import MEMORY_TYPES, NEURON_TYPES, NeuronType
 from .projection import (
     ALIVE,
@@ -48,6 +50,7 @@ _MEMORY_FIELDS = ev.MemoryEncoded.__struct_fields__
 _ENVELOPE_FIELDS = ev.Envelope.__struct_fields__
 _SPEC_FIELDS = ev.NeuronSpec.__struct_fields__
 _NONE = np.zeros(0, dtype=np.int64)  # no rows
+_BODY = attrgetter("body")
 
 
 def apply(p: Projection, env: ev.Envelope) -> Projection:
@@ -69,37 +72,48 @@ def gc_paused() -> Iterator[None]:
 
 
 def apply_all(p: Projection, envs: Iterable[ev.Envelope]) -> Projection:
-    """Fold events in order. Runs of `memory_encoded` are folded column by column, which is
-    what makes replay fast; the result is the same as folding them one by one."""
+    """Fold events in order (taken a list at a time, see `apply_batches`)."""
+    it = iter(envs)
+    return apply_batches(p, iter(lambda: list(islice(it, BATCH)), []))
+
+
+def apply_batches(p: Projection, batches: Iterable[list[ev.Envelope]]) -> Projection:
+    """Fold lists of events in order (a log's `Reader.batches`). Runs of `memory_encoded`
+    are folded column by column, which is what makes replay fast; the result is the same as
+    folding them one by one."""
     with gc_paused():
-        return _apply_all(p, envs)
-
-
-def _apply_all(p: Projection, envs: Iterable[ev.Envelope]) -> Projection:
-    run: list[ev.Envelope] = []
-    for env in envs:
-        if type(env.body) is ev.MemoryEncoded:
-            run.append(env)
+        run: list[ev.Envelope] = []
+        for batch in batches:
+            kinds = list(map(type, map(_BODY, batch)))
+            start = 0
+            if kinds.count(ev.MemoryEncoded) != len(batch):  # else the usual batch: all run
+                for i in [i for i, kind in enumerate(kinds) if kind is not ev.MemoryEncoded]:
+                    run += batch[start:i]
+                    if run:
+                        _memories_encoded(p, run)
+                        run = []
+                    _apply_one(p, batch[i])
+                    start = i + 1
+            run += batch[start:] if start else batch
             if len(run) >= _RUN:
                 _memories_encoded(p, run)
                 run = []
-            continue
         if run:
             _memories_encoded(p, run)
-            run = []
-        handler = _HANDLERS.get(type(env.body))
-        if handler is None:
-            raise IntegrityError(f"no apply rule for {type(env.body).__name__}")
-        _check_seq(p, env, 0)
-        handler(p, env)
-        p.seq = env.seq
-        p.times.append(env.t)
-        p.n_at.append(p.neuron_count)
-        p.s_at.append(p.synapse_count)
-        p.f_at.append(p.fiber_count)
-    if run:
-        _memories_encoded(p, run)
     return p
+
+
+def _apply_one(p: Projection, env: ev.Envelope) -> None:
+    handler = _HANDLERS.get(type(env.body))
+    if handler is None:
+        raise IntegrityError(f"no apply rule for {type(env.body).__name__}")
+    _check_seq(p, env, 0)
+    handler(p, env)
+    p.seq = env.seq
+    p.times.append(env.t)
+    p.n_at.append(p.neuron_count)
+    p.s_at.append(p.synapse_count)
+    p.f_at.append(p.fiber_count)
 
 
 def _check_seq(p: Projection, env: ev.Envelope, offset: int) -> None:
@@ -500,13 +514,13 @@ def _synapses_reinforced(p: Projection, env: ev.Envelope) -> None:
     if b.synapses and (min(b.synapses) < 0 or max(b.synapses) >= p.synapse_count):
         raise IntegrityError(f"seq {env.seq}: reinforcement of an unknown link")
     seq = env.seq
-    counts = b.counts or [1] * len(b.synapses)
-    for syn, weight, count in zip(b.synapses, b.weights, counts, strict=True):
-        if p.s_dead[syn] <= seq:  # pruned or erased since it was recalled
-            continue
-        p.s_w.change(syn, weight, seq)
-        p.s_t.change(syn, env.t, seq)
-        p.s_count.change(syn, int(p.s_count[syn]) + count, seq)
+    synapses = np.asarray(b.synapses, dtype=np.int64)
+    live = p.s_dead.values[synapses] > seq  # not pruned or erased since it was recalled
+    rows = synapses[live]
+    counts = np.asarray(b.counts or np.ones(len(synapses)), dtype=np.int64)[live]
+    p.s_count.change_many(rows, counts, seq, add=True)  # first: it alone can refuse (overflow)
+    p.s_w.change_many(rows, np.asarray(b.weights, dtype=np.float64)[live], seq)
+    p.s_t.change_many(rows, np.full(len(rows), env.t, dtype=np.int64), seq)
     p.relinked(b.synapses)
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import idindex
-from engine.columns import TextColumn, Versioned
+from engine.columns import Column, TextColumn, Versioned, VersionedText
 from engine.idindex import IdIndex
 
 # (row as a share of the rows that exist, new value, seqs to skip before it); erase a row
@@ -83,6 +83,35 @@ def test_a_text_column_holds_what_was_appended(
 
 @settings(max_examples=150, deadline=None)
 @given(
+    first=st.lists(st.text(alphabet="ab", max_size=2), min_size=1, max_size=5),
+    changes=st.lists(
+        st.tuples(st.floats(0, 0.999), st.text(alphabet="abc", max_size=2), st.integers(0, 2)),
+        max_size=12,
+    ),
+    rows=st.lists(st.floats(0, 0.999), max_size=8),
+)
+def test_texts_picked_as_of_a_seq_are_the_texts_the_history_had_then(
+    first: list[str], changes: list[tuple[float, str, int]], rows: list[float]
+) -> None:
+    """`pick_at` (one pass over many rows, repeats allowed) against a replay of the changes."""
+    col, seq, history = VersionedText(), 1, [list(first)]
+    col.extend(first)
+    for share, value, skip in changes:
+        seq += skip + 1
+        row = int(share * len(first))
+        col.change(row, value, seq)
+        while len(history) < seq:
+            history.append(list(history[-1]))
+        history[-1][row] = value
+    picked = np.asarray([int(share * len(first)) for share in rows], dtype=np.int64)
+    for at in range(1, seq + 2):
+        then = history[min(at, len(history)) - 1]
+        assert col.pick_at(picked, at) == [then[r] for r in picked.tolist()]
+        assert [col.get_at(r, at) for r in range(len(first))] == then
+
+
+@settings(max_examples=150, deadline=None)
+@given(
     batches=st.lists(st.lists(st.text(alphabet="abc", max_size=3), max_size=6), max_size=8),
     probes=st.lists(st.text(alphabet="abcd", max_size=3), max_size=10),
     collide=st.booleans(),
@@ -119,3 +148,58 @@ def _index_against_dict(batches: list[list[str]], probes: list[str]) -> None:
     assert all(rebuilt[fid] == row for fid, row in plain.items())
     col.extend(list(plain)[:1])
     assert IdIndex.of(col) is None or not plain  # an id twice: no index
+
+
+# pairs of (row, value) a batch changes, rows repeating; values as a column of each dtype takes
+_pairs = st.lists(st.tuples(st.integers(0, 5), st.integers(-3, 3)), max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    batches=st.lists(st.tuples(_pairs, st.booleans()), max_size=5),
+    weights=st.lists(st.floats(-1, 1, width=32) | st.floats(-1, 1) | st.just(-0.0), max_size=20),
+)
+def test_many_changes_at_once_are_the_changes_one_by_one(
+    batches: list[tuple[list[tuple[int, int]], bool]], weights: list[float]
+) -> None:
+    """`change_many` leaves the same bytes in the column and its journal as `change` called
+    pair by pair: counts added (`add`), times and weights (float32, rounding and -0.0) set."""
+    for dtype in (np.int32, np.int64, np.float32):
+        one, many = Versioned(dtype, np.arange(6) % 3), Versioned(dtype, np.arange(6) % 3)
+        for seq, (pairs, counted) in enumerate(batches, start=1):
+            rows = np.asarray([r for r, _ in pairs], dtype=np.int64)
+            add = counted and dtype is not np.float32
+            if dtype is np.float32:
+                given = (weights * len(pairs))[: len(pairs)] if weights else [0.5] * len(pairs)
+                values = np.asarray(given, dtype=np.float64)
+            else:
+                values = np.asarray([v for _, v in pairs], dtype=np.int64)
+            for row, value in zip(rows.tolist(), values.tolist(), strict=True):
+                one.change(row, one[row] + value if add else value, seq)
+            many.change_many(rows, values, seq, add=add)
+            for a, b in ((one, many), (one.j_seq, many.j_seq), (one.j_row, many.j_row)):
+                assert a.values.tobytes() == b.values.tobytes()
+            assert one.j_old.values.tobytes() == many.j_old.values.tobytes()
+
+
+def test_a_count_that_does_not_fit_changes_nothing() -> None:
+    col = Versioned(np.int32, [2**31 - 2, 0])
+    with pytest.raises(OverflowError):
+        col.change_many(np.asarray([1, 0, 0]), np.asarray([1, 1, 1]), 1, add=True)
+    assert col.values.tolist() == [2**31 - 2, 0]
+    assert not len(col.j_seq)
+
+
+def test_a_column_grown_past_the_mapped_size_keeps_its_rows_and_takes_writes() -> None:
+    """Buffers of 4 MiB or more are anonymous maps (no huge pages): same rows, still writable."""
+    col = Column(np.int64)
+    parts = [np.arange(k, k + 100_000, dtype=np.int64) for k in range(0, 1_200_000, 100_000)]
+    for part in parts:
+        col.extend_array(part)
+    col.extend([7, 8])
+    expected = np.concatenate([*parts, np.array([7, 8])])
+    assert isinstance(col.values.base.base, memoryview)  # on a map of its own, not numpy's heap
+    np.testing.assert_array_equal(col.values, expected)
+    col.set_many(np.array([0, 1_199_999], dtype=np.int64), np.array([-1, -2]))
+    expected[[0, 1_199_999]] = [-1, -2]
+    np.testing.assert_array_equal(col.values, expected)

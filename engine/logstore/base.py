@@ -33,6 +33,8 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from itertools import chain
+from operator import attrgetter
 from typing import Final, TypeVar
 
 from .. import events as ev
@@ -44,7 +46,11 @@ T = TypeVar("T")
 
 MAX_ID_BYTES: Final = 470  # client ids and memory ids, UTF-8 (LMDB's keys hold 511 bytes)
 MAX_TIME: Final = 2**63 - 1
+# records a long read decodes and hands on at a time: few enough that their records and
+# decoded events stay in cache between the two (1024 read 25-40% slower than 64 at 100k)
+BATCH: Final = 64
 _POSITION: Final = "position:"
+_SEQ = attrgetter("seq")
 
 Buffer = bytes | bytearray | memoryview | mmap.mmap
 
@@ -75,6 +81,27 @@ def decoded(data: bytes | memoryview, seq: int) -> ev.Envelope:
     return env
 
 
+def decoded_batch(records: Sequence[bytes | memoryview], first: int) -> list[ev.Envelope]:
+    """Decode the records stored at seqs `first`, `first + 1`, ...: `decoded` of each, with
+    no Python step per record when all are sound (else the first bad one raises, as there)."""
+    try:
+        envs = ev.decode_many(records)
+    except DataError:
+        envs = []
+    if list(map(_SEQ, envs)) != list(range(first, first + len(records))):
+        envs = [decoded(data, seq) for seq, data in enumerate(records, start=first)]
+    return envs
+
+
+def batch_sizes() -> Iterator[int]:
+    """Sizes of a read's successive batches: 1, 2, 4, ... then `BATCH`, so a read stopped
+    after a few events (`islice`) has decoded few more than it took."""
+    size = 1
+    while True:
+        yield size
+        size = min(2 * size, BATCH)
+
+
 class Reader(ABC):
     """Reads inside one transaction: a consistent snapshot of every brain."""
 
@@ -83,10 +110,18 @@ class Reader(ABC):
         """The last sequence number of a brain's log (0 when empty)."""
 
     @abstractmethod
+    def batches(
+        self, brain_id: str, after: int = 0, upto: int | None = None
+    ) -> Iterator[list[ev.Envelope]]:
+        """Events with after < seq <= upto, in order, in lists (sizes of `batch_sizes`): a
+        fold takes a list at a time, with no Python step per event to read or decode it. A
+        gap or a foreign record is an error."""
+
     def events(
         self, brain_id: str, after: int = 0, upto: int | None = None
     ) -> Iterator[ev.Envelope]:
         """Events with after < seq <= upto, in order; a gap or a foreign record is an error."""
+        return chain.from_iterable(self.batches(brain_id, after, upto))
 
     @abstractmethod
     def event(self, brain_id: str, seq: int) -> ev.Envelope | None: ...

@@ -29,10 +29,12 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
 import lmdb
+import numpy as np
 
 from .. import events as ev
 from ..errors import (
@@ -43,7 +45,17 @@ from ..errors import (
     NotFoundError,
     OperationalError,
 )
-from .base import LogStore, Reader, T, Writer, check_id, decoded, gap
+from .base import (
+    LogStore,
+    Reader,
+    T,
+    Writer,
+    batch_sizes,
+    check_id,
+    decoded,
+    decoded_batch,
+    gap,
+)
 from .files import FileCheckpoints
 
 _U64: Final = struct.Struct(">Q")
@@ -51,7 +63,7 @@ DEFAULT_MAP_SIZE: Final = 256 << 20
 _DB_NAMES: Final = ("events", "times", "cids", "refs", "meta", "brains")
 _STORE_META: Final = b"\x00" * 16
 _POLL_S: Final = 0.05
-_RELEASE: Final = 1 << 10  # records a long read folds between two releases of the map
+_RELEASE: Final = 1 << 10  # records a long read decodes between two releases of the map
 
 # the two meta pages at the start of data.mdb (LMDB 0.9): magic and version at offset 16 of
 # the page, the page size in the free DB's md_pad (40), the last used page and txn id (136)
@@ -105,6 +117,21 @@ def brain_key(brain_id: str) -> bytes:
 
 def _seq_key(bkey: bytes, seq: int) -> bytes:
     return bkey + _U64.pack(seq)
+
+
+def _seq_keys(bkey: bytes, first: int, k: int) -> bytes:
+    """The keys of seqs `first` to `first + k - 1`, as one string."""
+    keys = np.empty((k, 24), dtype=np.uint8)
+    keys[:, :16] = np.frombuffer(bkey, dtype=np.uint8)
+    keys[:, 16:] = np.arange(first, first + k, dtype=">u8").view(np.uint8).reshape(k, 8)
+    return keys.tobytes()
+
+
+def _keys_in_order(keys: Sequence[bytes | memoryview], bkey: bytes, first: int) -> int:
+    """How many of `keys` are those of seqs `first`, `first + 1`, ... of brain `bkey`."""
+    return next(
+        (i for i, key in enumerate(keys) if bytes(key) != _seq_key(bkey, first + i)), len(keys)
+    )
 
 
 def _u64(data: bytes | memoryview) -> int:
@@ -496,33 +523,35 @@ class _Reader(Reader):
         cur = self.txn.cursor(self._dbs["events"])
         return _u64(cur.key()[16:]) if _seek_last(cur, bkey, bkey + b"\xff" * 8) else 0
 
-    def events(
+    def batches(
         self, brain_id: str, after: int = 0, upto: int | None = None
-    ) -> Iterator[ev.Envelope]:
-        bkey = brain_key(brain_id)
+    ) -> Iterator[list[ev.Envelope]]:
+        bkey, head = brain_key(brain_id), self.head(brain_id)
+        first, last = after + 1, head if upto is None else min(upto, head)
         cur = self.txn.cursor(self._dbs["events"])
-        expected = after + 1
-        last = 2**64 - 1 if upto is None else upto
-        if expected > last or not cur.set_range(_seq_key(bkey, expected)):
+        if first > last or not cur.set_range(_seq_key(bkey, first)):
             return
-        pack, decode = _U64.pack, ev.decode
+        records = cur.iternext()
         release, data = self._releases, self.store.log_path / "data.mdb"
-        for key, value in cur:
-            if key != bkey + pack(expected):  # one comparison checks the brain and the seq
-                if bytes(key[:16]) != bkey or _u64(key[16:]) > last:
-                    break
-                raise gap(brain_id, expected)
-            env = decode(value)
-            if env.seq != expected:
-                decoded(value, expected)  # raises: the record claims another seq
-            if release and not expected % _RELEASE:  # only here, with the transaction alive
+        for size in batch_sizes():
+            # every seq up to the head has a record: the keys read are exactly these, or a gap
+            want = min(size, last - first + 1)
+            pairs = list(islice(records, want))
+            keys, values = zip(*pairs, strict=True) if pairs else ((), ())
+            sound = b"".join(keys) == _seq_keys(bkey, first, want)
+            good = len(keys) if sound else _keys_in_order(keys, bkey, first)
+            batch, end = decoded_batch(values[:good], first), first + good - 1
+            # every _RELEASE records and at the end of a long read, with the transaction alive
+            crossed = end // _RELEASE > (first - 1) // _RELEASE
+            if release and (crossed or (end == last and end - after > _RELEASE)):
                 self.store._entry.release(data)
-            yield env
-            if expected == last:
-                break
-            expected += 1
-        if release and expected - after > _RELEASE:  # a long read: what it left goes too
-            self.store._entry.release(data)
+            if batch:
+                yield batch
+            first += good
+            if not sound:
+                raise gap(brain_id, first)
+            if first > last:
+                return
 
     def event(self, brain_id: str, seq: int) -> ev.Envelope | None:
         value = self.txn.get(_seq_key(brain_key(brain_id), seq), db=self._dbs["events"])

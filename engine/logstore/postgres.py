@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
+from itertools import islice
 from typing import Any, Final
 
 import psycopg
@@ -60,8 +61,10 @@ from .base import (
     Reader,
     T,
     Writer,
+    batch_sizes,
     check_id,
     decoded,
+    decoded_batch,
     gap,
 )
 
@@ -320,14 +323,14 @@ class _Reader(Reader):
         seq = self._one("SELECT max(seq) FROM nmem_events WHERE brain = %s", (_uid(brain_id),))
         return int(seq or 0)
 
-    def events(
+    def batches(
         self, brain_id: str, after: int = 0, upto: int | None = None
-    ) -> Iterator[ev.Envelope]:
+    ) -> Iterator[list[ev.Envelope]]:
         self._touch(brain_id)
         last = MAX_TIME if upto is None else upto
         if after >= last:
             return
-        expected = after + 1
+        first = after + 1
         with self.conn.cursor(name=f"events_{uuid.uuid4().hex}", binary=True) as cur:
             cur.itersize = _FETCH
             cur.execute(
@@ -335,15 +338,19 @@ class _Reader(Reader):
                 "ORDER BY seq",
                 (_uid(brain_id), after, last),
             )
-            decode = ev.decode
-            for seq, record in cur:
-                if seq != expected:
-                    raise gap(brain_id, expected)
-                env = decode(record)
-                if env.seq != expected:
-                    decoded(record, expected)  # raises: the record claims another seq
-                yield env
-                expected += 1
+            rows = iter(cur)
+            for size in batch_sizes():
+                pairs = list(islice(rows, size))
+                seqs, records = zip(*pairs, strict=True) if pairs else ((), ())
+                good = next((i for i, seq in enumerate(seqs) if seq != first + i), len(seqs))
+                batch = decoded_batch(records[:good], first)
+                if batch:
+                    yield batch
+                if good < len(seqs):
+                    raise gap(brain_id, first + good)
+                first += good
+                if len(pairs) < size:
+                    return
 
     def event(self, brain_id: str, seq: int) -> ev.Envelope | None:
         self._touch(brain_id)
