@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Final
 
 from . import events as ev
 from . import screening
@@ -61,6 +62,7 @@ _S_AT_LOCATION = SYNAPSE_TYPES.index(SynapseType.AT_LOCATION)
 _S_HAPPENED_AT = SYNAPSE_TYPES.index(SynapseType.HAPPENED_AT)
 _S_AFTER = SYNAPSE_TYPES.index(SynapseType.AFTER)
 _S_BEFORE = SYNAPSE_TYPES.index(SynapseType.BEFORE)
+_TYPE_NAMES: Final = {kind: kind.value for kind in MemoryType}  # `.value` is a slow descriptor
 
 
 def validate_text(text: str) -> str:
@@ -309,7 +311,7 @@ def decide_encode(batch: Batch, prep: Prepared, now: int) -> ev.MemoryEncoded:
         first_neuron=first,
         event_start=event_us,
         event_end=event_us,
-        memory_type=prep.kind.value,
+        memory_type=_TYPE_NAMES[prep.kind],
         priority=prep.priority,
         salience=round(salience, 4),
         neurons=links.neurons,

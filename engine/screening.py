@@ -15,11 +15,16 @@ The threshold is medium severity: a long hex run (a uuid, a digest) alone is not
 
 from __future__ import annotations
 
-from typing import Any, Final
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from .errors import InputError, SensitiveContentError
+
+if TYPE_CHECKING:
+    from .sensitive import Finding
 
 POLICIES: Final = ("block", "redact", "allow")
 
@@ -105,14 +110,12 @@ class _Clean:
 
     def scan(self, value: str) -> bool:
         """Whether `value` is clean (remembered if so), for a string not remembered yet."""
-        from . import sensitive
-
         if not value.isascii():
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 return False
-        if sensitive.scan(value, sensitive.Severity.MEDIUM):
+        if _findings()(value):
             return False
         if self.chars + len(value) > self.LIMIT:
             self.strings.clear()
@@ -125,11 +128,20 @@ class _Clean:
 _clean: Final = _Clean()
 
 
+@functools.cache
+def _findings() -> Callable[[str], list[Finding]]:
+    """`sensitive.scan` at the threshold, imported on first use (a function-level import on
+    every string would go through the import machinery each time)."""
+    from . import sensitive
+
+    return functools.partial(sensitive.scan, min_severity=sensitive.Severity.MEDIUM)
+
+
 def _plain(value: Any) -> bool:
     """Whether every string in `value` is storable and holds nothing to screen: the common
     case, decided without building the field paths that a refusal or a redaction names.
-    A struct's fields are read in one call and its numbers skipped without one (a memory's
-    event has twenty fields, most of them numbers)."""
+    A struct's fields are read in one call, its numbers skipped and its strings looked up
+    without a call each (a memory's event has twenty fields, most of them numbers)."""
     if isinstance(value, str):
         return value in _clean.strings or _clean.scan(value)
     if isinstance(value, msgspec.Struct):
@@ -140,11 +152,20 @@ def _plain(value: Any) -> bool:
         return all(_plain(k) and _plain(v) for k, v in value.items())
     else:
         return True  # numbers, booleans, None, bytes (vectors)
-    return all(item.__class__ in _ATOMS or _plain(item) for item in items)
+    known = _clean.strings
+    for item in items:
+        kind = item.__class__
+        if kind is str:
+            if item not in known and not _clean.scan(item):
+                return False
+        elif kind not in _ATOMS and (kind not in _EMPTY or item) and not _plain(item):
+            return False
+    return True
 
 
 # Values that hold no string: exact classes only (a str subclass is walked like any string).
 _ATOMS: Final = frozenset({int, float, bool, bytes, type(None)})
+_EMPTY: Final = frozenset({list, dict})  # exact classes whose empty values hold no string
 
 
 def _storable(value: str, field: str) -> str:

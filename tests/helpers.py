@@ -7,6 +7,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hypothesis import strategies as st
+
 from engine import Store
 from engine import events as ev
 from engine.clock import DAY_US, to_us
@@ -97,3 +99,13 @@ def fold_memory(
     )
     apply(p, ev.Envelope(p.seq + 1, t, "c", body))
     anchors.append(first)
+
+
+def texts_of(
+    words: list[str], pieces: int, joiners: tuple[str, ...] = ("",)
+) -> st.SearchStrategy[str]:
+    """Any short text, or `words` and scraps of text strung together with each of `joiners`:
+    where a pattern rewritten for speed must still match what the plain one matched."""
+    piece = st.one_of(st.sampled_from(words), st.text(max_size=3))
+    strung = (st.lists(piece, max_size=pieces).map(joiner.join) for joiner in joiners)
+    return st.one_of(st.text(max_size=60), *strung)

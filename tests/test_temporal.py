@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.extraction import temporal
 from engine.extraction.temporal import TimeHint, extract_time_hints, parse_moment
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -446,3 +448,17 @@ def test_parse_moment_hours_are_elapsed_time_across_dst() -> None:
 )
 def test_parse_moment_rejects(phrase: str) -> None:
     assert parse_moment(phrase, NOW) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, REFS)
+def test_a_rule_runs_only_where_what_it_needs_is(text: str, ref: datetime) -> None:
+    """The patterns tested before some rules are necessary: wherever such a rule matches,
+    each of them is found, so skipping the rule without them changes no hint."""
+    low = temporal._lower(unicodedata.normalize("NFC", text))
+    for order, needs in enumerate(temporal._RULE_NEEDS):
+        if needs and temporal._compiled(temporal._PATTERNS[order]).search(low):
+            assert all(temporal._compiled(need).search(low) for need in needs)
+    skipping = extract_time_hints(text, ref)
+    with mock.patch.object(temporal, "_RULE_NEEDS", ((),) * len(temporal._RULE_NEEDS)):
+        assert extract_time_hints(text, ref) == skipping

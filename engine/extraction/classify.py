@@ -14,8 +14,11 @@ from typing import Final
 
 from ..model import MemoryType
 
-_TOKEN: Final = re.compile(r"\w+(?:['’-]\w+)*")
-_SENTENCE_VERB: Final = re.compile(r"(?:^|[.!?;:\n])\s*(?:please\s+)?(\w+)")
+# Each pattern leads with one character class, which the regex engine skips to: `\w+` or an
+# alternation with `^` in front would be tried at every position of the text.
+_TOKEN: Final = re.compile(r"\w\w*(?:['’-]\w+)*")
+_OPENING_VERB: Final = re.compile(r"\s*(?:please\s+)?(\w+)")  # of the text's first sentence
+_SENTENCE_VERB: Final = re.compile(r"[.!?;:\n]\s*(?:please\s+)?(\w+)")  # of the others
 
 
 def _phrases(spec: str) -> frozenset[str]:
@@ -84,6 +87,14 @@ def type_label(text: str) -> MemoryType | None:
     return TYPE_LABELS.get(m.group(1).lower()) if m else None
 
 
+def _sentence_verbs(low: str) -> list[str]:
+    """The first word of each sentence (after a "please")."""
+    first = _OPENING_VERB.match(low)
+    if first is None:
+        return _SENTENCE_VERB.findall(low)
+    return [first.group(1), *_SENTENCE_VERB.findall(low, first.end())]
+
+
 def detect_memory_type(text: str) -> MemoryType:
     """A label wins ("Insight: ..."); else the highest-priority rule with a cue anywhere in the
     text; otherwise a fact.
@@ -98,11 +109,11 @@ def detect_memory_type(text: str) -> MemoryType:
         return MemoryType.INSIGHT
     low, cues = _cues(text)
     for kind, phrases in _TYPE_RULES:
-        if kind is MemoryType.WORKFLOW and _SEQUENCE.search(low):
+        if kind is MemoryType.WORKFLOW and "first" in low and _SEQUENCE.search(low):
             return kind
         if not phrases.isdisjoint(cues):
             return kind
-        if kind is MemoryType.TODO and not _IMPERATIVES.isdisjoint(_SENTENCE_VERB.findall(low)):
+        if kind is MemoryType.TODO and not _IMPERATIVES.isdisjoint(_sentence_verbs(low)):
             return kind
         if kind is MemoryType.REFERENCE and ("http://" in low or "https://" in low):
             return kind

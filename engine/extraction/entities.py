@@ -8,18 +8,22 @@ at Starbucks" yields "Tuấn" and "Starbucks", not one phrase), ordinary sentenc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Final
+
+import msgspec
 
 from ..model import NeuronType
 from .tokens import STOP_WORDS, normalize
 
 _CAP_WORD: Final = r"(?:[A-ZÀ-ỸĐ][\w'’-]*)"
-_RUN: Final = re.compile(rf"(?<![\w'’-]){_CAP_WORD}(?:[ \t]+{_CAP_WORD})*")
+# A capital not after a word character: tested after the capital (the lookbehind spans it), so
+# the engine skips to capitals instead of trying the lookbehind at every position.
+_RUN: Final = re.compile(rf"[A-ZÀ-ỸĐ](?<![\w'’-].)[\w'’-]*(?:[ \t]+{_CAP_WORD})*")
 _KINSHIP: Final = re.compile(
     r"(?<!\w)(anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+((?:[A-ZÀ-ỸĐ][\w]*)(?:\s+[A-ZÀ-ỸĐ][\w]*)*)"
 )
-_KINSHIP_HINT: Final = re.compile(r"(?<!\w)(?:anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+[A-ZÀ-ỸĐ]")
+# Whether `_KINSHIP` may match: without its lookbehind, the engine skips to the prefixes' letters.
+_KINSHIP_HINT: Final = re.compile(r"(?:anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+[A-ZÀ-ỸĐ]")
 _PLACE_BEFORE: Final = frozenset(
     """at in from to near ở tại đến từ quán office building hotel restaurant city""".split()
 )
@@ -48,8 +52,7 @@ _STARTERS: Final = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
+class Entity(msgspec.Struct, frozen=True):
     text: str
     key: str
     type: NeuronType
@@ -87,13 +90,39 @@ def extract_entities(text: str, known: frozenset[str] | set[str] | None = None) 
     claimed: list[int] = []
     if _KINSHIP_HINT.search(text):
         for m in _KINSHIP.finditer(text):
-            _add(found, text, m.start(2), m.group(2).split())
+            words = m.group(2).split()
+            _add(found, text, m.start(2), words, [normalize(w) for w in words])
             claimed.append(m.start(2))
     for m in _RUN.finditer(text):
         if claimed and any(s <= m.start() < s + 64 for s in claimed):
             continue
         _split_run(found, text, m.start(), m.group(), known)
     return list(found.values())
+
+
+# (offset in the run, word, normal form, dropped wherever it is, dropped when it opens a
+# sentence) of each word of a capitalised run: what does not depend on the run's context.
+_RunWord = tuple[int, str, str, bool, bool]
+_runs: dict[str, tuple[_RunWord, ...]] = {}
+_RUN_CACHE_LIMIT: Final = 200_000
+
+
+def _run_words(run: str) -> tuple[_RunWord, ...]:
+    """The words of `run` (cached: names recur from one memory to the next)."""
+    words = _runs.get(run)
+    if words is None:
+        out: list[_RunWord] = []
+        pos = 0
+        for word in run.split():
+            at = run.index(word, pos)
+            pos = at + len(word)
+            norm = normalize(word)
+            drop = norm in _TIME_NAMES or norm == "i" or (norm in STOP_WORDS and len(word) > 1)
+            out.append((at, word, norm, drop, norm in _STARTERS or norm in STOP_WORDS))
+        if len(_runs) >= _RUN_CACHE_LIMIT:
+            _runs.clear()
+        words = _runs[run] = tuple(out)
+    return words
 
 
 def _split_run(
@@ -104,25 +133,23 @@ def _split_run(
     known: frozenset[str] | set[str] | None,
 ) -> None:
     keep: list[str] = []
+    norms: list[str] = []
     keep_start = start
-    pos = start
-    for i, word in enumerate(run.split()):
-        at = text.index(word, pos)
-        pos = at + len(word)
-        norm = normalize(word)
-        drop = norm in _TIME_NAMES or norm == "i" or (norm in STOP_WORDS and len(word) > 1)
-        if i == 0 and not drop and (norm in _STARTERS or norm in STOP_WORDS):
-            drop = _opens_sentence(text, start) and not (known and norm in known)
+    for i, (at, word, norm, dropped, opener) in enumerate(_run_words(run)):
+        drop = dropped or (
+            i == 0 and opener and _opens_sentence(text, start) and not (known and norm in known)
+        )
         if drop:
             if keep:
-                _add(found, text, keep_start, keep)
-                keep = []
+                _add(found, text, keep_start, keep, norms)
+                keep, norms = [], []
             continue
         if not keep:
-            keep_start = at
+            keep_start = start + at
         keep.append(word)
+        norms.append(norm)
     if keep:
-        _add(found, text, keep_start, keep)
+        _add(found, text, keep_start, keep, norms)
 
 
 def normalize_name(phrase: str) -> str:
@@ -130,11 +157,14 @@ def normalize_name(phrase: str) -> str:
     return " ".join(normalize(w) for w in phrase.split())
 
 
-def _add(found: dict[str, Entity], text: str, start: int, words: list[str]) -> None:
-    phrase = " ".join(words)
-    key = normalize_name(phrase)
+def _add(
+    found: dict[str, Entity], text: str, start: int, words: list[str], norms: list[str]
+) -> None:
+    """Add the name made of `words` (`norms` their normal forms: its key is `normalize_name`'s)."""
+    key = " ".join(norms)
     if key in found:
         return
+    phrase = " ".join(words)
     spatial = _word_before(text, start) in _PLACE_BEFORE and not (
         phrase.isupper() and len(phrase) <= 6  # "in AWS", "to API": acronyms are rarely places
     )

@@ -19,15 +19,15 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final
+
+import msgspec
 
 __all__ = ["TimeHint", "extract_time_hints", "parse_moment", "parse_period", "yearless"]
 
 
-@dataclass(frozen=True, slots=True)
-class TimeHint:
+class TimeHint(msgspec.Struct, frozen=True):
     """A time phrase and the interval it denotes, in the reference's timezone."""
 
     text: str  # the phrase as it appears in the input
@@ -807,16 +807,39 @@ _RULE_SPECS: Final[tuple[tuple[tuple[str, ...], str, _Resolver], ...]] = (
 
 # The left word boundary is checked in Python: a leading lookbehind would stop the regex engine
 # from jumping to the pattern's first character.
-# Compiled on first use: most texts trigger few rules, and start-up time matters to the CLI.
+# Compiled on first use (`_compiled`): most texts trigger few rules, and start-up time matters
+# to the CLI.
 _PATTERNS: Final = tuple(rf"(?:{pattern})(?!\w)" for _, pattern, _ in _RULE_SPECS)
 
 
 @functools.cache
-def _pattern(order: int) -> re.Pattern[str]:
-    return re.compile(_PATTERNS[order])
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """A pattern compiled the first time a text needs it."""
+    return re.compile(pattern)
 
 
 _RESOLVERS: Final = tuple(resolve for _, _, resolve in _RULE_SPECS)
+# What every match of some rules holds beyond their triggers, tested once per text before any
+# of them runs: "end" (in "backend") or "day" (in "3 days") triggers rules that also need a
+# month name as a word, a clock time or a numeric date, and most such texts have none. Each
+# of these patterns starts with a character class or literals, which the regex engine skips
+# to; the rules themselves mostly start with optional words and are tried at every position.
+_MONTH_WORD: Final = rf"(?:{_MONTH})(?!\w)"  # every _MONTH in a rule ends a word
+_CLOCK_DIGIT: Final = r"[0-9](?::[0-5][0-9]|\s*[ap]\.?m\b)"  # the lookahead of _clock
+_DATE_DIGITS: Final = r"[0-9][/.][0-9]"
+_NEEDS: Final[dict[_Resolver, tuple[str, ...]]] = {
+    _time_on_date: (_MONTH_WORD, _CLOCK_DIGIT),
+    _dmy_date: (_MONTH_WORD,),
+    _month_first: (_MONTH_WORD,),
+    _day_range: (_MONTH_WORD,),
+    _part_of_month: (_MONTH_WORD,),
+    _month_range: (_MONTH_WORD,),
+    _week_of_month: (_MONTH_WORD,),
+    _bare_month: (_MONTH_WORD,),
+    _day_at_clock: (_CLOCK_DIGIT,),
+    _numeric_date: (_DATE_DIGITS,),
+}
+_RULE_NEEDS: Final = tuple(_NEEDS.get(resolve, ()) for resolve in _RESOLVERS)
 _RULES_BY_TRIGGER: Final = {
     t: tuple(i for i, (ts, _, _) in enumerate(_RULE_SPECS) if t in ts)
     for ts, _, _ in _RULE_SPECS
@@ -877,6 +900,14 @@ def _word_start(low: str, i: int) -> bool:
     return not (c.isalnum() or c == "_" or (c in ".,:" and low[i].isdigit()))
 
 
+def _found(present: dict[str, bool], pattern: str, low: str) -> bool:
+    """Whether `pattern` occurs in `low`, searched once per text (`present` holds the answers)."""
+    hit = present.get(pattern)
+    if hit is None:
+        hit = present[pattern] = _compiled(pattern).search(low) is not None
+    return hit
+
+
 def extract_time_hints(text: str, ref: datetime, *, prefer: str = "nearest") -> list[TimeHint]:
     """Every time phrase in text, resolved against ref, ordered by position.
 
@@ -896,8 +927,12 @@ def extract_time_hints(text: str, ref: datetime, *, prefer: str = "nearest") -> 
     if not hits:
         return []
     matches: list[tuple[int, int, int, re.Match[str]]] = []
+    present: dict[str, bool] = {}
     for order in sorted({i for t in hits for i in _RULES_BY_TRIGGER[t]}):
-        rx, pos = _pattern(order), 0
+        needs = _RULE_NEEDS[order]
+        if needs and not all(_found(present, need, low) for need in needs):
+            continue
+        rx, pos = _compiled(_PATTERNS[order]), 0
         while (m := rx.search(low, pos)) is not None:
             if _word_start(low, m.start()):
                 matches.append((m.start() - m.end(), m.start(), order, m))
@@ -907,7 +942,7 @@ def extract_time_hints(text: str, ref: datetime, *, prefer: str = "nearest") -> 
     # Longest first, then leftmost, then rule order. A match is resolved only once it is clear
     # of every kept one, so a phrase shadowed by a longer one costs nothing.
     matches.sort(key=lambda x: x[:3])
-    r = _Ref(ref, norm, low, vi_words=any(t in hits for t in _VI_TRIGGERS), prefer=prefer)
+    r = _Ref(ref, norm, low, vi_words=not hits.isdisjoint(_VI_TRIGGERS), prefer=prefer)
     kept: list[tuple[int, int, _Interval]] = []
     for _, i, order, m in matches:
         j = m.end()
@@ -965,12 +1000,12 @@ def parse_period(
     low = p.lower()
     if low in _NOW_WORDS:
         return now, now
-    if (m := _AHEAD_EXACT.fullmatch(low)) is not None:
-        sign, m = 1, _DURATION.fullmatch(m.group("d") or m.group("d2"))
-    elif (m := _AGO_EXACT.fullmatch(low)) is not None:
-        sign, m = -1, _DURATION.fullmatch(m.group("d") or m.group("d2"))
+    if (m := _compiled(_AHEAD_EXACT).fullmatch(low)) is not None:
+        sign, m = 1, _compiled(_DURATION).fullmatch(m.group("d") or m.group("d2"))
+    elif (m := _compiled(_AGO_EXACT).fullmatch(low)) is not None:
+        sign, m = -1, _compiled(_DURATION).fullmatch(m.group("d") or m.group("d2"))
     else:  # a bare duration: back, or ahead when the option looks ahead (an expiry)
-        sign, m = (1 if prefer == "future" else -1), _DURATION.fullmatch(low)
+        sign, m = (1 if prefer == "future" else -1), _compiled(_DURATION).fullmatch(low)
     if m is not None:
         try:
             return _shifted(now, sign, m)
@@ -987,7 +1022,7 @@ def parse_period(
         if len(p) == 10:  # a date: the whole day
             return dt, _norm(datetime.combine(dt.date() + timedelta(days=1), dt.timetz()))
         return dt, dt
-    if (m := _CLOCK_ALONE.fullmatch(low)) is not None:
+    if (m := _compiled(_CLOCK_ALONE).fullmatch(low)) is not None:
         return _clock_alone(m, now, prefer)
     hints = extract_time_hints(p, now, prefer=prefer)
     if len(hints) == 1 and hints[0].span == (0, len(p)) and not hints[0].fuzzy:
@@ -1005,15 +1040,15 @@ _SHORT_UNITS: Final = {
     "m": "minute", "min": "minute", "mins": "minute", "h": "hour", "d": "day", "w": "week",
     "mo": "month", "y": "year",
 }  # fmt: skip
-_DURATION: Final = re.compile(
+# What a typed option may be; compiled on first use (`_compiled`): only options read them, a
+# recall's question never does, and compiling them was a tenth of the extraction's import.
+_DURATION: Final = (
     rf"(?P<n>{_NUM})\s*(?P<u>{_EN_UNIT})|(?P<sn>[0-9]{{1,4}})(?P<su>mo|mins?|[mhdwy])"
     rf"|(?P<vn>[0-9]{{1,4}})\s*(?P<vu>{_VI_UNIT})"
 )
-_AGO_EXACT: Final = re.compile(r"(?P<d>.+?)\s+(?:ago|trước)|cách\s+đây\s+(?P<d2>.+)")
-_AHEAD_EXACT: Final = re.compile(r"in\s+(?P<d>.+)|(?P<d2>.+?)\s+(?:from\s+now|later|nữa|sau)")
-_CLOCK_ALONE: Final = re.compile(
-    rf"(?:at\s+)?(?:{_clock('c')}|(?P<hh>[0-9]{{1,2}}):(?P<mm>[0-5][0-9]))"
-)
+_AGO_EXACT: Final = r"(?P<d>.+?)\s+(?:ago|trước)|cách\s+đây\s+(?P<d2>.+)"
+_AHEAD_EXACT: Final = r"in\s+(?P<d>.+)|(?P<d2>.+?)\s+(?:from\s+now|later|nữa|sau)"
+_CLOCK_ALONE: Final = rf"(?:at\s+)?(?:{_clock('c')}|(?P<hh>[0-9]{{1,2}}):(?P<mm>[0-5][0-9]))"
 
 
 def _shifted(now: datetime, sign: int, m: re.Match[str]) -> tuple[datetime, datetime]:
