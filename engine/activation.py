@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from . import sets
 from .projection import View
 
 F64 = npt.NDArray[np.float64]
@@ -23,8 +24,7 @@ I64 = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
 
 
-@dataclass(frozen=True, slots=True)
-class SpreadParams:
+class SpreadParams(msgspec.Struct, frozen=True):
     hops: int
     hop_decay: float = 0.5
     threshold: float = 0.02  # neurons below this share of the hop's best are not expanded
@@ -38,10 +38,12 @@ class SpreadParams:
     episodic: float = 3.0
     backward: float = 0.5
     include_expired: bool = False
+    # sorting an index written costs about what a pass over this many neurons does (numpy 2):
+    # the neurons a hop reached are found the cheaper way (0: always by sorting)
+    sort_share: int = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Activation:
+class Activation(msgspec.Struct, frozen=True):
     nodes: I64  # sorted neuron indices that received activation
     level: F64  # total activation per node
     hits: I64  # distinct anchors linked directly to the node (first hop)
@@ -114,7 +116,8 @@ def _spread(
 ) -> Activation:
     """`spread` on zeroed work arrays: sums land in them by index, each hop before the last
     reads back the neurons it reached and clears them, so no array the size of the brain is
-    made or passed over more than once a hop (the last hop's sums go into the totals)."""
+    made; one is passed over only when that is cheaper than sorting the indices written
+    (`_written`). The last hop's sums go into the totals."""
     n = view.neurons
     total, arrived, hits = work.total[:n], work.arrived[:n], work.hits[:n]
     owner, nbr, weight, anchor_degree, seeds = _first_hop(view, anchors, params, seeds, work)
@@ -126,6 +129,7 @@ def _spread(
     first: I64 = nbr.astype(np.int64) if seeds is None else np.concatenate((nbr, seeds[0]))
     np.add.at(hits, first, 1)  # (an int64 count: other types take a slow path)
     frontier = anchors
+    into_total: list[npt.NDArray[np.integer]] = [anchors]  # where `total` was written
     for hop in range(params.hops):
         last = hop + 1 == params.hops
         if hop:
@@ -138,9 +142,12 @@ def _spread(
         np.add.at(into, nbr, flow)  # in edge order, as a bincount sums
         if not hop and seeds is not None:
             np.add.at(into, seeds[0], seeds[1])
+        written = nbr if hop else first  # the first hop's receivers and the seeds
         if last:
+            into_total.append(written)
             break
-        reached = np.flatnonzero(arrived > 0)
+        reached = _written(arrived, [written], params.sort_share)
+        into_total.append(reached)
         levels = arrived[reached]
         arrived[reached] = 0.0
         total[reached] += levels
@@ -149,11 +156,23 @@ def _spread(
         )
         if not len(frontier):
             break
-    active = np.flatnonzero(total > 0)
+    active = _written(total, into_total, params.sort_share)
     out = Activation(active, total[active], hits[active], anchor_degree)
     total[active] = 0.0
     hits[first] = 0
     return out
+
+
+def _written(values: F64, written: list[npt.NDArray[np.integer]], sort_share: int) -> I64:
+    """Sorted indices of the positive `values`, all of them among `written`: from the
+    indices, sorted, when they are few beside the array (at a million memories a hop writes
+    a few percent of it), else by a pass over the array. Either way the same answer."""
+    count = sum(len(w) for w in written)
+    if count * sort_share >= len(values):
+        return np.flatnonzero(values > 0)
+    # as int32 (what the adjacency holds), which sorts in half the time of int64
+    nodes = sets.unique(np.concatenate(written, dtype=np.int32)).astype(np.int64)
+    return nodes[values[nodes] > 0]
 
 
 class _Scratch:
@@ -249,9 +268,8 @@ def _newest_and_reached(
     """Which of these (oldest first) a hub keeps: the last `cap`, and those reached."""
     if len(nodes) <= cap:
         return slice(None)
-    keep = reached[nodes]
-    keep[-cap:] = True
-    return np.flatnonzero(keep)
+    older = len(nodes) - cap  # only these are looked up
+    return np.concatenate((np.flatnonzero(reached[nodes[:older]]), np.arange(older, len(nodes))))
 
 
 def _hop(
@@ -269,17 +287,19 @@ def _hop(
     fiber_of = p.n_fiber.values
     sender_is_memory = fiber_of[frontier] >= 0
     if last and sender_is_memory.any():
-        words = np.flatnonzero(~sender_is_memory)
         memories = np.flatnonzero(sender_is_memory)
+        m_owner, m_nbr, earlier, m_weight = live_episodes(
+            view, frontier[memories], include_expired=params.include_expired
+        )
+        episodic = _episodic(level[memories][m_owner], earlier, m_weight, params)
+        if len(memories) == len(frontier):  # the usual last hop: from memories alone
+            return m_nbr, episodic
+        words = np.flatnonzero(~sender_is_memory)
         owner, nbr, _, weight = live_edges(
             view, frontier[words], include_expired=params.include_expired
         )
         fanout = np.bincount(owner, minlength=len(words)).astype(np.float64)
         carried = (level[words] / fanout**params.fanout_exponent)[owner] * weight
-        m_owner, m_nbr, earlier, m_weight = live_episodes(
-            view, frontier[memories], include_expired=params.include_expired
-        )
-        episodic = _episodic(level[memories][m_owner], earlier, m_weight, params)
         return (
             np.concatenate((nbr, m_nbr)),
             np.concatenate((carried * params.hop_decay, episodic)),

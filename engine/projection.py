@@ -41,6 +41,14 @@ _AFTER = SYNAPSE_TYPES.index(SynapseType.AFTER)
 _meta_decoder = msgspec.json.Decoder(dict[str, str | int | float | bool | None])
 
 
+def _decode_meta(raw: str) -> ev.Meta:
+    return _meta_decoder.decode(raw) if raw else {}
+
+
+def _split_tags(joined: str) -> list[str]:
+    return joined.split(TAG_SEP) if joined else []
+
+
 class Projection:
     """Columns of neurons, synapses and memories (fibers), each indexed by a dense integer."""
 
@@ -219,14 +227,26 @@ class Projection:
 
     def fiber_seq(self, fiber: int) -> int:
         """The seq of the event that created a memory."""
-        return int(np.searchsorted(self.f_at.values, fiber, side="right")) + 1
+        return self.fiber_seqs(np.asarray([fiber], dtype=np.int64))[0]
+
+    def fiber_seqs(self, fibers: npt.NDArray[np.int64]) -> list[int]:
+        """`fiber_seq` of each of these memories, in one search."""
+        seqs: list[int] = (np.searchsorted(self.f_at.values, fibers, side="right") + 1).tolist()
+        return seqs
 
     def meta(self, fiber: int) -> ev.Meta:
-        raw = self.f_meta[fiber]
-        return _meta_decoder.decode(raw) if raw else {}
+        return _decode_meta(self.f_meta[fiber])
+
+    def metas(self, fibers: npt.NDArray[np.int64]) -> list[ev.Meta]:
+        """`meta` of each of these memories, their strings read in one pass."""
+        return [_decode_meta(raw) for raw in self.f_meta.pick(fibers)]
 
     def source(self, fiber: int) -> str:
         return self.sources[int(self.f_source[fiber])]
+
+    def source_names(self, fibers: npt.NDArray[np.int64]) -> list[str]:
+        """`source` of each of these memories."""
+        return [self.sources[s] for s in self.f_source.values[fibers].tolist()]
 
     def project_at(self, project_id: str, seq: int) -> ev.Project | None:
         state = None
@@ -275,9 +295,16 @@ class View:
     def text(self, fiber: int) -> str:
         return self.p.f_text.get_at(fiber, self.seq)
 
+    def texts(self, fibers: npt.NDArray[np.int64]) -> list[str]:
+        """`text` of each of these memories, read in one pass."""
+        return self.p.f_text.pick_at(fibers, self.seq)
+
     def tags(self, fiber: int) -> list[str]:
-        joined = self.p.f_tags.get_at(fiber, self.seq)
-        return joined.split(TAG_SEP) if joined else []
+        return _split_tags(self.p.f_tags.get_at(fiber, self.seq))
+
+    def tag_lists(self, fibers: npt.NDArray[np.int64]) -> list[list[str]]:
+        """`tags` of each of these memories, read in one pass."""
+        return [_split_tags(joined) for joined in self.p.f_tags.pick_at(fibers, self.seq)]
 
     def visible(self) -> npt.NDArray[np.bool_]:
         """Memories a read may return: not forgotten, erased or expired at the view's time

@@ -165,6 +165,8 @@ def test_spread_equals_the_plain_computation(
         hops=data.draw(st.integers(1, 4), label="hops"),
         first_cap=data.draw(st.integers(1, 6), label="cap"),
         edge_budget=data.draw(st.integers(1, 40), label="budget"),
+        # the neurons reached found from the indices written, or by a pass over the brain
+        sort_share=data.draw(st.sampled_from([0, 8, 1 << 40]), label="sort_share"),
     )
     want = plain_spread(view, anchors, params, seeds)
     for _ in range(2):  # the work arrays, reused, start clean
