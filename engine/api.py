@@ -14,8 +14,7 @@ from .events import Meta, Project
 from .model import MemoryType
 
 
-@dataclass(frozen=True, slots=True)
-class MemoryInput:
+class MemoryInput(msgspec.Struct, frozen=True):
     """One thing to remember.
 
     `event_time` is when it happened (default: now); `cid` is the caller's idempotency key,
@@ -33,15 +32,14 @@ class MemoryInput:
     expires_in_days: float | None = None
     project: str | None = None
     source: str = "api"
-    meta: Meta = field(default_factory=dict)
+    meta: Meta = msgspec.field(default_factory=dict)
     cid: str | None = None
     sensitive: str | None = None  # block | redact | allow; None: the brain's policy
     id: str | None = None
     expires_at: datetime | Literal["never"] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Remembered:
+class Remembered(msgspec.Struct, frozen=True):
     id: str
     seq: int
     memory_type: MemoryType
@@ -66,8 +64,7 @@ class Remembered:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Memory:
+class Memory(msgspec.Struct, frozen=True):
     id: str
     text: str
     memory_type: MemoryType
@@ -110,8 +107,7 @@ class Memory:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class RecalledMemory:
+class RecalledMemory(msgspec.Struct, frozen=True):
     memory: Memory
     score: float
 
@@ -158,8 +154,7 @@ class RecallResult:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
+class HistoryEntry(msgspec.Struct, frozen=True):
     """One event of a history, or (`folded`) a run of reinforcements shown as one line: then
     seq, time and event are the run's last, `folded` says how many events and since when."""
 
@@ -181,8 +176,7 @@ class HistoryEntry:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Folded:
+class Folded(msgspec.Struct, frozen=True):
     events: int
     first_seq: int
     since: datetime
@@ -197,8 +191,7 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-@dataclass(frozen=True, slots=True)
-class Changed:
+class Changed(msgspec.Struct, frozen=True):
     """The answer of a write on one memory: which memory, and the event that recorded it
     (the last one when a write appended several: `appended` lists them all, oldest first)."""
 

@@ -6,16 +6,14 @@ stored: "we use PostgreSQL 13", remembered today about last year, is already a y
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
 from .clock import DAY_US
 
 
-@dataclass(frozen=True, slots=True)
-class Band:
+class Band(msgspec.Struct, frozen=True):
     name: str
     below_days: float
     score: float
