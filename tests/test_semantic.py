@@ -56,6 +56,30 @@ def test_neighbours_in_meaning_close_a_vocabulary_gap(store: Store, fake: FakeEm
     assert "My sister got married in June" not in texts(brain.at(5).recall("who had a wedding?"))
 
 
+def test_the_question_s_vector_leaves_out_names_most_memories_carry(
+    store: Store, fake: FakeEmbedder
+) -> None:
+    """A conversation's speakers are named in every turn: the probe's vector is mostly the
+    question without them (the words match them), rarer names stay."""
+    brain = store.brain("names")
+    brain.semantic_enable("fake-64")
+    said = [f"Alice: {t}" for t in TEXTS] + ["Bob: the office in Lisbon"]
+    brain.remember_many(
+        [MemoryInput(text=t) for t in said + [f"Alice: note {i}" for i in range(40)]]
+    )
+    question = "When did Alice's sister visit Bob in Lisbon?"
+    with brain.state() as view:
+        assert hybrid.meaning(view, question) == "When did   sister visit Bob in Lisbon?"
+        assert hybrid.meaning(view, "the quarterly report") == "the quarterly report"
+        got = hybrid.probe(view, question)
+    assert got is not None
+    plain, named = fake.embed(["When did sister visit Bob in Lisbon?", question])
+    mixed = (1 - hybrid.NAMES) * plain + hybrid.NAMES * named
+    want, scale = quantize((mixed / np.linalg.norm(mixed))[None, :])
+    assert got.vector.tolist() == want[0].tolist()
+    assert got.scale == pytest.approx(float(scale[0]))
+
+
 def layered(store: Store, name: str) -> Brain:
     """A brain with the fake model on from the start, holding TEXTS."""
     brain = store.brain(name)

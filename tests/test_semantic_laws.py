@@ -83,7 +83,12 @@ def test_view_at_seq_equals_a_brain_that_only_saw_events_up_to_it_with_the_layer
             past = brain.at(seq)
             partial = replayed(store, brain.id, upto=seq)
             alone = partial.view(partial.seq, int(past.time.timestamp() * 1_000_000))
-            for query in [*QUERIES, "marriage ceremony", "dogs wearing costumes"]:
+            for query in [
+                *QUERIES,
+                "marriage ceremony",
+                "dogs wearing costumes",
+                "Alice in Lisbon",
+            ]:
                 got = past.recall(query, limit=20)
                 want = recall(alone, query, limit=20, probe=hybrid.probe(alone, query))
                 assert [(m.memory.id, round(m.score, 9)) for m in got.memories] == [

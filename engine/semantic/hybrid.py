@@ -10,11 +10,13 @@ meaning gets the intersection bonus like one reached from two anchors. This clos
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from ..extraction.entities import extract_entities
 from ..projection import View
 from . import registry, vectors
 from .base import quantize
@@ -25,11 +27,13 @@ I8 = npt.NDArray[np.int8]
 
 NEIGHBOURS = 20  # semantic anchors per recall
 FLOOR = 0.25  # cosine below which a neighbour adds nothing
-GAIN = 0.5  # a perfect neighbour weighs like half a rare word of the question
+GAIN = 0.7  # a perfect neighbour weighs like 0.7 of a rare word of the question
+COMMON = 0.05  # a name linked to more than this share of the memories says who, not what
+MARGIN = 0.2  # a top memory this far above the other neighbours in meaning: sure (`confidence`)
+NAMES = 0.4  # weight of the question as asked beside the question without its common names
 
 
-@dataclass(frozen=True, slots=True)
-class Probe:
+class Probe(msgspec.Struct, frozen=True):
     """The question embedded by the model of the view."""
 
     model: str
@@ -37,8 +41,7 @@ class Probe:
     scale: float
 
 
-@dataclass(frozen=True, slots=True)
-class Seeds:
+class Seeds(msgspec.Struct, frozen=True):
     nodes: I64  # anchor neurons of the nearest memories
     levels: F64  # activation they start with
     fibers: I64
@@ -51,8 +54,34 @@ def probe(view: View, query: str) -> Probe | None:
     model, _ = view.p.model_at(view.seq)
     if not model or model not in view.p.vectors or not registry.available(model):
         return None
-    rows, scales = quantize(registry.load(model).embed([query]))
+    about = meaning(view, query)
+    embedded = registry.load(model).embed([about] if about == query else [about, query])
+    mixed = embedded[0] if about == query else (1 - NAMES) * embedded[0] + NAMES * embedded[1]
+    norm = float(np.linalg.norm(mixed))
+    rows, scales = quantize((mixed / norm if norm > 0 else mixed)[None, :].astype(np.float32))
     return Probe(model, rows[0], float(scales[0]))
+
+
+def meaning(view: View, query: str) -> str:
+    """The question without the names that a large share of the memories carry (a
+    conversation's speakers, named in every turn). The words already match them; in a
+    static embedding's mean they outweigh what is asked, ranking a turn by who speaks
+    (LoCoMo dev split, the embedding alone: hit@10 0.522 -> 0.596). `probe` mixes the
+    question as asked back in at NAMES, so a name still counts, as one cue among others."""
+    p = view.p
+    names = extract_entities(query)
+    keys = [(p.keys.get(f"{kind}:{e.key}", -1), e.text) for e in names for kind in "es"]
+    keys = [(i, text) for i, text in keys if 0 <= i < view.neurons]
+    if not keys:
+        return query
+    p.sync_graph()
+    nodes, back = np.unique(np.asarray([i for i, _ in keys], dtype=np.int64), return_inverse=True)
+    degree = p.graph.degree(nodes, p.s_src.values, p.s_dst.values, view.synapses)[back]
+    common = {text for (_, text), d in zip(keys, degree.tolist(), strict=True)
+              if d > COMMON * view.fibers}  # fmt: skip
+    for text in sorted(common, key=len, reverse=True):
+        query = re.sub(rf"(?<!\w){re.escape(text)}(?:'s)?(?!\w)", " ", query)
+    return query
 
 
 def nearest(view: View, pr: Probe, allowed: npt.NDArray[np.bool_], k: int) -> tuple[I64, F64]:
@@ -85,9 +114,14 @@ def seeds(
 
 
 def confidence(found: Seeds, fiber: int) -> float:
-    """How sure the meaning makes recall of `fiber` (the top memory): its cosine with the
-    question above FLOOR, scaled to 0..1 (1 from a cosine of 0.75: a paraphrase)."""
+    """How sure the meaning makes recall of `fiber` (the top memory): how far its cosine
+    with the question stands above the last of the NEIGHBOURS nearest (FLOOR when fewer pass
+    it), 1 from MARGIN. A static table puts the turns of one conversation close (the top
+    memory's cosine is 0.62 at the median on LoCoMo, right or wrong): counted from FLOOR,
+    the meaning made most recalls sure and the AUC of the confidence for "the top memory is
+    evidence" fell from the words' 0.71 to 0.62; standing out of the neighbours, 0.72."""
     sims = found.similarity[found.fibers == fiber]
     if not len(sims):
         return 0.0
-    return round(float(np.clip((sims.max() - FLOOR) / (0.75 - FLOOR), 0.0, 1.0)), 4)
+    last = float(found.similarity.min()) if len(found.similarity) >= NEIGHBOURS else FLOOR
+    return round(float(np.clip((sims.max() - last) / MARGIN, 0.0, 1.0)), 4)
