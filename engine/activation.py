@@ -55,8 +55,13 @@ def live_edges(
 ) -> tuple[I64, I32, I32, npt.NDArray[np.float32]]:
     """Live edges of `nodes`: (position in `nodes`, neighbour, synapse, effective weight)."""
     p = view.p
-    owner, nbr, syn = p.graph.gather(nodes, p.s_src.values, p.s_dst.values, view.synapses)
-    weight = view.link_weights(syn, include_expired=include_expired)
+    owner, nbr, syn, _, weight = p.graph.gather_weighted(
+        nodes,
+        p.s_src.values,
+        p.s_dst.values,
+        view.synapses,
+        view.weigher(include_expired=include_expired),
+    )
     live = weight > 0
     if not live.all():
         owner, nbr, syn, weight = owner[live], nbr[live], syn[live], weight[live]
@@ -70,10 +75,11 @@ def live_episodes(
     (position in `memories`, neighbour, whether the neighbour is earlier, effective weight)."""
     p = view.p
     src, dst = p.s_src.values, p.s_dst.values
-    owner, nbr, syn, earlier = p.episodes.gather_flagged(
-        memories, src, dst, view.synapses, p.between_memories, p.earlier
+    weigh = view.weigher(include_expired=include_expired)
+    owner, nbr, _, earlier, weight = p.episodes.gather_weighted(
+        memories, src, dst, view.synapses, weigh, p.between_memories, p.earlier
     )
-    weight = view.link_weights(syn, include_expired=include_expired)
+    assert earlier is not None
     live = weight > 0
     if not live.all():
         owner, nbr, earlier, weight = owner[live], nbr[live], earlier[live], weight[live]
@@ -170,8 +176,10 @@ def _written(values: F64, written: list[npt.NDArray[np.integer]], sort_share: in
     count = sum(len(w) for w in written)
     if count * sort_share >= len(values):
         return np.flatnonzero(values > 0)
-    # as int32 (what the adjacency holds), which sorts in half the time of int64
-    nodes = sets.unique(np.concatenate(written, dtype=np.int32)).astype(np.int64)
+    # as int32 (what the adjacency holds), which sorts in half the time of int64; a row's
+    # neighbours are in the order of its links, mostly that of their neurons, and a hop's
+    # senders are sorted: what a hop writes is a few ascending runs
+    nodes = sets.unique(np.concatenate(written, dtype=np.int32), runs=True).astype(np.int64)
     return nodes[values[nodes] > 0]
 
 
@@ -234,6 +242,7 @@ def _first_hop(
     reached = work.marks
     marked: list[npt.NDArray[np.integer]] = []  # what was marked in `reached`, to clear
     edges: list[tuple[I64, I32, npt.NDArray[np.float32]]] = []
+    weigh = view.weigher(include_expired=expired)
     try:
         for i in np.argsort(np.append(links, seeded), kind="stable").tolist():  # rarest first
             if i == len(anchors):  # the seeds
@@ -243,10 +252,10 @@ def _first_hop(
                 seeds = seeds[0][pick], seeds[1][pick]
                 marked.append(seeds[0])
             else:
-                nbr, syn = p.graph.row(int(anchors[i]), src, dst, view.synapses)
-                pick = _newest_and_reached(nbr, reached, cap)
-                nbr, syn = nbr[pick], syn[pick]
-                weight = view.link_weights(syn, include_expired=expired)
+                nbr, weight = p.graph.row(
+                    int(anchors[i]), src, dst, view.synapses, weigh,
+                    lambda nbr: _newest_and_reached(nbr, reached, cap),
+                )  # fmt: skip
                 live = np.flatnonzero(weight > 0)
                 edges.append((np.full(len(live), i, dtype=np.int64), nbr[live], weight[live]))
                 marked.append(edges[-1][1])

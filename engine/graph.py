@@ -11,7 +11,7 @@ synapses it is merged into the CSR in O(edges) without re-sorting the old rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -31,10 +31,32 @@ _EMPTY_BOOL: npt.NDArray[np.bool_] = np.empty(0, dtype=bool)
 Select = Callable[[I32, I32], npt.NDArray[np.bool_]] | None
 # A fixed flag of each edge, from its row's node and its synapse (`Adjacency.gather_flagged`).
 Flag = Callable[[I64, I32], npt.NDArray[np.bool_]]
+F32 = npt.NDArray[np.float32]
+
+
+class Weigh(Protocol):
+    """The effective weights of links by synapse (`Adjacency.gather_weighted`). `token` says
+    what they hold for: the weights the adjacency keeps beside its edges are those of one
+    token (None: keep none, compute every one)."""
+
+    @property
+    def token(self) -> object | None: ...
+
+    def __call__(self, syn: I32) -> F32: ...
 
 
 class Adjacency:
-    __slots__ = ("check", "flags", "indptr", "nbr", "nodes", "syn", "synapses")
+    __slots__ = (
+        "check",
+        "flags",
+        "indptr",
+        "known",
+        "known_for",
+        "nbr",
+        "nodes",
+        "syn",
+        "synapses",
+    )
 
     def __init__(self) -> None:
         # a loaded checkpoint's: every method that reads the arrays runs it first (_verify)
@@ -46,6 +68,11 @@ class Adjacency:
         self.synapses = 0  # synapses [0, synapses) are in the CSR
         # a flag per CSR edge, beside `nbr` (`gather_flagged`): made on first use, kept by merges
         self.flags: npt.NDArray[np.bool_] | None = None
+        # link weights beside `nbr`, 0 where not known yet, for the token `known_for`
+        # (`gather_weighted`): a hop reads them in the order it reads the edges, where a
+        # lookup by synapse jumps about the whole column; dropped by merges
+        self.known: F32 | None = None
+        self.known_for: object | None = None
 
     def _verify(self) -> None:
         if self.check is not None:
@@ -56,7 +83,7 @@ class Adjacency:
         """Take another adjacency's contents (a repair: the same CSR from a replay)."""
         self.indptr, self.nbr, self.syn = other.indptr, other.nbr, other.syn
         self.nodes, self.synapses, self.check = other.nodes, other.synapses, None
-        self.flags = None
+        self.flags = self.known = None
 
     def sync(
         self,
@@ -114,7 +141,7 @@ class Adjacency:
             if len(owners):
                 flags[pos] = flag(owners.astype(np.int64), syns)
         self.indptr, self.nbr, self.syn, self.flags = indptr, nbr, syn, flags
-        self.nodes, self.synapses = n_nodes, hi
+        self.nodes, self.synapses, self.known = n_nodes, hi, None
 
     def _rows(self, nodes: I64, limit: int) -> tuple[I64, I64]:
         """Start and length of each node's CSR row, cut to synapses below `limit`."""
@@ -124,17 +151,21 @@ class Adjacency:
         starts = self.indptr[inside]
         ends = np.where(nodes < self.nodes, self.indptr[np.minimum(nodes + 1, self.nodes)], starts)
         if limit < self.synapses and len(nodes):
-            lo, hi = starts.copy(), ends.copy()
-            while True:  # vectorised binary search for the first synapse >= limit per row
-                open_ = lo < hi
-                if not open_.any():
-                    break
-                mid = (lo + hi) // 2
-                below = open_ & (self.syn[np.minimum(mid, len(self.syn) - 1)] < limit)
-                lo = np.where(below, mid + 1, lo)
-                hi = np.where(open_ & ~below, mid, hi)
-            ends = lo
+            ends = self._first_at_least(starts, ends, limit)
         return starts, ends - starts
+
+    def _first_at_least(self, lo: I64, hi: I64, syn: int | I64) -> I64:
+        """Per row [lo, hi) of the CSR, the position of its first synapse >= `syn` (a row
+        is sorted by synapse): a vectorised binary search."""
+        lo, hi = lo.copy(), hi.copy()
+        while True:
+            open_ = lo < hi
+            if not open_.any():
+                return lo
+            mid = (lo + hi) // 2
+            below = open_ & (self.syn[np.minimum(mid, len(self.syn) - 1)] < syn)
+            lo = np.where(below, mid + 1, lo)
+            hi = np.where(open_ & ~below, mid, hi)
 
     def _tail(
         self, nodes: I64, src: I32, dst: I32, limit: int, select: Select
@@ -161,56 +192,120 @@ class Adjacency:
         return counts
 
     def row(
-        self, node: int, src: I32, dst: I32, limit: int, select: Select = None
-    ) -> tuple[I32, I32]:
-        """Edges of one node among synapses below `limit`, in synapse order (oldest first):
-        (neighbour, synapse). The CSR part is a view of the row, not a copy, so a node with
-        hundreds of thousands of links costs no gather."""
+        self,
+        node: int,
+        src: I32,
+        dst: I32,
+        limit: int,
+        weigh: Weigh,
+        pick: Callable[[I32], npt.NDArray[np.intp] | slice],
+    ) -> tuple[I32, F32]:
+        """Edges of one node among synapses below `limit`, in synapse order (oldest first),
+        those `pick(neighbours)` keeps (ascending): (neighbour, weight), the weights read as
+        `gather_weighted` reads them. The CSR part is a view of the row, not a copy, so a node
+        with hundreds of thousands of links costs no gather."""
         self._verify()
         nodes = np.asarray([node], dtype=np.int64)
+        lo = hi = 0
         if node < self.nodes:
             lo, hi = int(self.indptr[node]), int(self.indptr[node + 1])
             if limit < self.synapses:
                 hi = lo + int(np.searchsorted(self.syn[lo:hi], limit))
-            nbr, syn = self.nbr[lo:hi], self.syn[lo:hi]
-        else:
-            nbr, syn = _EMPTY_I32, _EMPTY_I32
-        tail = self._tail(nodes, src, dst, limit, select)
-        if not tail:
-            return nbr, syn
-        t_nbr = np.concatenate([t[1] for t in tail])
-        t_syn = np.concatenate([t[2] for t in tail])
-        order = np.argsort(t_syn, kind="stable")
-        return np.concatenate((nbr, t_nbr[order])), np.concatenate((syn, t_syn[order]))
+        nbr, syn = self.nbr[lo:hi], self.syn[lo:hi]
+        tail = self._tail(nodes, src, dst, limit, None)
+        if tail:
+            t_nbr = np.concatenate([t[1] for t in tail])
+            t_syn = np.concatenate([t[2] for t in tail])
+            order = np.argsort(t_syn, kind="stable")
+            nbr, syn = np.concatenate((nbr, t_nbr[order])), np.concatenate((syn, t_syn[order]))
+        kept = np.arange(len(nbr))[pick(nbr)]
+        csr = int(np.searchsorted(kept, hi - lo))  # the kept edges of the CSR come first
+        return nbr[kept], self._weights(kept[:csr] + lo, csr, syn[kept], weigh)
 
     def gather(
         self, nodes: I64, src: I32, dst: I32, limit: int, select: Select = None
     ) -> tuple[I64, I32, I32]:
         """Edges of `nodes` (sorted, unique) among synapses below `limit`:
         (position in `nodes`, neighbour, synapse)."""
-        owner, nbr, syn, _ = self._gather(nodes, src, dst, limit, select, None)
+        owner, nbr, syn, _, _, _ = self._gather(nodes, src, dst, limit, select, None)
         return owner, nbr, syn
 
-    def gather_flagged(
-        self, nodes: I64, src: I32, dst: I32, limit: int, select: Select, flag: Flag
-    ) -> tuple[I64, I32, I32, npt.NDArray[np.bool_]]:
-        """`gather`, and each edge's `flag(node, synapse)`: read beside the neighbours from an
-        array kept with the CSR (made here the first time), so a flag that would take a
-        gather per synapse column costs none."""
-        if self.flags is None or len(self.flags) != len(self.nbr):
+    def gather_weighted(
+        self,
+        nodes: I64,
+        src: I32,
+        dst: I32,
+        limit: int,
+        weigh: Weigh,
+        select: Select = None,
+        flag: Flag | None = None,
+    ) -> tuple[I64, I32, I32, npt.NDArray[np.bool_] | None, F32]:
+        """`gather`, each edge's `flag(node, synapse)` if given, and each edge's weight.
+
+        The flags are read beside the neighbours from an array kept with the CSR (made here
+        the first time), so a flag that would take a gather per synapse column costs none.
+        The weights are read from those kept beside the edges for `weigh.token`; the ones not
+        known yet are asked of `weigh` by synapse, and kept."""
+        if flag is not None and (self.flags is None or len(self.flags) != len(self.nbr)):
             self._verify()
             rows = np.repeat(np.arange(self.nodes, dtype=np.int64), np.diff(self.indptr))
             self.flags = flag(rows, self.syn)
-        owner, nbr, syn, flags = self._gather(nodes, src, dst, limit, select, flag)
-        assert flags is not None
-        return owner, nbr, syn, flags
+        owner, nbr, syn, flags, pos, csr = self._gather(nodes, src, dst, limit, select, flag)
+        return owner, nbr, syn, flags, self._weights(pos, csr, syn, weigh)
+
+    def _weights(
+        self, pos: npt.NDArray[np.int64] | list[slice], csr: int, syn: I32, weigh: Weigh
+    ) -> F32:
+        """Weights of edges whose first `csr` are the CSR's at `pos` (the rest the tail's)."""
+        token = weigh.token
+        if token is None or not csr:
+            return weigh(syn)
+        if self.known is None or self.known_for is not token:
+            # zeros: pages the system maps as they are written (rows read), not all at once
+            self.known, self.known_for = np.zeros(len(self.nbr), dtype=np.float32), token
+        got: F32 = _take(self.known, pos)
+        if len(syn) > csr:
+            got = np.concatenate((got, weigh(syn[csr:])))
+        miss = np.flatnonzero(got[:csr] == 0)  # not known (or 0, which costs a lookup)
+        if len(miss):
+            new = weigh(syn[miss])
+            got[miss] = new
+            at = np.concatenate([np.arange(c.start, c.stop) for c in pos]) if isinstance(
+                pos, list
+            ) else pos  # fmt: skip
+            self.known[at[miss]] = new
+        return got
+
+    def forget_weights(self, synapses: I64, src: I32, dst: I32) -> None:
+        """The kept weights of these synapses are stale: found in both endpoints' rows (a
+        binary search each; twice in one row for a link of a node to itself) and dropped."""
+        if self.known is None:
+            return
+        synapses = synapses[synapses < self.synapses]
+        for end in (src[synapses], dst[synapses]):
+            inside = end < self.nodes
+            rows, wanted = end[inside].astype(np.int64), synapses[inside]
+            row_end = self.indptr[rows + 1]
+            at = self._first_at_least(self.indptr[rows], row_end, wanted)
+            for _ in range(2):
+                inside = at < row_end
+                at, wanted, row_end = at[inside], wanted[inside], row_end[inside]
+                found = self.syn[at] == wanted
+                at, wanted, row_end = at[found], wanted[found], row_end[found]
+                self.known[at] = 0.0
+                at = at + 1
 
     def _gather(
         self, nodes: I64, src: I32, dst: I32, limit: int, select: Select, flag: Flag | None
-    ) -> tuple[I64, I32, I32, npt.NDArray[np.bool_] | None]:
-        """`gather`, with the CSR's flags when `flag` is given (the tail's computed by it)."""
+    ) -> tuple[
+        I64, I32, I32, npt.NDArray[np.bool_] | None, npt.NDArray[np.int64] | list[slice], int
+    ]:
+        """`gather`, with the CSR's flags when `flag` is given (the tail's computed by it), and
+        where the CSR's edges (the first ones) were read: positions or slices, and how many."""
+        pos: npt.NDArray[np.int64] | list[slice] = []
+        no_flags = None if flag is None else _EMPTY_BOOL
         if not len(nodes):
-            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32, None if flag is None else _EMPTY_BOOL
+            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32, no_flags, pos, 0
         starts, lens = self._rows(nodes, limit)
         total = int(lens.sum())
         parts: list[tuple[I64, I32, I32, npt.NDArray[np.bool_] | None]] = [
@@ -219,7 +314,6 @@ class Adjacency:
         ]
         if total:
             owner = np.repeat(np.arange(len(nodes), dtype=np.int64), lens)
-            pos: npt.NDArray[np.int64] | list[slice]
             if len(nodes) <= FEW_ROWS:  # a few rows (a question's anchors): copied as slices
                 pos = [slice(a, a + n) for a, n in zip(starts.tolist(), lens.tolist(), strict=True)]
             else:
@@ -228,12 +322,12 @@ class Adjacency:
             parts.insert(0, (owner, _take(self.nbr, pos), _take(self.syn, pos),
                              None if flags is None else _take(flags, pos)))  # fmt: skip
         if not parts:
-            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32, None if flag is None else _EMPTY_BOOL
+            return _EMPTY_I64, _EMPTY_I32, _EMPTY_I32, no_flags, pos, 0
         if len(parts) == 1:
-            return parts[0]
+            return (*parts[0], pos, total)
         got = [np.concatenate([p[k] for p in parts]) for k in range(3)]
         flagged = None if flag is None else np.concatenate([p[3] for p in parts])
-        return got[0], got[1], got[2], flagged
+        return got[0], got[1], got[2], flagged, pos, total
 
 
 def _take(

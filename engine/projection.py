@@ -343,22 +343,36 @@ class View:
         live brain remembers every link weight it computed for the hour and computes only the
         links no read asked for yet; a one-off read (a CLI call, a past view) computes just
         the links it gathered."""
-        if include_expired or not self.live:
+        memo = None if include_expired else self._read_memo()
+        if memo is None:
             return self._compute_weights(rows, include_expired=include_expired)
-        p = self.p
-        if p._live_weights is None or p._live_weights.hour != self.time // HOUR_US:
-            if "counted" not in self.cache:  # one read = one view (a recall reads several hops)
-                self.cache["counted"] = True
-                p._weight_reads += 1
-            if p._weight_reads < 2:
-                return self._compute_weights(rows)
-        memo = self._live_memo()
         got: npt.NDArray[np.float32] = memo.weights[rows]
         missing = np.isnan(got)
         if missing.any():
             new = rows[missing]
             got[missing] = memo.learn(new, self._compute_weights(new))
         return got
+
+    def weigher(self, *, include_expired: bool = False) -> Weigher:
+        """How a gather weighs its edges (`Adjacency.gather_weighted`): by `link_weights`, and
+        from the weights the adjacency keeps beside its edges while the live memo they came
+        from stands."""
+        memo = None if include_expired else self._read_memo()
+        return Weigher(self, include_expired, None if memo is None else memo.generation)
+
+    def _read_memo(self) -> WeightMemo | None:
+        """The live memo this read's weights come from; None for a past view, and for the
+        first read of a process or of an hour, which computes just the links it gathered."""
+        if not self.live:
+            return None
+        p = self.p
+        if p._live_weights is None or p._live_weights.hour != self.time // HOUR_US:
+            if "counted" not in self.cache:  # one read = one view (a recall reads several hops)
+                self.cache["counted"] = True
+                p._weight_reads += 1
+            if p._weight_reads < 2:
+                return None
+        return self._live_memo()
 
     def weights(self, *, include_expired: bool = False) -> npt.NDArray[np.float32]:
         """Effective weights of every link at this view's time: decayed, and 0 for links that
@@ -393,6 +407,8 @@ class View:
             stale = stale[stale < len(memo)]
             stale = stale[~np.isnan(memo.weights[stale])]
             memo.learn(stale, self._compute_weights(stale))
+            for adjacency in (p.graph, p.episodes):  # what they keep of the memo (`weigher`)
+                adjacency.forget_weights(stale, p.s_src.values, p.s_dst.values)
             p._relinked.clear()
         memo.grow(self.synapses)
         return memo
@@ -432,6 +448,18 @@ class View:
             hidden |= past | ((flags & EXPIRED) != 0)
         eff[hidden] = 0.0
         return eff
+
+
+class Weigher:
+    """A view's `link_weights` as an adjacency asks for them (`graph.Weigh`)."""
+
+    __slots__ = ("include_expired", "token", "view")
+
+    def __init__(self, view: View, include_expired: bool, token: object | None) -> None:
+        self.view, self.include_expired, self.token = view, include_expired, token
+
+    def __call__(self, syn: npt.NDArray[np.int32]) -> npt.NDArray[np.float32]:
+        return self.view.link_weights(syn, include_expired=self.include_expired)
 
 
 # -- state as data: checkpoints and equality --------------------------------------------------

@@ -19,10 +19,12 @@ Rows = npt.NDArray[np.int32] | npt.NDArray[np.int64]
 
 
 class WeightMemo:
-    __slots__ = ("_weights", "hour")
+    __slots__ = ("_weights", "generation", "hour")
 
     def __init__(self, hour: int, links: int) -> None:
         self.hour = hour
+        # what copies of these weights (`Adjacency.known`) are valid for: renewed by `forget`
+        self.generation = object()
         self._weights = Column(np.float32, np.full(links, np.nan, np.float32))
 
     def __len__(self) -> int:
@@ -47,3 +49,4 @@ class WeightMemo:
     def forget(self) -> None:
         """A memory's state changed (its links' weights with it): compute again when asked."""
         self.weights[:] = np.nan
+        self.generation = object()

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from helpers import fold_memory
 from hypothesis import HealthCheck, given, settings
@@ -171,35 +172,76 @@ def vectorised_flag(nodes: np.ndarray, syn: I32) -> np.ndarray:
     return (7 * nodes + syn.astype(np.int64)) % 3 == 0
 
 
+class Weights:
+    """A weight per synapse that tests change, with the token a change of all renews."""
+
+    def __init__(self) -> None:
+        self.of: dict[int, float] = {}
+        self.token: object | None = object()
+
+    def __call__(self, syn: I32) -> npt.NDArray[np.float32]:
+        return np.asarray([self.of.get(s, (s % 5) / 4) for s in syn.tolist()], dtype=np.float32)
+
+
 @SETTINGS
 @given(
     graph=growing_graphs(),
     select_name=st.sampled_from(sorted(SELECTS)),
     data=st.data(),
 )
-def test_flagged_gather_matches_brute_force(
+def test_weighted_gather_matches_brute_force(
     graph: tuple[I32, I32, list[int], list[bool]], select_name: str, data: st.DataObject
 ) -> None:
-    """`gather_flagged`'s flags, kept beside the CSR (made on first use, carried through the
-    merges after it) and computed for the tail, are the flag of each edge found by a scan."""
+    """`gather_weighted`'s flags, kept beside the CSR (made on first use, carried through the
+    merges after it) and computed for the tail, are the flag of each edge found by a scan; its
+    weights, kept beside the CSR for a token, are what the weigher says now, after weights
+    changed for some synapses (`forget_weights`) or for all (a new token), as are `row`'s."""
     src_all, dst_all, cuts, forced = graph
     select = SELECTS[select_name]
-    adj = Adjacency()
+    adj, weigh = Adjacency(), Weights()
     for cut, force in zip(cuts, forced, strict=True):
         src, dst = src_all[:cut], dst_all[:cut]
         n = max(node_count(src, dst, extra=data.draw(st.integers(0, 3))), adj.nodes, 1)
         adj.sync(src, dst, n, vectorised(select), force=force, flag=vectorised_flag)
-        if not data.draw(st.booleans(), label="gather flagged now"):
+        change = data.draw(st.sampled_from(["none", "some", "all", "untracked"]), label="change")
+        if change == "all":
+            weigh.of, weigh.token = dict.fromkeys(range(cut), 0.5), object()
+        elif change == "untracked":
+            weigh.token = None
+        elif change == "some" and cut:
+            changed = data.draw(st.lists(st.integers(0, cut - 1), max_size=6), label="changed")
+            weigh.token = weigh.token or object()
+            weigh.of.update({s: 0.75 - weigh.of.get(s, 0.0) for s in changed})
+            adj.forget_weights(np.asarray(changed, dtype=np.int64), src, dst)
+        if not data.draw(st.booleans(), label="gather now"):
             continue
         nodes = data.draw(st.lists(st.integers(0, n - 1), unique=True, max_size=n).map(sorted))
         arr = np.asarray(nodes, dtype=np.int64)
         for limit in sorted({0, adj.synapses, cut, data.draw(st.integers(0, max(cut, 0)))}):
-            got = adj.gather_flagged(arr, src, dst, limit, vectorised(select), vectorised_flag)
-            _, nbr, syn, flags = (a.tolist() for a in got)
+            got = adj.gather_weighted(
+                arr, src, dst, limit, weigh, vectorised(select), vectorised_flag
+            )
+            assert got[3] is not None
+            _, nbr, syn, flags, weights = (a.tolist() for a in got)
+            assert weights == weigh(got[2]).tolist()
             edges = zip(arr[got[0]].tolist(), nbr, syn, flags, strict=True)
             want = brute_edges(src.tolist(), dst.tolist(), nodes, limit, select)
             assert sorted(edges) == [(a, b, s, flag_of(a, s)) for a, b, s in want]
             assert gathered(adj, src, dst, nodes, limit, vectorised(select)) == want
+        if select is None and nodes:  # a row, oldest first, what a pick keeps of it
+            node, limit = nodes[0], data.draw(st.integers(0, max(cut, 0)))
+            want_row = sorted((s, b) for a, b, s in brute_edges(
+                src.tolist(), dst.tolist(), [node], limit, None
+            ))  # fmt: skip
+            keep = data.draw(
+                st.lists(st.booleans(), min_size=len(want_row), max_size=len(want_row))
+            )
+            picked = np.flatnonzero(keep)
+            nbr_, weights_ = adj.row(node, src, dst, limit, weigh, lambda _, picked=picked: picked)
+            kept = [sb for sb, k in zip(want_row, keep, strict=True) if k]
+            assert nbr_.tolist() == [b for _, b in kept]
+            syns = np.asarray([s for s, _ in kept], dtype=np.int32)
+            assert weights_.tolist() == weigh(syns).tolist()
 
 
 def test_gather_of_no_nodes_and_empty_graph() -> None:

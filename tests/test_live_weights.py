@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import events as ev
-from engine.activation import SpreadParams, spread
+from engine.activation import SpreadParams, live_edges, live_episodes, spread
 from engine.decay import HOUR_US
 from engine.fold import apply
 from engine.projection import Projection
@@ -96,7 +96,7 @@ def test_cached_weights_equal_a_fresh_computation(
     for step in steps:
         t = fold(p, anchors, step, t)
         log.append((step, t))
-        read = data.draw(st.sampled_from(["none", "some", "all"]), label="read")
+        read = data.draw(st.sampled_from(["none", "some", "all", "edges"]), label="read")
         view = p.view(p.seq, t)
         if read == "all":
             assert view.weights().tobytes() == view._compute_weights(None).tobytes()
@@ -107,6 +107,21 @@ def test_cached_weights_equal_a_fresh_computation(
             )
             got = view.link_weights(rows)
             assert got.tobytes() == view._compute_weights(rows).tobytes()
+        elif read == "edges":  # a hop's: weights kept beside the adjacency's edges
+            p.sync_graph(force=data.draw(st.booleans(), label="merge"))
+            picked = sorted(data.draw(st.sets(st.integers(0, p.neuron_count - 1))))
+            nodes = np.asarray(picked, dtype=np.int64)
+            _, nbr, syn, weight = live_edges(view, nodes)
+            assert weight.tobytes() == view._compute_weights(syn).tobytes()
+            _, _, all_syn = p.graph.gather(nodes, p.s_src.values, p.s_dst.values, view.synapses)
+            assert len(nbr) == int((view._compute_weights(all_syn) > 0).sum())
+            memories_ = nodes[p.n_fiber.values[nodes] >= 0]
+            _, _, _, m_weight = live_episodes(view, memories_)
+            _, _, s2 = p.episodes.gather(
+                memories_, p.s_src.values, p.s_dst.values, p.synapse_count, p.between_memories
+            )
+            want = view._compute_weights(s2)
+            assert m_weight.tobytes() == want[want > 0].tobytes()
     view = p.view(p.seq, t)
     got = view.weights()
     assert got.tobytes() == view._compute_weights(None).tobytes()
