@@ -10,6 +10,7 @@ synapses it is merged into the CSR in O(edges) without re-sorting the old rows.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ I64 = npt.NDArray[np.int64]
 
 TAIL_LIMIT = 4096
 FEW_ROWS = 16  # gathers of at most this many rows copy slices, not index arrays
+_SPARSE_BYTES = 1 << 25  # kept weights this large are read a few rows at a time (`_zeros`)
 _EMPTY_I64: I64 = np.empty(0, dtype=np.int64)
 _EMPTY_I32: I32 = np.empty(0, dtype=np.int32)
 _EMPTY_BOOL: npt.NDArray[np.bool_] = np.empty(0, dtype=bool)
@@ -261,8 +263,7 @@ class Adjacency:
         if token is None or not csr:
             return weigh(syn)
         if self.known is None or self.known_for is not token:
-            # zeros: pages the system maps as they are written (rows read), not all at once
-            self.known, self.known_for = np.zeros(len(self.nbr), dtype=np.float32), token
+            self.known, self.known_for = _zeros(len(self.nbr)), token
         got: F32 = _take(self.known, pos)
         if len(syn) > csr:
             got = np.concatenate((got, weigh(syn[csr:])))
@@ -328,6 +329,18 @@ class Adjacency:
         got = [np.concatenate([p[k] for p in parts]) for k in range(3)]
         flagged = None if flag is None else np.concatenate([p[3] for p in parts])
         return got[0], got[1], got[2], flagged, pos, total
+
+
+def _zeros(size: int) -> F32:
+    """Zeros for weights kept beside `size` edges. numpy asks for huge pages for a large
+    array: each first write in 2 MiB clears all of it. That suits the episodic adjacency's
+    (16 MB at 1M memories), which a hop in time reads all over (in 4 KiB pages, a TLB miss a
+    row: 11% of a recall); the whole adjacency's (136 MB) is read a few rows at a time, so it
+    is a plain map, its pages made as rows on them are first written (huge pages cost the
+    recalls after a fresh open 30-120 ms of clearing)."""
+    if size * 4 < _SPARSE_BYTES:
+        return np.zeros(size, dtype=np.float32)
+    return np.frombuffer(mmap.mmap(-1, size * 4), dtype=np.float32)
 
 
 def _take(
