@@ -72,10 +72,15 @@ def test_the_question_s_vector_leaves_out_names_most_memories_carry(
         assert hybrid.meaning(view, question) == "When did   sister visit Bob in Lisbon?"
         assert hybrid.meaning(view, "the quarterly report") == "the quarterly report"
         got = hybrid.probe(view, question)
+        centre = hybrid.centre(view, "fake-64")
     assert got is not None
+    assert centre is not None
+    assert got.centre is not None
+    assert got.centre[0].tolist() == centre[0].tolist()
+    assert got.centre[1] == centre[1]
     plain, named = fake.embed(["When did sister visit Bob in Lisbon?", question])
     mixed = (1 - hybrid.NAMES) * plain + hybrid.NAMES * named
-    want, scale = quantize((mixed / np.linalg.norm(mixed))[None, :])
+    want, scale = vectors.about(mixed[None, :], centre)
     assert got.vector.tolist() == want[0].tolist()
     assert got.scale == pytest.approx(float(scale[0]))
 
@@ -353,3 +358,100 @@ def test_the_coarse_search_is_exact_integers_and_erase_zeroes_its_copy() -> None
     want[[7, 400]] = 0
     assert np.array_equal(store.prefix(500), want)
     assert not store.matrix(500)[400].any()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    steps=st.lists(st.sampled_from(["add", "supersede", "erase", "ask"]), max_size=30),
+    block=st.sampled_from([1, 2, 3, 1024]),
+)
+def test_the_centre_is_the_sum_over_the_rows_live_at_any_seq(
+    seed: int, steps: list[str], block: int
+) -> None:
+    """The rows' sum, from blocks kept as rows are added and erased, is to the bit the sum
+    over the rows a view at any seq sees (so replay and past views centre alike), and over
+    scale x row it is the mean of the vectors."""
+    with patch.object(vectors, "BLOCK", block):
+        _centre_steps(seed, steps)
+
+
+def _centre_steps(seed: int, steps: list[str]) -> None:
+    rng = np.random.default_rng(seed)
+    store, seq, fibers = vectors.VectorStore(16), 0, 0
+    unit = rng.standard_normal((4, 16)).astype(np.float32)
+    rows, scale = quantize(unit / np.linalg.norm(unit, axis=1, keepdims=True))
+    store.add(np.arange(4), np.arange(1, 5), rows.tobytes(), scale.tolist(), np.zeros(4, bool))
+    seq, fibers = 4, 4
+    store.centre(seq)  # blocks are summed from here on
+    for step in steps:
+        seq += 1
+        if step == "add":
+            unit = rng.standard_normal((2, 16)).astype(np.float32)
+            new, sc = quantize(unit / np.linalg.norm(unit, axis=1, keepdims=True))
+            erased = rng.random(2) < 0.2
+            store.add(np.arange(fibers, fibers + 2), np.full(2, seq), new.tobytes(),
+                      sc.tolist(), erased)  # fmt: skip
+            fibers += 2
+        elif step == "supersede":  # an edit: the memory's new row replaces its old one
+            fiber = int(rng.integers(fibers))
+            store.supersede(np.asarray([fiber]), np.asarray([seq]))
+            unit = rng.standard_normal((1, 16)).astype(np.float32)
+            new, sc = quantize(unit / np.linalg.norm(unit))
+            store.add(np.asarray([fiber]), np.asarray([seq]), new.tobytes(), sc.tolist(),
+                      np.zeros(1, bool))  # fmt: skip
+        elif step == "erase":
+            store.erase(int(rng.integers(fibers)))
+        else:
+            past = int(rng.integers(seq + 1))
+            assert _centre_at(store, past) == _as_tuple(store.centre(past))
+    assert _centre_at(store, seq) == _as_tuple(store.centre(seq))
+    live = store.live(seq)
+    total, count = store.centre(seq)
+    if count:
+        mean = (store.matrix(len(live))[live] * store.scale.values[: len(live)][live, None]).mean(0)
+        assert np.allclose(total / count / 2.0**vectors.SCALE_BITS, mean, atol=1e-6)
+
+
+def _as_tuple(got: tuple[np.ndarray, int]) -> tuple[list[int], int]:
+    return got[0].tolist(), got[1]
+
+
+def _centre_at(store: vectors.VectorStore, seq: int) -> tuple[list[int], int]:
+    """The sum recomputed over the rows live at `seq`, in Python integers."""
+    live = np.flatnonzero(store.live(seq))
+    units = [round(float(s) * 2**vectors.SCALE_BITS) for s in store.scale.values[live]]
+    rows = store.matrix(len(store))[live].astype(int).tolist()
+    total = [sum(u * row[j] for u, row in zip(units, rows, strict=True)) for j in range(16)]
+    return total, len(live)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), k=st.integers(1, 25),
+       coarse=st.booleans())  # fmt: skip
+def test_cosines_about_the_centre_are_those_of_the_centred_vectors(
+    seed: int, n: int, k: int, coarse: bool
+) -> None:
+    """`nearest` about a centre returns the cosines of (row - centre) with the query, exact
+    or coarse to fine, and with candidates covering every row the exact top k."""
+    rng = np.random.default_rng(seed)
+    unit = rng.standard_normal((n + 2, 32)).astype(np.float32) + 1.5  # a shared direction
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    rows, scale = quantize(unit[:n])
+    (c_row,), (c_scale,) = quantize(unit[n : n + 1] * 0.8)
+    q = unit[n + 1] - c_row * c_scale
+    (q_row,), (q_scale,) = quantize((q / np.linalg.norm(q))[None, :])
+    ok = rng.random(n) < 0.8
+    store = _store(rows, scale)
+    with patch.multiple(vectors, FAST_FROM=0 if coarse else 10**9, CANDIDATES=n):
+        got, sims = vectors.nearest(store, n, ok, q_row, float(q_scale), k,
+                                    (c_row, float(c_scale)))  # fmt: skip
+    x = rows.astype(np.float64) * scale[:, None] - c_row * float(c_scale)
+    want = (x @ (q_row * float(q_scale))) / np.linalg.norm(x, axis=1)
+    allowed = np.flatnonzero(ok)
+    assert np.all(ok[got])
+    assert len(got) == min(k, len(allowed))
+    assert np.allclose(sims, want[got], atol=1e-5)
+    if len(allowed):
+        assert np.allclose(np.sort(sims), np.sort(want[allowed])[::-1][: len(got)][::-1],
+                           atol=1e-5)  # fmt: skip

@@ -5,7 +5,8 @@ the view's model, see vectors.py); they enter spreading activation as memories a
 reached on the first hop, so activation spreads on from them (to their neighbours in time,
 to the words they share with others) and a memory found both by its words and by its
 meaning gets the intersection bonus like one reached from two anchors. This closes vocabulary gaps
-("wedding" / "got married") that no shared word can.
+("wedding" / "got married") that no shared word can. Cosines are taken about the view's
+centre, the mean of its memories' vectors (see `centre`).
 """
 
 from __future__ import annotations
@@ -19,26 +20,27 @@ import numpy.typing as npt
 from ..extraction.entities import extract_entities
 from ..projection import View
 from . import registry, vectors
-from .base import quantize
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 I8 = npt.NDArray[np.int8]
 
 NEIGHBOURS = 20  # semantic anchors per recall
-FLOOR = 0.25  # cosine below which a neighbour adds nothing
-GAIN = 0.7  # a perfect neighbour weighs like 0.7 of a rare word of the question
+FLOOR = 0.05  # cosine about the view's centre below which a neighbour adds nothing
+GAIN = 1.0  # a perfect neighbour weighs like a rare word of the question
 COMMON = 0.05  # a name linked to more than this share of the memories says who, not what
-MARGIN = 0.2  # a top memory this far above the other neighbours in meaning: sure (`confidence`)
+MARGIN = 0.4  # a top memory this far above the other neighbours in meaning: sure (`confidence`)
 NAMES = 0.4  # weight of the question as asked beside the question without its common names
 
 
 class Probe(msgspec.Struct, frozen=True):
-    """The question embedded by the model of the view."""
+    """The question embedded by the model of the view, taken about the view's centre (the
+    mean of its memories' vectors) when it has one."""
 
     model: str
     vector: I8
     scale: float
+    centre: vectors.Centre | None = None
 
 
 class Seeds(msgspec.Struct, frozen=True):
@@ -57,9 +59,18 @@ def probe(view: View, query: str) -> Probe | None:
     about = meaning(view, query)
     embedded = registry.load(model).embed([about] if about == query else [about, query])
     mixed = embedded[0] if about == query else (1 - NAMES) * embedded[0] + NAMES * embedded[1]
-    norm = float(np.linalg.norm(mixed))
-    rows, scales = quantize((mixed / norm if norm > 0 else mixed)[None, :].astype(np.float32))
-    return Probe(model, rows[0], float(scales[0]))
+    at = centre(view, model)
+    rows, scales = vectors.about(np.asarray(mixed, dtype=np.float32)[None, :], at)
+    return Probe(model, rows[0], float(scales[0]), at)
+
+
+def centre(view: View, model: str) -> vectors.Centre | None:
+    """The mean of the vectors live in the view, as an int8 row and its scale (None without
+    any). A static table puts every turn of a conversation close to every other (the top
+    memory's cosine is 0.62 at the median on LoCoMo, right or wrong): what they share says
+    little about which one is asked for. Cosines taken about the mean weigh what sets a
+    memory apart (LoCoMo dev split, hit@10 0.830 -> 0.852, both halves up: README)."""
+    return vectors.mean_row(*view.p.vectors[model].centre(view.seq))
 
 
 def meaning(view: View, query: str) -> str:
@@ -92,7 +103,7 @@ def nearest(view: View, pr: Probe, allowed: npt.NDArray[np.bool_], k: int) -> tu
     fibers = store.fiber.values[:n]
     ok &= fibers < view.fibers
     ok[ok] = allowed[fibers[ok]]
-    rows, sims = vectors.nearest(store, n, ok, pr.vector, pr.scale, k)
+    rows, sims = vectors.nearest(store, n, ok, pr.vector, pr.scale, k, pr.centre)
     found, near = fibers[rows].astype(np.int64), sims.astype(np.float64)
     order = np.lexsort((found, -near))  # ties broken by memory
     return found[order], near[order]
@@ -119,7 +130,9 @@ def confidence(found: Seeds, fiber: int) -> float:
     it), 1 from MARGIN. A static table puts the turns of one conversation close (the top
     memory's cosine is 0.62 at the median on LoCoMo, right or wrong): counted from FLOOR,
     the meaning made most recalls sure and the AUC of the confidence for "the top memory is
-    evidence" fell from the words' 0.71 to 0.62; standing out of the neighbours, 0.72."""
+    evidence" fell from the words' 0.71 to 0.62; standing out of the neighbours, 0.72.
+    Cosines about the centre spread about twice as wide, hence MARGIN 0.4 (AUC 0.706; at
+    0.2, 0.661; the words alone 0.689)."""
     sims = found.similarity[found.fibers == fiber]
     if not len(sims):
         return 0.0

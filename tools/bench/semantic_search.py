@@ -6,7 +6,8 @@ CPU time per query, at the store sizes where it engages.
 
 The rows are the shipped model's vectors of the benchmark's workload (synthetic, clustered
 into near-duplicates) plus every LoCoMo dev turn (real conversation); the queries are the
-benchmark's and the first 300 LoCoMo dev questions, each scored against its exact top 20.
+benchmark's and the first 300 LoCoMo dev questions, each scored against its exact top 20,
+all about the rows' centre as recall searches (`--uncentred`: plain cosines).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ K = 20
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="workload rows (+ LoCoMo turns)")
+    parser.add_argument("--uncentred", action="store_true", help="plain cosines, no centre")
     args = parser.parse_args()
     conversations = load_locomo(DEFAULT_DATA)
     turns = [t.text for c in conversations for t in c.turns]
@@ -47,15 +49,20 @@ def main() -> None:
               np.zeros(n, dtype=bool))  # fmt: skip
     store.prefix(n)  # converted once per process, as on a brain's first semantic recall
     ok = np.ones(n, dtype=bool)
+    centre = None if args.uncentred else vectors.mean_row(*store.centre(n))
+    everything = np.arange(n)
     for name, queries in [("LoCoMo questions", questions), ("benchmark", list(workload.QUERIES))]:
-        q, q_scale = quantize(embedder.embed(queries))
+        q, q_scale = vectors.about(embedder.embed(queries), centre)
         exact_ms, fast_ms, recall = 0.0, 0.0, []
         for i in range(len(queries)):
             t0 = time.process_time()
-            sims = vectors.similarities(store, n, q[i], float(q_scale[i]))
+            if centre is None:
+                sims = vectors.similarities(store, n, q[i], float(q_scale[i]))
+            else:
+                sims = vectors.centred(store, n, everything, q[i], float(q_scale[i]), centre)
             truth = set(np.argpartition(-sims, K - 1)[:K].tolist())
             t1 = time.process_time()
-            got, _ = vectors.nearest(store, n, ok, q[i], float(q_scale[i]), K)
+            got, _ = vectors.nearest(store, n, ok, q[i], float(q_scale[i]), K, centre)
             t2 = time.process_time()
             exact_ms += (t1 - t0) * 1000
             fast_ms += (t2 - t1) * 1000
