@@ -26,8 +26,15 @@ Check = Callable[[Any], None]
 # numpy asks the kernel for huge pages for every array of 4 MiB or more; a column that grows by
 # doubling then faults in fresh 2 MiB pages that the kernel compacts memory for (4-5 s of system
 # time in a replay of a million memories, more than half the fold's CPU). A buffer this large is
-# a plain anonymous map instead: 4 KiB pages, each made when a row on it is first written.
+# a plain private anonymous map instead: 4 KiB pages, each made when a row on it is first
+# written, and grown in place by mremap (`Column._writable`), which moves pages instead of
+# copying them into fresh ones (a shared map would be shmem: dearer faults, and no growth).
 _MAPPED_BYTES = 1 << 22
+
+
+class _Map(mmap.mmap):
+    """A column's own private anonymous map: the one kind of buffer that may be resized (a
+    checkpoint's file map never is)."""
 
 
 def _buffer(size: int, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
@@ -35,7 +42,10 @@ def _buffer(size: int, dtype: np.dtype[Any]) -> npt.NDArray[Any]:
     nbytes = size * dtype.itemsize
     if nbytes < _MAPPED_BYTES:
         return np.empty(size, dtype=dtype)
-    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype)
+    return np.frombuffer(_Map(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS), dtype)
+
+
+_NO_ROWS = np.zeros(0, dtype=np.uint8)
 
 
 class Column:
@@ -101,6 +111,19 @@ class Column:
         if need <= len(arr) and arr.flags.writeable:
             return
         size = len(arr) if need <= len(arr) else max(need, 2 * len(arr), 64)
+        view = arr.base
+        if size > len(arr) and isinstance(view, memoryview) and type(view.obj) is _Map:
+            mapped = view.obj
+            del arr, view
+            self._arr = _NO_ROWS  # the last view of the map: now it may move
+            try:
+                mapped.resize(size * self.dtype.itemsize)
+            except BufferError:  # a reader still holds a view of the rows: copy them
+                pass
+            finally:
+                self._arr = arr = np.frombuffer(mapped, self.dtype)
+            if len(arr) == size:
+                return
         grown = _buffer(size, self.dtype)
         grown[: self._n] = arr[: self._n]
         self._arr = grown

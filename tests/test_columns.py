@@ -203,3 +203,22 @@ def test_a_column_grown_past_the_mapped_size_keeps_its_rows_and_takes_writes() -
     col.set_many(np.array([0, 1_199_999], dtype=np.int64), np.array([-1, -2]))
     expected[[0, 1_199_999]] = [-1, -2]
     np.testing.assert_array_equal(col.values, expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, 400_000), st.booleans()), min_size=1, max_size=7))
+def test_a_mapped_column_grown_in_place_keeps_rows_and_the_views_readers_hold(
+    steps: list[tuple[int, bool]],
+) -> None:
+    """A map of its own grows by mremap when no reader holds a view of it, by a copy when one
+    does (the view keeps the rows it showed); either way the column holds every row."""
+    col, total, held = Column(np.int64), 0, []
+    for k, hold in steps:
+        col.extend_array(np.arange(total, total + k, dtype=np.int64))
+        total += k
+        if hold:
+            view = col.values
+            held.append((view, view.copy()))
+    np.testing.assert_array_equal(col.values, np.arange(total, dtype=np.int64))
+    for view, seen in held:
+        np.testing.assert_array_equal(view, seen)
