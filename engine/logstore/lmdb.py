@@ -46,6 +46,7 @@ from ..errors import (
     OperationalError,
 )
 from .base import (
+    BATCH,
     LogStore,
     Reader,
     T,
@@ -63,7 +64,9 @@ DEFAULT_MAP_SIZE: Final = 256 << 20
 _DB_NAMES: Final = ("events", "times", "cids", "refs", "meta", "brains")
 _STORE_META: Final = b"\x00" * 16
 _POLL_S: Final = 0.05
-_RELEASE: Final = 1 << 10  # records a long read decodes between two releases of the map
+_RELEASE: Final = 1 << 12  # records a long read decodes between two releases of the map
+_SEQ_KEY: Final = np.dtype([("brain", "V16"), ("seq", ">u8")])  # a key of the events index
+_STEPS: Final = np.arange(BATCH, dtype=np.uint64)
 
 # the two meta pages at the start of data.mdb (LMDB 0.9): magic and version at offset 16 of
 # the page, the page size in the free DB's md_pad (40), the last used page and txn id (136)
@@ -119,12 +122,18 @@ def _seq_key(bkey: bytes, seq: int) -> bytes:
     return bkey + _U64.pack(seq)
 
 
-def _seq_keys(bkey: bytes, first: int, k: int) -> bytes:
-    """The keys of seqs `first` to `first + k - 1`, as one string."""
-    keys = np.empty((k, 24), dtype=np.uint8)
-    keys[:, :16] = np.frombuffer(bkey, dtype=np.uint8)
-    keys[:, 16:] = np.arange(first, first + k, dtype=">u8").view(np.uint8).reshape(k, 8)
-    return keys.tobytes()
+def _seq_keys(bkey: bytes) -> Callable[[int, int], bytes]:
+    """For one read: the keys of brain `bkey`'s seqs `first` to `first + k - 1` (k <= BATCH),
+    as one string, written into one template (a third of the time of building each batch's)."""
+    keys = np.empty(BATCH, dtype=_SEQ_KEY)
+    keys["brain"] = np.void(bkey)
+    seqs = keys["seq"]
+
+    def of(first: int, k: int) -> bytes:
+        seqs[:k] = _STEPS[:k] + np.uint64(first)
+        return keys[:k].tobytes()
+
+    return of
 
 
 def _keys_in_order(keys: Sequence[bytes | memoryview], bkey: bytes, first: int) -> int:
@@ -531,14 +540,14 @@ class _Reader(Reader):
         cur = self.txn.cursor(self._dbs["events"])
         if first > last or not cur.set_range(_seq_key(bkey, first)):
             return
-        records = cur.iternext()
+        records, expected = cur.iternext(), _seq_keys(bkey)
         release, data = self._releases, self.store.log_path / "data.mdb"
         for size in batch_sizes():
             # every seq up to the head has a record: the keys read are exactly these, or a gap
             want = min(size, last - first + 1)
             pairs = list(islice(records, want))
             keys, values = zip(*pairs, strict=True) if pairs else ((), ())
-            sound = b"".join(keys) == _seq_keys(bkey, first, want)
+            sound = b"".join(keys) == expected(first, want)
             good = len(keys) if sound else _keys_in_order(keys, bkey, first)
             batch, end = decoded_batch(values[:good], first), first + good - 1
             # every _RELEASE records and at the end of a long read, with the transaction alive
