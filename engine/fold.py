@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import chain, islice
 from operator import attrgetter
-from typing import Any
 
 import msgspec
 import numpy as np
@@ -241,7 +240,9 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
         if len(new_ids) != n or not ids.add(new_ids):
             _repeated_id(ids, seqs, fiber_ids)
 
-    _new_neurons(p, neurons, anchors - base, int(limits[-1]) - base, c)
+    starts = np.fromiter(c["event_start"], np.int64, n)
+    ends = np.fromiter(c["event_end"], np.int64, n)
+    _new_neurons(p, neurons, anchors - base, int(limits[-1]) - base, starts, ends)
     s_base = p.synapse_count
     dead = np.fromiter(c["erased"], bool, n)
     p.s_src.extend_array(np.repeat(anchors, count))
@@ -260,8 +261,8 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     p.f_id.extend(fiber_ids)
     p.f_anchor.extend_array(anchors)
     p.f_t.extend_array(t_arr)
-    p.f_start.extend_array(np.fromiter(c["event_start"], np.int64, n))
-    p.f_end.extend_array(np.fromiter(c["event_end"], np.int64, n))
+    p.f_start.extend_array(starts)
+    p.f_end.extend_array(ends)
     p.f_type.extend_array(f_type)
     p.f_priority.extend_array(np.fromiter(c["priority"], np.int8, n))
     expiries = c["expires_at"]
@@ -303,10 +304,12 @@ def _new_neurons(
     neurons: tuple[list[ev.NeuronSpec], ...],
     anchor_at: npt.NDArray[np.int64],
     total: int,
-    c: dict[str, tuple[Any, ...]],
+    starts: npt.NDArray[np.int64],
+    ends: npt.NDArray[np.int64],
 ) -> None:
-    """The `total` neurons of a run: each memory's anchor (at `anchor_at`), then the neurons
-    its record creates. Only those have a key and content: text columns get just theirs."""
+    """The `total` neurons of a run: each memory's anchor (at `anchor_at`, spanning its
+    memory's `starts` to `ends`), then the neurons its record creates. Only those have a key
+    and content: text columns get just theirs."""
     specs = list(chain.from_iterable(neurons))
     spec_at = np.ones(total, dtype=bool)
     spec_at[anchor_at] = False
@@ -314,8 +317,8 @@ def _new_neurons(
     n_type = np.full(total, _CONCEPT, dtype=np.int8)
     n_start = np.zeros(total, dtype=np.int64)
     n_end = np.zeros(total, dtype=np.int64)
-    n_start[anchor_at] = np.fromiter(c["event_start"], np.int64, len(anchor_at))
-    n_end[anchor_at] = np.fromiter(c["event_end"], np.int64, len(anchor_at))
+    n_start[anchor_at] = starts
+    n_end[anchor_at] = ends
     keys: tuple[str, ...] = ()
     contents: tuple[str, ...] = ()
     if specs:
