@@ -22,7 +22,7 @@ from .clock import DAY_US, aware, days_us, from_us, to_us
 from .errors import InputError
 from .extraction import tokens
 from .extraction.classify import TYPE_LABELS, detect_memory_type
-from .extraction.entities import extract_entities, normalize_name
+from .extraction.entities import CAPITAL, extract_entities, normalize_name
 from .extraction.temporal import extract_time_hints
 from .model import (
     DEFAULT_EXPIRY_DAYS,
@@ -39,7 +39,7 @@ from .projection import Projection
 MAX_TEXT_CHARS = 100_000
 MAX_DAYS_AHEAD = 366  # an event time further ahead is a typo ("2062"), not a plan
 # "Alice: ..." — a message attributed to a participant of a conversation
-SPEAKER = re.compile(r"\s*([A-ZÀ-ỸĐ][\w'’.-]*(?: [A-ZÀ-ỸĐ][\w'’.-]*){0,2}):\s")
+SPEAKER = re.compile(rf"\s*({CAPITAL}[\w'’.-]*(?: {CAPITAL}[\w'’.-]*){{0,2}}):\s")
 MAX_TAGS = 64
 MAX_TAG_CHARS = 100
 MEMORY_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

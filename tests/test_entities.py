@@ -37,10 +37,31 @@ def test_kinship_prefixed_vietnamese_name() -> None:
     assert found("hẹn gặp chị Lan Anh chiều nay") == [("Lan Anh", "lan anh", NeuronType.ENTITY)]
 
 
+def test_lowercase_vietnamese_letters_are_not_capitals() -> None:
+    # "ă", "đ", "ơ" lie between "À" and "Ỹ": a name must not run on into "ăn" or "đi"
+    assert found("anh Tuấn ăn cơm với chị Lan") == [
+        ("Tuấn", "tuấn", NeuronType.ENTITY),
+        ("Lan", "lan", NeuronType.ENTITY),
+    ]
+    assert found("đi über Đà Lạt") == [("Đà Lạt", "đà lạt", NeuronType.ENTITY)]
+
+
+def test_names_after_a_kinship_name_are_kept() -> None:
+    assert found("gặp anh Tuấn rồi đi Hà Nội với Minh ở Starbucks") == [
+        ("Tuấn", "tuấn", NeuronType.ENTITY),
+        ("Hà Nội", "hà nội", NeuronType.ENTITY),
+        ("Minh", "minh", NeuronType.ENTITY),
+        ("Starbucks", "starbucks", NeuronType.SPATIAL),
+    ]
+
+
 # The patterns as first written, with the left boundary as a leading lookbehind.
 PLAIN_RUN = re.compile(rf"(?<![\w'’-]){entities._CAP_WORD}(?:[ \t]+{entities._CAP_WORD})*")
-PLAIN_KINSHIP_HINT = re.compile(r"(?<!\w)(?:anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+[A-ZÀ-ỸĐ]")
-WORDS = ["Alice", "Bob", "anh", "em", "Tuấn", "May", "The", "I", "at", "-", "'", "’", "x", "HQ"]
+PLAIN_KINSHIP_HINT = re.compile(
+    rf"(?<!\w)(?:anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+{entities.CAPITAL}"
+)
+WORDS = ["Alice", "Bob", "anh", "em", "Tuấn", "ăn", "Đà", "May", "The", "I", "at", "-", "'", "’",
+         "x", "HQ"]  # fmt: skip
 TEXT = texts_of(WORDS, 12, (" ", ""))
 
 
@@ -55,3 +76,4 @@ def test_fast_paths_find_what_the_plain_forms_find(text: str) -> None:
     entities._runs.clear()
     assert found(text) == warm
     assert all(e.key == entities.normalize_name(e.text) for e in extract_entities(text))
+    assert all(e.text[0].isupper() for e in extract_entities(text))

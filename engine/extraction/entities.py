@@ -15,15 +15,30 @@ import msgspec
 from ..model import NeuronType
 from .tokens import STOP_WORDS, normalize
 
-_CAP_WORD: Final = r"(?:[A-ZÀ-ỸĐ][\w'’-]*)"
+
+def _capitals() -> str:
+    """The capital letters as a regex class: A-Z, and from À to Ỹ those `str.isupper` says are
+    (the range alone also holds lowercase Vietnamese: "anh Tuấn ăn" is not a name "Tuấn ăn")."""
+    spans: list[list[int]] = []
+    for code in range(ord("À"), ord("Ỹ") + 1):
+        if chr(code).isupper():
+            if spans and spans[-1][1] == code - 1:
+                spans[-1][1] = code
+            else:
+                spans.append([code, code])
+    return "[A-Z" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in spans) + "]"
+
+
+CAPITAL: Final = _capitals()
+_CAP_WORD: Final = rf"(?:{CAPITAL}[\w'’-]*)"
 # A capital not after a word character: tested after the capital (the lookbehind spans it), so
 # the engine skips to capitals instead of trying the lookbehind at every position.
-_RUN: Final = re.compile(rf"[A-ZÀ-ỸĐ](?<![\w'’-].)[\w'’-]*(?:[ \t]+{_CAP_WORD})*")
+_RUN: Final = re.compile(rf"{CAPITAL}(?<![\w'’-].)[\w'’-]*(?:[ \t]+{_CAP_WORD})*")
 _KINSHIP: Final = re.compile(
-    r"(?<!\w)(anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+((?:[A-ZÀ-ỸĐ][\w]*)(?:\s+[A-ZÀ-ỸĐ][\w]*)*)"
+    rf"(?<!\w)(anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+({CAPITAL}\w*(?:\s+{CAPITAL}\w*)*)"
 )
 # Whether `_KINSHIP` may match: without its lookbehind, the engine skips to the prefixes' letters.
-_KINSHIP_HINT: Final = re.compile(r"(?:anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+[A-ZÀ-ỸĐ]")
+_KINSHIP_HINT: Final = re.compile(rf"(?:anh|chị|em|bạn|cô|chú|bác|ông|bà)\s+{CAPITAL}")
 _PLACE_BEFORE: Final = frozenset(
     """at in from to near ở tại đến từ quán office building hotel restaurant city""".split()
 )
@@ -87,14 +102,14 @@ def extract_entities(text: str, known: frozenset[str] | set[str] | None = None) 
     capitalised mid-sentence before is trusted as a name even when it opens a sentence.
     """
     found: dict[str, Entity] = {}
-    claimed: list[int] = []
+    claimed: list[tuple[int, int]] = []  # spans of kinship-prefixed names
     if _KINSHIP_HINT.search(text):
         for m in _KINSHIP.finditer(text):
             words = m.group(2).split()
             _add(found, text, m.start(2), words, [normalize(w) for w in words])
-            claimed.append(m.start(2))
+            claimed.append(m.span(2))
     for m in _RUN.finditer(text):
-        if claimed and any(s <= m.start() < s + 64 for s in claimed):
+        if claimed and any(s <= m.start() < e for s, e in claimed):
             continue
         _split_run(found, text, m.start(), m.group(), known)
     return list(found.values())
