@@ -30,7 +30,7 @@ from .errors import DataError, IntegrityError
 from .logstore.base import Buffer, CheckpointStore
 from .projection import Header, Projection, from_arrays, to_arrays
 
-PROJECTION_VERSION: Final = 6
+PROJECTION_VERSION: Final = 7
 _MAGIC: Final = b"NMCKPT"
 # magic, projection version, xxh3-64 of the index, index length, payload length
 _HEADER: Final = struct.Struct(">6sHQIQ")

@@ -329,10 +329,10 @@ class Versioned(Column):
         self, rows: npt.NDArray[np.int64], values: npt.NDArray[Any], seq: int, *, add: bool = False
     ) -> None:
         """`change(row, value, seq)` for each pair in order (with `add`: to the current value
-        plus `value`), in array passes: the same values and journal (a reinforcement changes
-        thousands of links). A row given k times takes k rounds over a copy of the rows, each
-        round over rows given once, so a repeat changes from what its predecessor left; the
-        column is written once, after every check."""
+        plus `value`, an integer sum held within the column's range: a count saturates), in
+        array passes: the same values and journal (a reinforcement changes thousands of
+        links). A row given k times takes k rounds over a copy of the rows, each round over
+        rows given once, so a repeat changes from what its predecessor left."""
         if not len(rows):
             return
         self._flush()
@@ -353,8 +353,7 @@ class Versioned(Column):
             new = old + values[at] if add else values[at]
             if add and arr.dtype.kind in "iu":
                 info = np.iinfo(arr.dtype)
-                if new.min() < info.min or new.max() > info.max:
-                    raise OverflowError(f"a change does not fit a column of {arr.dtype}")
+                new = np.clip(new, info.min, info.max)
             moved[at] = changed = old != new
             olds[at] = old
             current[g[changed]] = new[changed]

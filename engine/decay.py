@@ -43,17 +43,24 @@ def rates(
 
 
 def retention(
-    t0: npt.NDArray[np.int64],
-    count: npt.NDArray[np.int32],
+    clock: npt.NDArray[np.int32],
+    times: npt.NDArray[np.int64],
+    count: npt.NDArray[np.uint16],
     memory_type: npt.NDArray[np.int8],
     pinned: npt.NDArray[np.bool_],
     now: int,
 ) -> npt.NDArray[np.float32]:
-    """Share of its weight each link keeps at `now` (taken at the hour). Computed in float32
-    and in place: over millions of links the temporaries are what costs memory."""
-    kept = ((now // HOUR_US) * HOUR_US - t0).astype(np.float32)
-    np.maximum(kept, 0.0, out=kept)
-    kept *= np.float32(-1.0 / DAY_US)
+    """Share of its weight each link keeps at `now` (taken at the hour). A link's clock is the
+    seq whose recorded time (`times[seq - 1]`) started it; the days since are computed per
+    link, or per event when there are more links than events (the same numbers, a smaller
+    temporary). Computed in float32 and in place: over millions of links the temporaries are
+    what costs memory."""
+    hour = (now // HOUR_US) * HOUR_US
+    at = clock - 1
+    kept = (
+        _days_ago(hour, times).take(at) if len(at) > len(times) else _days_ago(hour, times.take(at))
+    )
+    del at
     rate = rates(memory_type, pinned)
     kept *= rate
     del rate
@@ -62,14 +69,23 @@ def retention(
     return kept
 
 
+def _days_ago(hour: int, times: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+    """Minus the days from each time to `hour` (0 for a time after it), in float32."""
+    days = (hour - times).astype(np.float32)
+    np.maximum(days, 0.0, out=days)
+    days *= np.float32(-1.0 / DAY_US)
+    return days
+
+
 def effective_weights(
     weight: npt.NDArray[np.float32],
-    t0: npt.NDArray[np.int64],
-    count: npt.NDArray[np.int32],
+    clock: npt.NDArray[np.int32],
+    times: npt.NDArray[np.int64],
+    count: npt.NDArray[np.uint16],
     memory_type: npt.NDArray[np.int8],
     pinned: npt.NDArray[np.bool_],
     now: int,
 ) -> npt.NDArray[np.float32]:
-    eff = retention(t0, count, memory_type, pinned, now)
+    eff = retention(clock, times, count, memory_type, pinned, now)
     eff *= weight
     return eff

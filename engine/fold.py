@@ -30,6 +30,7 @@ from .projection import (
     ERASED,
     EXPIRED,
     FORGOTTEN,
+    MAX_SEQ,
     NO_EXPIRY,
     PINNED,
     TAG_SEP,
@@ -118,6 +119,14 @@ def _apply_one(p: Projection, env: ev.Envelope) -> None:
 def _check_seq(p: Projection, env: ev.Envelope, offset: int) -> None:
     if env.seq != p.seq + 1 + offset:
         raise IntegrityError(f"event seq {env.seq} does not follow projection seq {p.seq + offset}")
+    _check_cap(env.seq)
+
+
+def _check_cap(seq: int) -> None:
+    """Link columns hold seqs as int32: a brain takes no event past MAX_SEQ (a write of one
+    fails whole, as the fold runs inside its transaction)."""
+    if seq > MAX_SEQ:
+        raise IntegrityError(f"event seq {seq} is past the last a brain can hold ({MAX_SEQ})")
 
 
 def _fiber(p: Projection, env: ev.Envelope, fiber_id: str) -> int:
@@ -192,6 +201,7 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     if seqs != list(range(p.seq + 1, p.seq + 1 + n)):
         seq = next(s for i, s in enumerate(seqs) if s != p.seq + 1 + i)
         raise IntegrityError(f"event seq {seq} does not follow projection seq {seq - 1}")
+    _check_cap(seqs[-1])
     widths = np.fromiter(map(len, neurons), dtype=np.int64, count=n) + 1
     limits = base + np.cumsum(widths)  # neurons that exist once each memory is folded
     anchors = limits - widths
@@ -249,7 +259,7 @@ def _memories_encoded(p: Projection, envs: list[ev.Envelope]) -> None:
     p.s_dst.extend_array(dst)
     p.s_type.extend_array(links_all["type"])
     p.s_w.extend_array(links_all["w"])
-    p.s_t.extend_array(np.repeat(t_arr, count))
+    p.s_clock.extend_array(np.repeat(np.arange(seqs[0], seqs[0] + n, dtype=np.int32), count))
     p.s_count.extend_fill(0, len(dst))
     if dead.any():
         p.s_dead.extend_array(np.repeat(np.where(dead, 0, ALIVE), count))
@@ -420,7 +430,7 @@ def _memory_edited(p: Projection, env: ev.Envelope) -> None:
     p.s_dst.extend(b.link_targets)
     p.s_type.extend(b.link_types)
     p.s_w.extend(b.link_weights)
-    p.s_t.extend([env.t] * k)
+    p.s_clock.extend([env.seq] * k)
     p.s_count.extend([0] * k)
     p.s_dead.extend([0 if erased else ALIVE] * k)
     if not erased:
@@ -492,7 +502,7 @@ def _memory_erased(p: Projection, env: ev.Envelope) -> None:
         p.n_key.set(neuron, "")
         p.n_content.set(neuron, "")
     synapses = np.asarray(b.synapses, dtype=np.int64)
-    for name in ("s_w", "s_t", "s_count"):
+    for name in ("s_w", "s_clock", "s_count"):
         getattr(p, name).forget_rows(synapses, restore=True)
     _prune(p, b.synapses, 0)
     for store in p.vectors.values():
@@ -521,9 +531,9 @@ def _synapses_reinforced(p: Projection, env: ev.Envelope) -> None:
     live = p.s_dead.values[synapses] > seq  # not pruned or erased since it was recalled
     rows = synapses[live]
     counts = np.asarray(b.counts or np.ones(len(synapses)), dtype=np.int64)[live]
-    p.s_count.change_many(rows, counts, seq, add=True)  # first: it alone can refuse (overflow)
+    p.s_count.change_many(rows, counts, seq, add=True)
     p.s_w.change_many(rows, np.asarray(b.weights, dtype=np.float64)[live], seq)
-    p.s_t.change_many(rows, np.full(len(rows), env.t, dtype=np.int64), seq)
+    p.s_clock.change_many(rows, np.full(len(rows), seq, dtype=np.int32), seq)
     p.relinked(b.synapses)
 
 

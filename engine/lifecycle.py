@@ -20,6 +20,7 @@ from .decay import retention
 from .errors import InputError
 from .model import MEMORY_TYPES, memory_type, priority
 from .projection import (
+    ALIVE,
     ERASED,
     EXPIRED,
     FORGOTTEN,
@@ -52,7 +53,7 @@ def decide_edit(p: Projection, fiber: int, text: str, policy: str) -> ev.MemoryE
     syn, other = links_of(p, fiber)
     anchor = int(p.f_anchor[fiber])
     own_words = (p.s_src.values[syn] == anchor) & (p.n_fiber.values[other] < 0)
-    removed = syn[own_words & (p.s_dead.values[syn] == np.iinfo(np.int64).max)]
+    removed = syn[own_words & (p.s_dead.values[syn] == ALIVE)]
     when = from_us(int(p.f_start[fiber])).astimezone()
     first = p.neuron_count
     links = link_terms(Batch(p), text, when, first)
@@ -287,8 +288,8 @@ def decide_decay(view: View, floor: float) -> ev.DecayApplied:
     owner = p.n_fiber.values[p.s_src.values[:m]]
     flags = view.col("f_flags")[owner]
     kept = retention(
-        view.col("s_t"), view.col("s_count"), view.col("f_type")[owner], (flags & PINNED) != 0,
-        view.time,
+        view.col("s_clock"), p.times.values, view.col("s_count"), view.col("f_type")[owner],
+        (flags & PINNED) != 0, view.time,
     )  # fmt: skip
     weak = np.flatnonzero((kept < floor) & (p.s_dead.values[:m] > view.seq))
     fibers = np.unique(owner[weak])

@@ -30,7 +30,10 @@ from .semantic.vectors import VectorStore
 from .weightmemo import WeightMemo
 
 NO_EXPIRY = np.iinfo(np.int64).max
-ALIVE = np.iinfo(np.int64).max  # s_dead of a live synapse; 0 means never visible (erased)
+# Link columns hold seqs as int32 (8 bytes a link less than int64 at tens of millions of links):
+# s_dead of a live synapse is past every seq a brain may hold, and 0 means never visible (erased)
+ALIVE = np.iinfo(np.int32).max
+MAX_SEQ = ALIVE - 1  # the fold refuses events past it
 TAG_SEP = "\x1f"
 
 # memory flags
@@ -81,9 +84,12 @@ class Projection:
         self.s_dst = Column(np.int32)
         self.s_type = Column(np.int8)
         self.s_w = Versioned(np.float32)
-        self.s_t = Versioned(np.int64)  # when the link's decay clock (re)started
-        self.s_count = Versioned(np.int32)  # times reinforced
-        self.s_dead = Column(np.int64)  # seq of the event that pruned it, ALIVE, or 0
+        # the seq of the event whose recorded time (re)started the link's decay clock: half
+        # the bytes of the time itself (`clock_times`)
+        self.s_clock = Versioned(np.int32)
+        # times reinforced, saturating at 65,535 (by then a link's decay is 1/65,536 of its rate)
+        self.s_count = Versioned(np.uint16)
+        self.s_dead = Column(np.int32)  # seq of the event that pruned it, ALIVE, or 0
 
         self.f_id = TextColumn()
         # memory id -> index: made on first use (`ids`), as a replay or a recall never needs it
@@ -201,6 +207,11 @@ class Projection:
     def time_of(self, seq: int) -> int:
         """Recorded time of an applied seq (0 for seq 0, before the brain existed)."""
         return 0 if seq <= 0 else int(self.times[seq - 1])
+
+    def clock_times(self, clocks: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+        """When these link clocks (`s_clock`) started: the recorded times of their seqs."""
+        times: npt.NDArray[np.int64] = self.times.values[clocks - 1]
+        return times
 
     def seq_at(self, time_us: int) -> int:
         """The last seq recorded at or before `time_us`."""
@@ -425,15 +436,16 @@ class View:
         pick: slice | npt.NDArray[np.int64]
         if rows is None:
             pick = slice(0, self.synapses)
-            w, t0, count = (c.at(self.seq, self.synapses) for c in (p.s_w, p.s_t, p.s_count))
+            w, clock, count = (c.at(self.seq, self.synapses) for c in (p.s_w, p.s_clock, p.s_count))
         else:
             pick = np.asarray(rows, dtype=np.int64)
-            w, t0, count = (c.at_rows(self.seq, pick) for c in (p.s_w, p.s_t, p.s_count))
+            w, clock, count = (c.at_rows(self.seq, pick) for c in (p.s_w, p.s_clock, p.s_count))
         owner = p.n_fiber.values[p.s_src.values[pick]]
         flags = self.col("f_flags")[owner]
         eff = effective_weights(
             w,
-            t0,
+            clock,
+            p.times.values,
             count,
             self.col("f_type")[owner],
             (flags & PINNED) != 0,
@@ -467,7 +479,7 @@ class Weigher:
 NUMERIC = (
     "times", "n_at", "s_at", "f_at",
     "n_type", "n_start", "n_end", "n_fiber",
-    "s_src", "s_dst", "s_type", "s_w", "s_t", "s_count", "s_dead",
+    "s_src", "s_dst", "s_type", "s_w", "s_clock", "s_count", "s_dead",
     "f_anchor", "f_t", "f_start", "f_end", "f_salience", "f_source",
     "f_type", "f_priority", "f_expires", "f_flags", "f_project",
 )  # fmt: skip

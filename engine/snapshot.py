@@ -65,7 +65,7 @@ def snapshot(view: View) -> dict[str, Any]:
                 "direction": "bi" if kind in BIDIRECTIONAL else "uni",
                 "metadata": {},
                 "reinforced_count": int(view.col("s_count")[s]),
-                "created_at": _iso(int(view.col("s_t")[s])),
+                "created_at": _iso(p.time_of(int(view.col("s_clock")[s]))),
             }
         )
     fibers: list[dict[str, Any]] = []

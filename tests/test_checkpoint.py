@@ -79,7 +79,7 @@ def test_every_array_damaged_on_disk_is_rebuilt_from_the_log_when_used(
 def test_opening_verifies_only_what_it_reads(built: Built, tmp_path: Path) -> None:
     """Link decay clocks are not read to open a brain: their damage is found by the first
     recall, which then answers from the log's replay."""
-    offset, size = built.arrays["s_t"]
+    offset, size = built.arrays["s_clock"]
     store = built.copy(tmp_path / "s", damage=offset + size // 2)
     with Store(store) as s:
         brain = s.brain("t")
@@ -113,6 +113,26 @@ def test_a_damaged_index_or_an_older_format_is_skipped_at_open(
     with Store(store) as s:
         assert state_bytes(s.brain("t")._refreshed()) == built.live
     assert not list(store.rglob("*.ckpt"))
+
+
+def test_a_checkpoint_of_the_int64_link_columns_is_rebuilt_from_the_log_and_saved_anew(
+    built: Built, tmp_path: Path
+) -> None:
+    """Version 6 held link clocks as times and counts and deaths as wider integers: such a
+    checkpoint is skipped, the brain is the log's replay, and closing saves this version."""
+    store = built.copy(tmp_path / "s")
+    data = bytearray(built.bytes)
+    data[6:8] = (6).to_bytes(2, "big")  # the header's projection version
+    (store / built.file.relative_to(built.store)).write_bytes(bytes(data))
+    with Store(store) as s:
+        assert state_bytes(s.brain("t")._refreshed()) == built.live
+        s.brain("t").checkpoint()
+    (saved,) = store.rglob("*.ckpt")
+    assert saved.read_bytes()[6:8] == ckpt.PROJECTION_VERSION.to_bytes(2, "big")
+    assert ckpt.PROJECTION_VERSION > 6
+    with Store(store) as s:
+        assert state_bytes(s.brain("t")._refreshed()) == built.live
+    assert list(store.rglob("*.ckpt")) == [saved]
 
 
 @settings(

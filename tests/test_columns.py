@@ -182,12 +182,12 @@ def test_many_changes_at_once_are_the_changes_one_by_one(
             assert one.j_old.values.tobytes() == many.j_old.values.tobytes()
 
 
-def test_a_count_that_does_not_fit_changes_nothing() -> None:
-    col = Versioned(np.int32, [2**31 - 2, 0])
-    with pytest.raises(OverflowError):
-        col.change_many(np.asarray([1, 0, 0]), np.asarray([1, 1, 1]), 1, add=True)
-    assert col.values.tolist() == [2**31 - 2, 0]
-    assert not len(col.j_seq)
+def test_a_count_at_the_top_of_its_column_saturates_and_journals_only_real_changes() -> None:
+    col = Versioned(np.uint16, [2**16 - 2, 0, 2**16 - 1])
+    col.change_many(np.asarray([0, 1, 0, 2, 0]), np.asarray([1, 1, 1, 5, 1]), 1, add=True)
+    assert col.values.tolist() == [2**16 - 1, 1, 2**16 - 1]
+    assert col.j_row.values.tolist() == [0, 1]  # the repeats and the full row changed nothing
+    assert col.j_old.values.tolist() == [2**16 - 2, 0]
 
 
 def test_a_column_grown_past_the_mapped_size_keeps_its_rows_and_takes_writes() -> None:

@@ -479,18 +479,18 @@ def test_decay_retention_by_type_pinned_and_reinforcement() -> None:
     codes = np.arange(len(MEMORY_TYPES), dtype=np.int8)
     k = len(codes)
     now = 10 * DAY_US + 59 * 60 * 1_000_000  # taken at the hour: exactly 10 days
-    t0 = np.zeros(k, dtype=np.int64)
-    count = np.zeros(k, dtype=np.int32)
-    kept = retention(t0, count, codes, np.zeros(k, dtype=bool), now)
+    clock, times = np.ones(k, dtype=np.int32), np.zeros(1, dtype=np.int64)  # seq 1, at time 0
+    count = np.zeros(k, dtype=np.uint16)
+    kept = retention(clock, times, count, codes, np.zeros(k, dtype=bool), now)
     rates = [RATE_PER_DAY[t] for t in MEMORY_TYPES]
     assert kept.tolist() == pytest.approx([math.exp(-r * 10) for r in rates])
     by_type = dict(zip(MEMORY_TYPES, kept.tolist(), strict=True))
     assert by_type[MemoryType.CONTEXT] < by_type[MemoryType.TODO] < by_type[MemoryType.FACT]
     assert by_type[MemoryType.FACT] < by_type[MemoryType.REFERENCE] < 1.0
-    assert retention(t0, count, codes, np.ones(k, dtype=bool), now).tolist() == [1.0] * k
+    assert retention(clock, times, count, codes, np.ones(k, dtype=bool), now).tolist() == [1.0] * k
     context = np.full(3, MEMORY_TYPES.index(MemoryType.CONTEXT), dtype=np.int8)
-    counts = np.asarray([0, 1, 3], dtype=np.int32)
-    slowed = retention(np.zeros(3, dtype=np.int64), counts, context, np.zeros(3, bool), now)
+    counts = np.asarray([0, 1, 3], dtype=np.uint16)
+    slowed = retention(clock[:3], times, counts, context, np.zeros(3, bool), now)
     assert slowed.tolist() == pytest.approx([math.exp(-0.05 * 10 / (1 + c)) for c in counts])
     assert slowed[0] < slowed[1] < slowed[2]
 

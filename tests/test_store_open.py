@@ -63,7 +63,8 @@ def test_a_reinforcement_after_the_checkpoint_writes_pages_of_its_map_not_the_fi
     with Store(tmp_path / "s") as s:
         brain = s.brain("work")
         p = brain._refreshed()
-        where = {name: getattr(p, name).values.ctypes.data for name in ("s_w", "s_t", "s_count")}
+        names = ("s_w", "s_clock", "s_count")
+        where = {name: getattr(p, name).values.ctypes.data for name in names}
         seq = brain.seq
         assert brain.recall("payments bug").memories
         brain.flush()

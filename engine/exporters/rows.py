@@ -376,7 +376,7 @@ def _links(view: View, rows: I64) -> tuple[list[LinkRow], list[GoneLink]]:
     flags = view.col("f_flags")[owner]
     alive = ((p.s_dead.values[rows] > seq) & ((flags & ERASED) == 0)).tolist()
     weight = np.round(p.s_w.at_rows(seq, rows).astype(np.float64), 6).tolist()
-    clock = p.s_t.at_rows(seq, rows).tolist()
+    clock = p.clock_times(p.s_clock.at_rows(seq, rows)).tolist()
     count = p.s_count.at_rows(seq, rows).tolist()
     rate = rates(view.col("f_type")[owner], (flags & PINNED) != 0).astype(np.float64).tolist()
     made = np.searchsorted(p.s_at.values, rows, side="right")
