@@ -166,7 +166,12 @@ class Column:
 
 
 class TextColumn:
-    __slots__ = ("_blob", "_check", "_ends", "_pending", "_starts")
+    """Strings as one UTF-8 blob and each one's end offset: row i is blob[ends[i-1]:ends[i]],
+    so no column of starts is kept (8 bytes a row less, in six columns of every projection).
+    A string `set` replaces is kept in `_moved` instead, its old bytes zeroed in the blob:
+    edits and erasures are rare, and a checkpoint saves the column gap-free again."""
+
+    __slots__ = ("_blob", "_check", "_ends", "_moved", "_pending")
 
     def __init__(
         self,
@@ -177,23 +182,23 @@ class TextColumn:
         self._blob: bytes | bytearray | memoryview = blob  # read-only (a checkpoint) until written
         self._ends = Column(np.int64, ends)
         self._check = check  # of the blob and the ends
-        self._starts: Column | None = None  # made on first use: opening never needs them
+        self._moved: dict[int, str] = {}  # rows `set` replaced: their strings
         self._pending: list[str] = []
 
-    def _ready(self) -> Column:
-        """The start offsets (made from the ends, once the data is verified)."""
+    def _flush(self) -> npt.NDArray[np.int64]:
+        """Move pending strings into the blob (once the data is verified); returns the ends."""
         if self._check is not None:
             self._check(self)
             self._check = None
-        if self._starts is None:
-            starts = np.zeros(len(self._ends), dtype=np.int64)
-            starts[1:] = self._ends.values[:-1]
-            self._starts = Column(np.int64, starts)
-        return self._starts
+        if self._pending:
+            self._ends.extend_array(self._append(*_utf8(self._pending))[1:])
+            self._pending.clear()
+        return self._ends.values
 
     def adopt(self, other: TextColumn) -> None:
         """Take another text column's contents (a repair: the same rows from a replay)."""
-        self._starts, self._blob, self._ends = other._flush(), other._blob, other._ends
+        other._flush()
+        self._blob, self._ends, self._moved = other._blob, other._ends, other._moved
         self._pending, self._check = [], None
 
     def __len__(self) -> int:
@@ -213,22 +218,17 @@ class TextColumn:
     ) -> None:
         """Append `total` strings: `strings` at these rows (ascending), "" at every other (the
         neurons of a replayed run: only the ones a record creates have a key)."""
-        starts = self._flush()
+        self._flush()
         data, lengths = _utf8(strings)
         if len(rows) != total:
             placed, lengths = lengths, np.zeros(total, dtype=np.int64)
             lengths[rows] = placed
-        offsets = self._append(data, lengths)
-        starts.extend_array(offsets[:-1])
-        self._ends.extend_array(offsets[1:])
-
-    def _grow(self, strings: list[str]) -> npt.NDArray[np.int64]:
-        """Append strings to the blob as UTF-8; returns their offsets (first start, then each
-        end)."""
-        return self._append(*_utf8(strings))
+        self._ends.extend_array(self._append(data, lengths)[1:])
 
     def _append(self, data: bytes, lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        """Append encoded strings of these lengths to the blob; returns their offsets."""
+        """Append encoded strings of these lengths to the blob; returns their offsets (first
+        start, then each end). The blob ends where the last row does: nothing else is
+        written to it."""
         if not isinstance(self._blob, bytearray):
             self._blob = bytearray(self._blob)
         offsets = np.empty(len(lengths) + 1, dtype=np.int64)
@@ -238,54 +238,62 @@ class TextColumn:
         self._blob += data
         return offsets
 
-    def _flush(self) -> Column:
-        """Move pending strings into the blob; returns the start offsets."""
-        starts = self._ready() if self._starts is None else self._starts
-        if not self._pending:
-            return starts
-        offsets = self._grow(self._pending)
-        starts.extend_array(offsets[:-1])
-        self._ends.extend_array(offsets[1:])
-        self._pending.clear()
-        return starts
+    def _spans(self, rows: npt.NDArray[np.int64]) -> tuple[list[int], list[int]]:
+        """Start and end of each row's bytes in the blob."""
+        ends = self._flush()
+        last = ends[rows]
+        first = ends[rows - 1]
+        first[rows == 0] = 0
+        return first.tolist(), last.tolist()
 
     def __getitem__(self, index: int) -> str:
-        starts = self._flush()
-        return str(self._blob[starts[index] : self._ends[index]], "utf-8")
+        return self.pick(np.asarray([index], dtype=np.int64))[0]
 
     def slice(self, lo: int, hi: int) -> list[str]:
         """Strings lo..hi-1 (decoded in one pass: for scans such as id-prefix lookups)."""
         return self.pick(np.arange(lo, min(hi, len(self)), dtype=np.int64))
 
     def lengths(self) -> npt.NDArray[np.int64]:
-        starts = self._flush()
-        lengths: npt.NDArray[np.int64] = self._ends.values - starts.values
+        """Each row's length in bytes."""
+        ends = self._flush()
+        lengths = np.diff(ends, prepend=np.int64(0))
+        for row, value in self._moved.items():
+            lengths[row] = len(value.encode())
         return lengths
 
     def pick(self, rows: npt.NDArray[np.int64]) -> list[str]:
         """The strings at these rows, decoded in one pass."""
-        at = self._flush()
-        starts, ends = at.values[rows].tolist(), self._ends.values[rows].tolist()
+        starts, ends = self._spans(rows)
         blob = self._blob
-        return [str(blob[s:e], "utf-8") for s, e in zip(starts, ends, strict=True)]
+        out = [str(blob[s:e], "utf-8") for s, e in zip(starts, ends, strict=True)]
+        if self._moved:
+            moved = self._moved
+            for i, row in enumerate(rows.tolist()):
+                if row in moved:
+                    out[i] = moved[row]
+        return out
 
     def set(self, index: int, value: str) -> None:
         """Replace one string; the old bytes are zeroed, not left behind in the blob."""
-        at = self._flush()
-        start, end = at[index], self._ends[index]
-        offsets = self._grow([value]).tolist()
-        self._blob[start:end] = bytes(end - start)  # type: ignore[index]
-        at.set(index, offsets[0])
-        self._ends.set(index, offsets[1])
+        (start,), (end,) = self._spans(np.asarray([index], dtype=np.int64))
+        if not isinstance(self._blob, bytearray):
+            self._blob = bytearray(self._blob)
+        self._blob[start:end] = bytes(end - start)
+        self._moved[index] = value
 
     def canonical(self) -> tuple[bytes, npt.NDArray[np.int64]]:
         """The contents as one gap-free blob and its end offsets: equal for equal strings."""
-        starts, ends = self._flush().values, self._ends.values
-        if len(ends) == 0 or (starts[0] == 0 and np.array_equal(starts[1:], ends[:-1])):
+        ends = self._flush()
+        if not self._moved:
             return bytes(self._blob[: int(ends[-1]) if len(ends) else 0]), ends.copy()
-        parts = [self._blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
-        lengths = np.fromiter((len(x) for x in parts), dtype=np.int64, count=len(parts))
-        return b"".join(parts), np.cumsum(lengths)
+        parts: list[bytes | bytearray | memoryview] = []
+        done = 0
+        for row in sorted(self._moved):  # the blob between moved rows, then each moved row
+            parts.append(self._blob[done : int(ends[row - 1]) if row else 0])
+            parts.append(self._moved[row].encode())
+            done = int(ends[row])
+        parts.append(self._blob[done : int(ends[-1])])
+        return b"".join(parts), np.cumsum(self.lengths())
 
 
 def _utf8(strings: Sequence[str]) -> tuple[bytes, npt.NDArray[np.int64]]:

@@ -62,23 +62,31 @@ def test_rows_as_of_a_seq_are_the_whole_column_as_of_it(
 def test_a_text_column_holds_what_was_appended(
     batches: list[tuple[list[str], bool]], changes: list[tuple[float, str]]
 ) -> None:
-    """Appended as a batch, or as a batch's non-empty strings at their rows (`extend_sparse`)."""
+    """Appended as a batch, or as a batch's non-empty strings at their rows (`extend_sparse`),
+    with strings replaced between batches: every read (one row, rows picked, lengths, the
+    canonical form) gives what was appended or set, and a replaced string's bytes are gone
+    from the blob."""
     col, plain = TextColumn(), []
-    for batch, sparse in batches:
+    for i, (batch, sparse) in enumerate(batches):
         if sparse:
             rows = [i for i, s in enumerate(batch) if s]
             col.extend_sparse(len(batch), np.asarray(rows, np.int64), [batch[i] for i in rows])
         else:
             col.extend(batch)
         plain.extend(batch)
-    for share, value in changes if plain else []:
-        row = int(share * len(plain))
-        col.set(row, value)
-        plain[row] = value
+        for share, value in changes[i::2] if plain else []:
+            row = int(share * len(plain))
+            col.set(row, value)
+            plain[row] = value
     assert [col[i] for i in range(len(plain))] == plain
+    picked = np.arange(len(plain) - 1, -1, -1, dtype=np.int64)
+    assert col.pick(picked) == plain[::-1]
+    assert col.lengths().tolist() == [len(s.encode()) for s in plain]
     blob, ends = col.canonical()
     assert blob == "".join(plain).encode()
     assert ends.tolist() == np.cumsum([len(s.encode()) for s in plain], dtype=np.int64).tolist()
+    kept = "".join(s for row, s in enumerate(plain) if row not in col._moved)
+    assert bytes(col._blob).replace(b"\0", b"") == kept.encode().replace(b"\0", b"")
 
 
 @settings(max_examples=150, deadline=None)
