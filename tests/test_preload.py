@@ -4,6 +4,7 @@ process is gone."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -91,10 +92,6 @@ def test_a_preloaded_process_answers_as_a_fresh_one(
 ) -> None:
     _, sock = server
     assert stat.S_IMODE(sock.stat().st_mode) == 0o600  # only its user may hand it commands
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as junk:  # not a request: ignored
-        junk.connect(str(sock))
-        junk.sendall(b"not json")
-        assert junk.recv(1) == b""
     assert forwarded(home, sock, "stats", "--brain", "work") == "0"  # it did answer
     for args in COMMANDS:
         assert run(home, *args, sock=sock) == run(home, *args), args
@@ -104,6 +101,71 @@ def test_a_preloaded_process_answers_as_a_fresh_one(
     assert "Remembered" in out
     assert "Dana owns QA" in run(home, "recall", "who owns QA?", "--brain", "work")[1]
     assert forwarded(home, sock, "stats", "--brain", "work") == "0"  # still answering
+
+
+def _ask(sock: Path, message: bytes, fds: int = 3) -> bytes:
+    """What the preloaded process answers to `message` sent with `fds` file descriptors."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn, open(os.devnull, "rb") as null:
+        conn.connect(str(sock))
+        try:
+            socket.send_fds(conn, [message[: 1 << 16]], [null.fileno()] * fds)
+            conn.sendall(message[1 << 16 :])
+            conn.shutdown(socket.SHUT_WR)
+        except OSError:  # refused before it was all sent: it closed the connection
+            pass
+        with conn.makefile("rb") as reply:
+            return reply.read()
+
+
+GOOD = {"argv": ["stats"], "cwd": "/", "env": {}, "umask": 0o22,
+        "streams": [["utf-8", "strict", False]] * 3, "sigint_ignored": False}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("message", "fds", "why"),
+    [
+        (b"not json\n", 3, "not a request: JSON is malformed"),
+        (b'{"argv": "stats"}\n', 3, "not a request: Expected `array`, got `str` - at `$.argv`"),
+        (json.dumps({**GOOD, "umask": 4096}).encode() + b"\n", 3, "<= 511 - at `$.umask`"),
+        (json.dumps({**GOOD, "streams": [["utf-8", "strict", 1]] * 3}).encode() + b"\n", 3,
+         "Expected `bool`, got `int` - at `$.streams[0][2]`"),
+        (json.dumps({**GOOD, "more": 1}).encode() + b"\n", 3, "unknown field `more`"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "cwd"}).encode() + b"\n", 3,
+         "missing required field `cwd`"),
+        (b'{"argv": ["\xff\xfe"]}\n', 3, "not a request: Invalid UTF-8"),
+        (b'{"argv": ["a\\udcff"]}\n', 3, "not a request: JSON is malformed"),
+        (b"\x00\x01\x02\n", 3, "not a request: JSON is malformed"),
+        (b'{"argv": [' + b'"x",' * (1 << 21) + b'"y"]}\n', 3, "at most 4194304 bytes"),
+        (json.dumps(GOOD).encode(), 3, "ends with a newline"),
+        (json.dumps(GOOD).encode() + b"\n", 1, "3 file descriptors (standard streams), got 1"),
+    ],
+)  # fmt: skip
+def test_a_request_that_is_not_one_gets_an_error_and_the_process_keeps_serving(
+    home: Path, server: tuple[subprocess.Popen[str], Path], message: bytes, fds: int, why: str
+) -> None:  # fmt: skip
+    proc, sock = server
+    reply = _ask(sock, message, fds)
+    assert reply.startswith(b"error: "), reply
+    assert reply.endswith(b"\n"), reply
+    assert why in reply.decode(), reply
+    assert proc.stderr is not None
+    assert why in proc.stderr.readline()  # its user sees it too
+    assert forwarded(home, sock, "stats", "--brain", "work") == "0"  # still answering
+    assert proc.poll() is None
+
+
+def test_a_caller_refused_runs_the_command_itself(
+    home: Path, server: tuple[subprocess.Popen[str], Path]
+) -> None:
+    """An environment with bytes that are not UTF-8 cannot be a JSON request: the caller is
+    told, and runs the command itself with the same output."""
+    _, sock = server
+    env = {**_env(home, sock), "ODD": "caf\udce9"}
+    args = [NMEM, "recall", "Why did we choose PostgreSQL?", "--brain", "work"]
+    bytes_env = {os.fsencode(k): os.fsencode(v) for k, v in env.items()}
+    done = subprocess.run(args, capture_output=True, env=bytes_env, timeout=120, check=False)
+    assert done.returncode == 0
+    assert b"PostgreSQL" in done.stdout
 
 
 def test_without_the_preloaded_process_nmem_runs_the_command_itself(

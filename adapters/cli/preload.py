@@ -12,6 +12,12 @@ The caller runs the command itself when no preloaded process answers (none start
 stopped), when a terminal is attached (a fork is not in the terminal's foreground, so it could
 not prompt) and for `nmem preload` itself. The preloaded process stops when a module it loaded
 changes on disk (an upgrade): it would no longer run what a fresh process runs.
+
+The request is one line of JSON (a `Request`) sent with the caller's three standard streams.
+One that is not (malformed, of the wrong shape, not UTF-8, over `_LIMIT` bytes, without the
+streams; an environment with bytes that are not UTF-8 too, which JSON cannot carry) is
+answered with a line "error: why", written to the preloaded process's standard error too, and
+the caller runs the command itself; the preloaded process keeps serving.
 """
 
 from __future__ import annotations
@@ -19,12 +25,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .base import EXIT_OK, Commands
 
+if TYPE_CHECKING:
+    import socket
+
+    from .preload_schema import Request
+
 ENV = "NMEM_PRELOAD"
-_REFUSED = b""  # the preloaded process closed the connection: its code changed on disk
+_LIMIT = 1 << 22  # bytes of a request: an environment and command line (ARG_MAX is 2 MiB)
+_WAIT = 10.0  # seconds a caller has to send its request: the preloaded process serves one at a time
 
 
 def register(command: Commands) -> None:
@@ -62,12 +74,12 @@ def forward(path: str, argv: list[str]) -> int | None:
                    "streams": [_shape(s) for s in (sys.stdin, sys.stdout, sys.stderr)],
                    "sigint_ignored": signal.getsignal(signal.SIGINT) is signal.SIG_IGN}  # fmt: skip
         try:
-            socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
+            socket.send_fds(conn, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
+            reply = conn.makefile("rb")
+            pid = reply.readline()
         except OSError:  # a standard stream closed, or the preloaded process gone meanwhile
             return None
-        reply = conn.makefile("rb")
-        pid = reply.readline()
-        if pid == _REFUSED:
+        if not pid.rstrip(b"\n").isdigit():  # "error: ...", or closed: its code changed on disk
             return None
         child = int(pid)
 
@@ -119,15 +131,17 @@ def cmd_preload(args: argparse.Namespace) -> int:
         while True:
             conn, _ = server.accept()
             with conn:
+                fds: list[int] = []
                 try:
-                    message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
-                except OSError:  # a caller gone before it asked
-                    continue
+                    request = _receive(conn, fds)
+                except OSError:  # a caller gone before it asked, or too slow to
+                    request = None
                 if _changed(loaded):
                     sys.stderr.write("nmem preload: its code changed on disk; stopping\n")
                     return EXIT_OK
-                request = _request(message) if len(fds) == 3 else None
-                if request is not None and os.fork() == 0:
+                if isinstance(request, str):
+                    _refuse(conn, request)
+                elif request is not None and os.fork() == 0:
                     try:
                         server.close()
                         _run_forked(conn, request, fds)
@@ -147,15 +161,45 @@ def _stop(signum: int, _: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _request(message: bytes) -> dict[str, Any] | None:
-    """A caller's request, or None for bytes that are not one (answered by closing)."""
-    import json
+def _receive(conn: socket.socket, fds: list[int]) -> Request | str:
+    """A caller's request, its standard streams put in `fds`; or why its bytes are not one."""
+    import socket
 
+    import msgspec
+
+    from .preload_schema import Request
+
+    conn.settimeout(_WAIT)
     try:
-        request: dict[str, Any] = json.loads(message)
-    except ValueError:
-        return None
-    return request
+        message, got, _, _ = socket.recv_fds(conn, 1 << 16, 3)
+        fds.extend(got)
+        chunks, size = [message], len(message)
+        while message and not message.endswith(b"\n"):
+            if size > _LIMIT:
+                return f"a request is at most {_LIMIT} bytes"
+            message = conn.recv(1 << 16)
+            chunks.append(message)
+            size += len(message)
+    except TimeoutError:
+        return f"no request within {_WAIT:g} s"
+    if not message:
+        return "a request ends with a newline"
+    if len(fds) != 3:
+        return f"a request comes with 3 file descriptors (standard streams), got {len(fds)}"
+    conn.settimeout(None)
+    try:
+        return msgspec.json.decode(b"".join(chunks), type=Request)
+    except msgspec.MsgspecError as exc:  # what and where: "Expected `str`, got `int` - at ..."
+        return f"not a request: {exc}"
+
+
+def _refuse(conn: socket.socket, why: str) -> None:
+    """Tell the caller (it runs the command itself) and the preloaded process's user."""
+    import contextlib
+
+    sys.stderr.write(f"nmem preload: refused a request: {why}\n")
+    with contextlib.suppress(OSError):
+        conn.sendall(f"error: {why}\n".encode())
 
 
 def _loaded() -> dict[str, int]:
@@ -176,7 +220,7 @@ def _stamp(where: str) -> int:
         return -1
 
 
-def _run_forked(conn: Any, request: dict[str, Any], fds: list[int]) -> None:
+def _run_forked(conn: socket.socket, request: Request, fds: list[int]) -> None:
     """In the fork: become the caller's process (its files, directory, environment, umask,
     time zone) and run its command line; the exit code goes back over the connection."""
     import atexit
@@ -190,24 +234,24 @@ def _run_forked(conn: Any, request: dict[str, Any], fds: list[int]) -> None:
     # the signals as a fresh interpreter started by the caller has them
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    ignored = request.get("sigint_ignored")
+    ignored = request.sigint_ignored
     signal.signal(signal.SIGINT, signal.SIG_IGN if ignored else signal.default_int_handler)
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
-    os.chdir(request["cwd"])
+    os.chdir(request.cwd)
     os.environ.clear()
-    os.environ.update(request["env"])
-    os.umask(request["umask"])
+    os.environ.update(request.env)
+    os.umask(request.umask)
     time.tzset()
     streams = []
-    for fd, (encoding, errors, line_buffering) in enumerate(request["streams"]):
+    for fd, (encoding, errors, line_buffering) in enumerate(request.streams):
         raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
         buffered = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
         streams.append(io.TextIOWrapper(buffered, encoding=encoding, errors=errors,
                                         line_buffering=line_buffering))  # fmt: skip
     sys.stdin, sys.stdout, sys.stderr = streams
-    sys.argv = ["nmem", *request["argv"]]
+    sys.argv = ["nmem", *request.argv]
     conn.sendall(f"{os.getpid()}\n".encode())
     code = 1
     try:
