@@ -7,54 +7,44 @@ Command modules register themselves; engine imports stay lazy so start-up is fas
 
 from __future__ import annotations
 
-import argparse
-import atexit
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import (
-    completion,
-    maintenance,
-    memories,
-    migrate,
-    organize,
-    preload,
-    semantic,
-    serve,
-    transfer,
-    views,
-)
-from .base import (
-    EXIT_NOT_FOUND,
-    EXIT_OK,
-    EXIT_USAGE,
-    Commands,
-    Parser,
-    UsageError,
-    Version,
-    add_common,
-    not_utf8,
-)
+from . import preload
 
-COMMAND_MODULES = (
-    memories,
-    views,
-    maintenance,
-    organize,
-    serve,
-    semantic,
-    completion,
-    transfer,
-    migrate,
-    preload,
-)
+if TYPE_CHECKING:  # the rest is imported as it is needed: a command handed to a preloaded
+    # process (preload.py) imports only this and preload.py
+    import argparse
+    from collections.abc import Sequence
+    from types import ModuleType
+
+
+def command_modules() -> tuple[ModuleType, ...]:
+    """The modules of the commands, each registering its own (in this order)."""
+    from . import (
+        completion,
+        maintenance,
+        memories,
+        migrate,
+        organize,
+        semantic,
+        serve,
+        transfer,
+        views,
+    )
+
+    return (memories, views, maintenance, organize, serve, semantic, completion, transfer,
+            migrate, preload)  # fmt: skip
 
 
 def build_parser(named: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The whole command line's parser; with `named` (the words of one command line), one
     whose commands not named there have no options (see Commands)."""
+    import argparse
+
+    from .base import Commands, Parser, Version, add_common
+
     common = Parser(add_help=False)
     add_common(common, suppress=True)
 
@@ -71,7 +61,7 @@ def build_parser(named: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub.required = True
 
     command = Commands(sub, common, None if named is None else frozenset(named))
-    for module in COMMAND_MODULES:
+    for module in command_modules():
         module.register(command)
     return parser
 
@@ -79,6 +69,8 @@ def build_parser(named: Sequence[str] | None = None) -> argparse.ArgumentParser:
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line, with an unknown option pointing at the command's own help and an
     argument that is not UTF-8 text refused before it reaches a store."""
+    from .base import UsageError, not_utf8
+
     words = sys.argv[1:] if argv is None else argv
     args, extra = build_parser(words).parse_known_args(words)
     if extra:
@@ -110,6 +102,8 @@ def _run(argv: Sequence[str] | None) -> int:
     _quiet_blas()
     from engine.errors import DatabaseError, Error, InputError, NotFoundError, TargetError
 
+    from .base import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, UsageError
+
     _text_streams()
     try:
         args = parse(argv)
@@ -140,6 +134,8 @@ def _exit_now(code: int) -> None:
     tracer watching (cProfile, coverage, a debugger: they finish after main returns), or
     output that cannot be written (a closed pipe), it returns and the process ends the usual
     way."""
+    import atexit
+
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() > 1:
         return

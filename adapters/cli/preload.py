@@ -22,16 +22,15 @@ the caller runs the command itself; the preloaded process keeps serving.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .base import EXIT_OK, Commands
-
 if TYPE_CHECKING:
+    import argparse
     import socket
 
+    from .base import Commands
     from .preload_schema import Request
 
 ENV = "NMEM_PRELOAD"
@@ -106,6 +105,7 @@ def cmd_preload(args: argparse.Namespace) -> int:
     import signal
     import socket
 
+    from .base import EXIT_OK
     from .main import build_parser
 
     for name in ("engine.store", "adapters.cli.output"):  # what commands load, numpy among it
