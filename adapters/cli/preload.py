@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # not typing's, as in main.py: a forwarded command does not import typing
 if TYPE_CHECKING:
     import argparse
     import socket
+    from typing import Any
 
     from .base import Commands
     from .preload_schema import Request
