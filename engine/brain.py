@@ -275,7 +275,7 @@ class Brain(BrainView):
                     body, vector=vectors[i][0], vector_scale=vectors[i][1]
                 )
             env, _ = w.append(self.id, body, cid=item.cid, refs=(body.fiber_id,), t_us=now,
-                              policy=item.policy)  # fmt: skip
+                              policy=item.policy, cid_unused=True)  # fmt: skip
             written.append(env)
             out.append((env, False))
         apply_all(p, written)

@@ -174,20 +174,21 @@ class Writer(Reader):
         refs: Sequence[str] = (),
         t_us: int | None = None,
         policy: str = "block",
+        cid_unused: bool = False,
     ) -> tuple[ev.Envelope, bool]:
         """Append one event: (envelope, True), or (the stored one, False) for a retried cid.
         Every string of `body` and `cid` passes the sensitive-content `policy` first
-        (engine/screening.py): this is the one place every stored string goes through."""
+        (engine/screening.py): this is the one place every stored string goes through.
+        `cid_unused`: the caller found `cid` unused in this transaction (a batch checks each
+        before deciding its event), so it is not looked up again."""
         body, cid = screening.event(body, cid, policy)
-        if cid is not None:
-            existing = self.seq_for_cid(brain_id, cid)
-            if existing is not None:
-                stored = self.event(brain_id, existing)
-                if stored is None:
-                    raise IntegrityError(f"client id {cid!r} points at missing seq {existing}")
-                return stored, False
-        else:
+        if cid is None:
             cid = os.urandom(16).hex()
+        elif not cid_unused and (existing := self.seq_for_cid(brain_id, cid)) is not None:
+            stored = self.event(brain_id, existing)
+            if stored is None:
+                raise IntegrityError(f"client id {cid!r} points at missing seq {existing}")
+            return stored, False
         for fiber_id in refs:
             check_id(fiber_id, "memory id")
         head, last_t = self._heads.get(brain_id) or (self.head(brain_id), self.last_time(brain_id))
